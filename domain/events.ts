@@ -1,0 +1,224 @@
+/**
+ * The event model: one catalogue of past-tense event types, each with a
+ * versioned payload schema. The schema is data, so the same declaration gives
+ * the TypeScript types and the validator used at the boundary (reading the
+ * stream, the spool, a heartbeat).
+ */
+
+type FieldSpec = 'string' | 'string?' | 'number' | 'number?' | 'boolean' | 'boolean?' | 'string[]' | 'object' | 'object?';
+
+type FieldType<S extends FieldSpec> = S extends 'string'
+  ? string
+  : S extends 'string?'
+    ? string | undefined
+    : S extends 'number'
+      ? number
+      : S extends 'number?'
+        ? number | undefined
+        : S extends 'boolean'
+          ? boolean
+          : S extends 'boolean?'
+            ? boolean | undefined
+            : S extends 'string[]'
+              ? string[]
+              : S extends 'object'
+                ? Record<string, unknown>
+                : Record<string, unknown> | undefined;
+
+/** scope tells which subject family the event goes to */
+type Scope = 'node' | 'svc' | 'res';
+
+interface EventSpec {
+  readonly v: number;
+  readonly scope: Scope;
+  readonly doc: string;
+  readonly fields: Readonly<Record<string, FieldSpec>>;
+}
+
+export const EVENT_CATALOGUE = {
+  // node
+  NodeConfigChanged: { v: 1, scope: 'node', doc: 'node.conf or cluster.conf changed (secret values are never included)', fields: { file: 'string', changed: 'string[]' } },
+  NatsServerStarted: { v: 1, scope: 'node', doc: 'the embedded nats-server was started by the supervisor', fields: { pid: 'number', url: 'string' } },
+  NatsServerExited: { v: 1, scope: 'node', doc: 'the embedded nats-server exited; restarted unless the supervisor is stopping', fields: { pid: 'number', code: 'number?', signal: 'string?' } },
+  SpoolDrained: { v: 1, scope: 'node', doc: 'events spooled while NATS was unreachable were appended to the stream', fields: { count: 'number' } },
+  DaemonStarted: { v: 1, scope: 'node', doc: 'the agent daemon started', fields: { pid: 'number', version: 'string' } },
+  DaemonStopped: { v: 1, scope: 'node', doc: 'the agent daemon stopped gracefully', fields: { pid: 'number' } },
+  NodeFrozen: { v: 1, scope: 'node', doc: 'the node was frozen: no orchestration on it', fields: {} },
+  NodeThawed: { v: 1, scope: 'node', doc: 'the node was thawed', fields: {} },
+  NodeJoined: { v: 1, scope: 'node', doc: 'a node joined the cluster', fields: { node: 'string' } },
+  HeartbeatReceived: { v: 1, scope: 'node', doc: 'a heartbeat from a peer was received (heartbeat stream)', fields: { from: 'string', hb: 'string' } },
+  RequestRejected: { v: 1, scope: 'node', doc: 'a listener request was refused (401, bad signature)', fields: { reason: 'string', peer: 'string?' } },
+
+  // service
+  ServiceCreated: { v: 1, scope: 'svc', doc: 'a service config was created', fields: { id: 'string', checksum: 'string' } },
+  ServiceConfigChanged: { v: 1, scope: 'svc', doc: 'a service config was changed', fields: { changed: 'string[]', checksum: 'string' } },
+  ServiceDeleted: { v: 1, scope: 'svc', doc: 'a service (or some of its resources) was deleted', fields: { rids: 'string[]' } },
+  InstanceFrozen: { v: 1, scope: 'svc', doc: 'the local instance was frozen', fields: {} },
+  InstanceThawed: { v: 1, scope: 'svc', doc: 'the local instance was thawed', fields: {} },
+  ActionStarted: { v: 1, scope: 'svc', doc: 'an action (start, stop, restart...) began on the local instance', fields: { action: 'string', rids: 'string[]', user: 'string?', argv: 'string[]' } },
+  ActionFinished: { v: 1, scope: 'svc', doc: 'an action ended; result ok or failed; duration in ms', fields: { action: 'string', result: 'string', durationMs: 'number', error: 'string?' } },
+  ActionRejected: { v: 1, scope: 'svc', doc: 'an action was refused before anything was done', fields: { action: 'string', reason: 'string' } },
+  ActionInterrupted: { v: 1, scope: 'svc', doc: 'an action found unfinished at daemon start (the process running it died)', fields: { action: 'string', startedEvent: 'string' } },
+  RollbackStarted: { v: 1, scope: 'svc', doc: 'a failed start is being undone, resources listed in stop order', fields: { rids: 'string[]' } },
+  RollbackFinished: { v: 1, scope: 'svc', doc: 'the rollback ended', fields: { result: 'string' } },
+  InstanceStatusChanged: { v: 1, scope: 'svc', doc: 'the aggregated availability of the local instance changed', fields: { avail: 'string', overall: 'string' } },
+
+  // resource
+  ResourceStartRequested: { v: 1, scope: 'res', doc: 'a resource start is about to run', fields: {} },
+  ResourceStarted: { v: 1, scope: 'res', doc: 'a resource was started (or was already up: alreadyUp)', fields: { alreadyUp: 'boolean' } },
+  ResourceStartFailed: { v: 1, scope: 'res', doc: 'a resource failed to start', fields: { reason: 'string' } },
+  ResourceStopRequested: { v: 1, scope: 'res', doc: 'a resource stop is about to run', fields: {} },
+  ResourceStopped: { v: 1, scope: 'res', doc: 'a resource was stopped (or was already down: alreadyDown)', fields: { alreadyDown: 'boolean' } },
+  ResourceStopFailed: { v: 1, scope: 'res', doc: 'a resource failed to stop', fields: { reason: 'string' } },
+  ResourceSkipped: { v: 1, scope: 'res', doc: 'a resource was skipped by an action (disabled, not selected)', fields: { reason: 'string' } },
+  ResourceStatusChanged: { v: 1, scope: 'res', doc: 'a resource status was evaluated and differs from the last one', fields: { status: 'string', label: 'string', log: 'string[]' } },
+  ResourceLogged: { v: 1, scope: 'res', doc: 'a line an action printed for a resource (command run, its output, a message)', fields: { level: 'string', message: 'string' } },
+} as const satisfies Record<string, EventSpec>;
+
+export type EventType = keyof typeof EVENT_CATALOGUE;
+
+type Fields<T extends EventType> = (typeof EVENT_CATALOGUE)[T]['fields'];
+export type PayloadOf<T extends EventType> = { -readonly [K in keyof Fields<T>]: Fields<T>[K] extends FieldSpec ? FieldType<Fields<T>[K]> : never };
+
+export interface Envelope<T extends EventType = EventType> {
+  /** unique id: `<origin>:<seq>`, also the JetStream message id */
+  readonly id: string;
+  readonly type: T;
+  readonly v: number;
+  readonly cluster: string;
+  readonly origin: string;
+  /** per-origin sequence, gapless, from 1 */
+  readonly seq: number;
+  /** ISO-8601 time, passed in by the caller */
+  readonly time: string;
+  readonly svc?: string;
+  readonly rid?: string;
+  /** id of the event or command that caused this one */
+  readonly causation?: string;
+  readonly data: PayloadOf<T>;
+}
+
+export type AnyEvent = { [T in EventType]: Envelope<T> }[EventType];
+
+export const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+export const NODE_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+export const RID_RE = /^[a-z]+#[A-Za-z0-9_-]{1,63}$/;
+
+export interface NewEvent<T extends EventType = EventType> {
+  readonly type: T;
+  readonly svc?: string;
+  readonly rid?: string;
+  readonly causation?: string;
+  readonly data: PayloadOf<T>;
+}
+
+/** Build an envelope. Time and sequence come in: the domain reads no clock. */
+export function makeEvent<T extends EventType>(
+  e: NewEvent<T>,
+  at: { cluster: string; origin: string; seq: number; time: string },
+): Envelope<T> {
+  return {
+    id: `${at.origin}:${at.seq}`,
+    type: e.type,
+    v: EVENT_CATALOGUE[e.type].v,
+    cluster: at.cluster,
+    origin: at.origin,
+    seq: at.seq,
+    time: at.time,
+    ...(e.svc !== undefined ? { svc: e.svc } : {}),
+    ...(e.rid !== undefined ? { rid: e.rid } : {}),
+    ...(e.causation !== undefined ? { causation: e.causation } : {}),
+    data: e.data,
+  };
+}
+
+/**
+ * Subjects an external consumer can filter with wildcards:
+ *   osvc.<cluster>.evt.<node>.node.<Type>
+ *   osvc.<cluster>.evt.<node>.svc.<svc>.<Type>
+ *   osvc.<cluster>.evt.<node>.svc.<svc>.res.<rid>.<Type>
+ */
+export function subjectOf(e: AnyEvent): string {
+  const base = `osvc.${e.cluster}.evt.${e.origin}`;
+  const scope = EVENT_CATALOGUE[e.type].scope;
+  if (scope === 'node') return `${base}.node.${e.type}`;
+  if (scope === 'svc') return `${base}.svc.${e.svc}.${e.type}`;
+  return `${base}.svc.${e.svc}.res.${e.rid}.${e.type}`;
+}
+
+export function eventsSubject(cluster: string): string {
+  return `osvc.${cluster}.evt.>`;
+}
+
+export function originSubject(cluster: string, origin: string): string {
+  return `osvc.${cluster}.evt.${origin}.>`;
+}
+
+export function heartbeatSubject(cluster: string, node: string): string {
+  return `osvc.${cluster}.hb.${node}`;
+}
+
+export type Validation = { ok: true; event: AnyEvent } | { ok: false; reason: string };
+
+function checkField(spec: FieldSpec, value: unknown): boolean {
+  const optional = spec.endsWith('?');
+  if (value === undefined) return optional;
+  switch (spec) {
+    case 'string':
+    case 'string?':
+      return typeof value === 'string';
+    case 'number':
+    case 'number?':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'boolean':
+    case 'boolean?':
+      return typeof value === 'boolean';
+    case 'string[]':
+      return Array.isArray(value) && value.every((x) => typeof x === 'string');
+    case 'object':
+    case 'object?':
+      return typeof value === 'object' && value !== null && !Array.isArray(value);
+    default: {
+      const never: never = spec;
+      return never;
+    }
+  }
+}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** Validate an event read from outside (stream, spool, heartbeat). */
+export function validateEvent(raw: unknown): Validation {
+  if (!isRecord(raw)) return { ok: false, reason: 'not a JSON object' };
+  const type = raw.type;
+  if (typeof type !== 'string' || !Object.hasOwn(EVENT_CATALOGUE, type)) {
+    return { ok: false, reason: `unknown event type ${JSON.stringify(type)}` };
+  }
+  const spec: EventSpec = EVENT_CATALOGUE[type as EventType];
+  for (const k of ['id', 'cluster', 'origin', 'time'] as const) {
+    if (typeof raw[k] !== 'string' || raw[k] === '') return { ok: false, reason: `${type}: envelope field ${k} must be a non-empty string` };
+  }
+  if (typeof raw.seq !== 'number' || !Number.isInteger(raw.seq) || raw.seq < 1) {
+    return { ok: false, reason: `${type}: envelope field seq must be a positive integer` };
+  }
+  if (raw.id !== `${String(raw.origin)}:${raw.seq}`) return { ok: false, reason: `${type}: id ${String(raw.id)} is not <origin>:<seq>` };
+  if (raw.v !== spec.v) return { ok: false, reason: `${type}: version ${String(raw.v)} not supported (expected ${spec.v})` };
+  if (spec.scope !== 'node' && (typeof raw.svc !== 'string' || !NAME_RE.test(raw.svc))) {
+    return { ok: false, reason: `${type}: envelope field svc must be a service name` };
+  }
+  if (spec.scope === 'res' && (typeof raw.rid !== 'string' || !RID_RE.test(raw.rid))) {
+    return { ok: false, reason: `${type}: envelope field rid must be a resource id like ip#0` };
+  }
+  if (raw.causation !== undefined && typeof raw.causation !== 'string') return { ok: false, reason: `${type}: causation must be a string` };
+  if (!isRecord(raw.data)) return { ok: false, reason: `${type}: data must be an object` };
+  for (const [name, fspec] of Object.entries(spec.fields)) {
+    if (!checkField(fspec, raw.data[name])) return { ok: false, reason: `${type}: data.${name} must be ${fspec}` };
+  }
+  return { ok: true, event: raw as unknown as AnyEvent };
+}
+
+export function isEventOf<T extends EventType>(e: AnyEvent, type: T): e is Envelope<T> & AnyEvent {
+  return e.type === type;
+}

@@ -1,0 +1,78 @@
+import path from 'node:path';
+import { exitCodeOf, HasvcError, UsageError } from '../../domain/errors.js';
+import { nodePaths } from '../paths.js';
+import { flag, opt, parseArgs } from './args.js';
+import { colorMode, painter } from './color.js';
+import type { CliContext, CommandTable } from './context.js';
+
+/** Longest match of the action words against the table: "print status", "start"... */
+function findAction(table: CommandTable, words: readonly string[]): { key: string; rest: string[] } | undefined {
+  for (let n = Math.min(3, words.length); n >= 1; n--) {
+    const key = words.slice(0, n).join(' ');
+    if (Object.hasOwn(table, key)) return { key, rest: words.slice(n) };
+  }
+  return undefined;
+}
+
+export function usage(prog: string, table: CommandTable): string {
+  const width = Math.max(...Object.keys(table).map((k) => k.length));
+  const lines = Object.entries(table).map(([k, e]) => `  ${k.padEnd(width)}  ${e.summary}`);
+  return [`usage: ${prog} ${prog === 'svcmgr' ? '-s SVC ' : ''}ACTION [OPTIONS]`, '', 'actions:', ...lines, '', 'common options: --help, --format json, --color auto|yes|no'].join('\n');
+}
+
+export interface MainOptions {
+  readonly prog: 'svcmgr' | 'nodemgr' | 'svcmon';
+  readonly table: CommandTable;
+  readonly argv: readonly string[];
+  /** argv[1] as invoked: a per-service symlink names the service */
+  readonly invokedAs: string;
+  readonly svcmgrPath: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly out?: (line: string) => void;
+  readonly err?: (line: string) => void;
+  /** svcmon has a single action */
+  readonly defaultAction?: string;
+}
+
+export async function main(o: MainOptions): Promise<number> {
+  const out = o.out ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const err = o.err ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const env = o.env ?? process.env;
+  try {
+    const args = parseArgs(o.argv);
+    const base = path.basename(o.invokedAs);
+    const svc = opt(args, 'service') ?? (o.prog === 'svcmgr' && base !== 'svcmgr' && !base.endsWith('.js') ? base : undefined);
+    const found = o.defaultAction !== undefined ? { key: o.defaultAction, rest: args.words } : findAction(o.table, args.words);
+    if (!found) {
+      if (flag(args, 'help') || args.words.length === 0) {
+        out(usage(o.prog, o.table));
+        return args.words.length === 0 && !flag(args, 'help') ? 2 : 0;
+      }
+      throw new UsageError(`${o.prog}: unknown action "${args.words.join(' ')}" (see ${o.prog} --help)`);
+    }
+    const entry = o.table[found.key]!;
+    if (flag(args, 'help')) {
+      out(`${o.prog} ${found.key}: ${entry.summary}`);
+      return 0;
+    }
+    const ctx: CliContext = {
+      args: { words: found.rest, opts: args.opts },
+      paths: nodePaths(env),
+      env,
+      paint: painter(colorMode(opt(args, 'color')), Boolean(process.stdout.isTTY)),
+      svc,
+      svcmgrPath: o.svcmgrPath,
+      out,
+      err,
+    };
+    const mod = await entry.load();
+    return await mod.run(ctx);
+  } catch (e) {
+    if (e instanceof HasvcError) {
+      for (const line of e.message.split('\n')) err(line);
+      return exitCodeOf(e);
+    }
+    err(`${o.prog}: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    return 1;
+  }
+}
