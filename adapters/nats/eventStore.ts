@@ -1,0 +1,307 @@
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  DeliverPolicy,
+  DiscardPolicy,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager, PubAck, StreamConfig } from '@nats-io/jetstream';
+import { UnavailableError } from '../../domain/errors.js';
+import { eventsSubject, originSubject, subjectOf, validateEvent } from '../../domain/events.js';
+import type { AnyEvent } from '../../domain/events.js';
+
+export interface StoreLimits {
+  /** audit stream: 0 or -1 = keep everything (the default) */
+  readonly auditMaxBytes?: number;
+  readonly auditMaxAgeSec?: number;
+  /** heartbeat stream: bounded retention */
+  readonly hbMaxMsgsPerSubject?: number;
+  readonly hbMaxAgeSec?: number;
+  /** how long JetStream remembers message ids for de-duplication */
+  readonly duplicateWindowSec?: number;
+}
+
+export interface InvalidRecord {
+  readonly streamSeq: number;
+  readonly subject: string;
+  readonly reason: string;
+}
+
+export interface StoredEvent {
+  readonly streamSeq: number;
+  readonly event: AnyEvent;
+}
+
+export interface ReplayOptions {
+  /** first stream sequence to deliver (1 by default) */
+  readonly fromSeq?: number;
+  /** or the first event stored at or after this time */
+  readonly fromTime?: Date;
+  /** subject filter, e.g. osvc.c1.evt.node1.svc.svc1.> */
+  readonly subject?: string;
+  /** called for records that fail validation: reported and skipped, never fatal */
+  readonly onInvalid?: (r: InvalidRecord) => void;
+}
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+export function auditStreamName(cluster: string): string {
+  return `OSVC_${cluster.replace(/-/g, '_').toUpperCase()}_EVT`;
+}
+
+export function heartbeatStreamName(cluster: string): string {
+  return `OSVC_${cluster.replace(/-/g, '_').toUpperCase()}_HB`;
+}
+
+function isApiError(e: unknown, code: number): boolean {
+  return e instanceof JetStreamApiError && e.code === code;
+}
+
+function decode(streamSeq: number, subject: string, data: Uint8Array): StoredEvent | InvalidRecord {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(decoder.decode(data));
+  } catch {
+    return { streamSeq, subject, reason: 'not valid JSON' };
+  }
+  const v = validateEvent(raw);
+  if (!v.ok) return { streamSeq, subject, reason: v.reason };
+  if (subjectOf(v.event) !== subject) return { streamSeq, subject, reason: `subject does not match the event (expected ${subjectOf(v.event)})` };
+  return { streamSeq, event: v.event };
+}
+
+/**
+ * The cluster's log in JetStream. Appends carry the message id `<origin>:<seq>`
+ * so a retried append is stored once, and each append names the id of the
+ * message it must follow (expected last msg id): when a pipelined append
+ * fails, the ones behind it fail too and are re-sent in order, so events are
+ * stored exactly once and in order even across a server crash.
+ * One EventStore is the single writer of a stream at a time.
+ */
+export class EventStore {
+  private lastMsgId: string | undefined;
+  private tailKnown = false;
+
+  private constructor(
+    readonly nc: NatsConnection,
+    readonly js: JetStreamClient,
+    readonly jsm: JetStreamManager,
+    readonly cluster: string,
+  ) {}
+
+  static async open(o: { servers: string; cluster: string; limits?: StoreLimits; connectTimeoutMs?: number; name?: string }): Promise<EventStore> {
+    let nc: NatsConnection;
+    try {
+      const u = new URL(o.servers.replace(/^nats:/, 'http:'));
+      nc = await connect({
+        servers: `${u.hostname}:${u.port || '4222'}`,
+        ...(u.username ? { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } : {}),
+        timeout: o.connectTimeoutMs ?? 2000,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 250,
+        name: o.name ?? 'hasvc',
+      });
+    } catch (e) {
+      throw new UnavailableError(`cannot connect to NATS at ${redact(o.servers)}: ${(e as Error).message}`, { cause: e });
+    }
+    const jsm = await jetstreamManager(nc, { timeout: 5000 });
+    const store = new EventStore(nc, jetstream(nc, { timeout: 5000 }), jsm, o.cluster);
+    await store.ensureStreams(o.limits ?? {});
+    return store;
+  }
+
+  get auditStream(): string {
+    return auditStreamName(this.cluster);
+  }
+
+  get heartbeatStream(): string {
+    return heartbeatStreamName(this.cluster);
+  }
+
+  /** Create the streams, or bring their limits to what the config says. */
+  async ensureStreams(l: StoreLimits): Promise<void> {
+    const dupNs = (l.duplicateWindowSec ?? 24 * 3600) * 1e9;
+    const audit: Partial<StreamConfig> & { name: string } = {
+      name: this.auditStream,
+      subjects: [eventsSubject(this.cluster)],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      max_bytes: l.auditMaxBytes && l.auditMaxBytes > 0 ? l.auditMaxBytes : -1,
+      max_age: l.auditMaxAgeSec && l.auditMaxAgeSec > 0 ? l.auditMaxAgeSec * 1e9 : 0,
+      max_msgs: -1,
+      duplicate_window: dupNs,
+      num_replicas: 1,
+    };
+    const hb: Partial<StreamConfig> & { name: string } = {
+      name: this.heartbeatStream,
+      subjects: [`osvc.${this.cluster}.hb.>`],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      max_msgs_per_subject: l.hbMaxMsgsPerSubject ?? 1000,
+      max_age: (l.hbMaxAgeSec ?? 24 * 3600) * 1e9,
+      duplicate_window: 60 * 1e9,
+      num_replicas: 1,
+    };
+    for (const cfg of [audit, hb]) {
+      try {
+        const info = await this.jsm.streams.info(cfg.name!);
+        const cur = info.config;
+        if (cur.max_bytes !== cfg.max_bytes || cur.max_age !== cfg.max_age || cur.duplicate_window !== cfg.duplicate_window || cur.max_msgs_per_subject !== (cfg.max_msgs_per_subject ?? cur.max_msgs_per_subject)) {
+          await this.jsm.streams.update(cfg.name!, { ...cur, ...cfg } as StreamConfig);
+        }
+      } catch (e) {
+        if (!isApiError(e, 10059)) throw e;
+        await this.jsm.streams.add(cfg);
+      }
+    }
+  }
+
+  /** Learn the id of the stream's last message, the anchor of the next append. */
+  private async loadTail(): Promise<void> {
+    const info = await this.jsm.streams.info(this.auditStream);
+    if (info.state.last_seq === 0 || info.state.messages === 0) {
+      this.lastMsgId = undefined;
+    } else {
+      const m = await this.jsm.streams.getMessage(this.auditStream, { seq: info.state.last_seq });
+      this.lastMsgId = m?.header?.get('Nats-Msg-Id') || undefined;
+    }
+    this.tailKnown = true;
+  }
+
+  /** The last per-origin sequence stored for an origin (0 when none). */
+  async lastSeqOf(origin: string): Promise<number> {
+    try {
+      const m = await this.jsm.streams.getMessage(this.auditStream, { last_by_subj: originSubject(this.cluster, origin) });
+      if (!m) return 0;
+      const r = decode(m.seq, m.subject, m.data);
+      return 'event' in r ? r.event.seq : 0;
+    } catch (e) {
+      if (isApiError(e, 10037)) return 0; // no message found
+      throw e;
+    }
+  }
+
+  /**
+   * Append events in order, pipelined. Returns once every one is stored.
+   * After a failure (server down, restarted, or another writer moved the
+   * tail) the stream's last message id says how far the batch got; the rest
+   * is sent again from there, still chained, so nothing is stored twice or
+   * out of order.
+   */
+  async append(events: readonly AnyEvent[], window = 256): Promise<void> {
+    let next = 0;
+    let attempts = 0;
+    while (next < events.length) {
+      try {
+        if (!this.tailKnown) await this.loadTail();
+        next = await this.appendFrom(events, next, window);
+        attempts = 0;
+      } catch (e) {
+        this.tailKnown = false;
+        attempts++;
+        if (attempts > 100) throw new UnavailableError(`append to ${this.auditStream} keeps failing: ${(e as Error).message}`, { cause: e });
+        await sleep(Math.min(1000, 20 * attempts));
+        try {
+          await this.loadTail();
+        } catch {
+          continue; // server still down: try again later
+        }
+        const idx = this.lastMsgId === undefined ? -1 : events.findIndex((ev) => ev.id === this.lastMsgId);
+        if (idx >= next) next = idx + 1;
+      }
+    }
+  }
+
+  private async appendFrom(events: readonly AnyEvent[], start: number, window: number): Promise<number> {
+    const inflight: Promise<PubAck>[] = [];
+    let expected = this.lastMsgId;
+    try {
+      for (let i = start; i < events.length; i++) {
+        const ev = events[i]!;
+        const opts = expected === undefined ? { msgID: ev.id } : { msgID: ev.id, expect: { lastMsgID: expected } };
+        inflight.push(this.js.publish(subjectOf(ev), encoder.encode(JSON.stringify(ev)), opts));
+        expected = ev.id;
+        if (inflight.length >= window) await inflight.shift();
+      }
+      while (inflight.length) await inflight.shift();
+    } catch (e) {
+      // let the rest of the pipeline settle so no rejection is left unobserved
+      await Promise.allSettled(inflight);
+      throw e;
+    }
+    this.lastMsgId = expected;
+    return events.length;
+  }
+
+  /** Replay stored events in order, until the end of the stream as it was when called. */
+  async replay(o: ReplayOptions, onEvent: (e: StoredEvent) => void): Promise<number> {
+    const info = await this.jsm.streams.info(this.auditStream);
+    const end = info.state.last_seq;
+    const from = o.fromSeq ?? 1;
+    if (end === 0 || (o.fromTime === undefined && from > end)) return end;
+    const consumer = await this.js.consumers.get(this.auditStream, {
+      ...(o.fromTime ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: o.fromTime.toISOString() } : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Math.max(1, from) }),
+      ...(o.subject ? { filter_subjects: o.subject } : {}),
+    });
+    const pending = (await consumer.info(true)).num_pending;
+    if (pending === 0) return end;
+    const msgs = await consumer.consume({ max_messages: 2048 });
+    let last = 0;
+    for await (const m of msgs) {
+      const r = decode(m.seq, m.subject, m.data);
+      if ('event' in r) onEvent(r);
+      else o.onInvalid?.(r);
+      last = m.seq;
+      if (m.info.pending === 0 || m.seq >= end) break;
+    }
+    await msgs.close();
+    return Math.max(last, end);
+  }
+
+  /** Deliver every event stored from `fromSeq` on, live, until the returned stop() is called. */
+  async follow(o: ReplayOptions, onEvent: (e: StoredEvent) => void): Promise<() => Promise<void>> {
+    const consumer = await this.js.consumers.get(this.auditStream, {
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: Math.max(1, o.fromSeq ?? 1),
+      ...(o.subject ? { filter_subjects: o.subject } : {}),
+    });
+    const msgs = await consumer.consume({ max_messages: 1024 });
+    const loop = (async () => {
+      for await (const m of msgs) {
+        const r = decode(m.seq, m.subject, m.data);
+        if ('event' in r) onEvent(r);
+        else o.onInvalid?.(r);
+      }
+    })();
+    return async () => {
+      await msgs.close();
+      await loop.catch(() => undefined);
+    };
+  }
+
+  /** Publish a raw record, bypassing validation: for tests of corrupt data and the bench's raw baseline. */
+  async publishRaw(subject: string, data: Uint8Array): Promise<PubAck> {
+    const ack = await this.js.publish(subject, data);
+    this.tailKnown = false;
+    return ack;
+  }
+
+  async close(): Promise<void> {
+    await this.nc.drain().catch(() => this.nc.close());
+  }
+}
+
+export function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

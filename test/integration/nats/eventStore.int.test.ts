@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { EventStore } from '../../../adapters/nats/eventStore.js';
+import type { InvalidRecord, StoredEvent } from '../../../adapters/nats/eventStore.js';
+import { makeEvent } from '../../../domain/events.js';
+import type { AnyEvent } from '../../../domain/events.js';
+import { startTestNats, type TestNats } from '../../support/nats.js';
+
+function events(origin: string, from: number, n: number, cluster = 'c1'): AnyEvent[] {
+  const out: AnyEvent[] = [];
+  for (let i = 0; i < n; i++) {
+    out.push(
+      makeEvent(
+        { type: 'ResourceLogged', svc: 'svc1', rid: 'app#web', data: { level: 'info', message: `line ${from + i}` } },
+        { cluster, origin, seq: from + i, time: new Date(1_700_000_000_000 + i).toISOString() },
+      ),
+    );
+  }
+  return out;
+}
+
+async function all(store: EventStore, invalid: InvalidRecord[] = []): Promise<StoredEvent[]> {
+  const got: StoredEvent[] = [];
+  await store.replay({ onInvalid: (r) => invalid.push(r) }, (e) => got.push(e));
+  return got;
+}
+
+describe('EventStore against a real nats-server', () => {
+  let nats: TestNats;
+  beforeAll(async () => {
+    nats = await startTestNats();
+  });
+  afterAll(async () => {
+    await nats.stop();
+  });
+
+  it('replays appended events in order', async () => {
+    const store = await EventStore.open({ servers: nats.url, cluster: 'order' });
+    try {
+      await store.append(events('node1', 1, 50, 'order'));
+      await store.append(events('node1', 51, 50, 'order'));
+      const got = await all(store);
+      expect(got.map((g) => g.event.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+      expect(await store.lastSeqOf('node1')).toBe(100);
+      expect(await store.lastSeqOf('node2')).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('stores a retried append once', async () => {
+    const store = await EventStore.open({ servers: nats.url, cluster: 'retry' });
+    try {
+      const batch = events('node1', 1, 20, 'retry');
+      await store.append(batch);
+      await store.append(batch.slice(5, 12));
+      await store.append(batch);
+      const got = await all(store);
+      expect(got).toHaveLength(20);
+      expect(got.map((g) => g.event.id)).toEqual(batch.map((e) => e.id));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('replays from a sequence and from a time, and filters by subject', async () => {
+    const store = await EventStore.open({ servers: nats.url, cluster: 'from' });
+    try {
+      await store.append(events('node1', 1, 10, 'from'));
+      await store.append(events('node2', 1, 5, 'from'));
+      const fromSeq: StoredEvent[] = [];
+      await store.replay({ fromSeq: 8 }, (e) => fromSeq.push(e));
+      expect(fromSeq.map((e) => e.event.id)).toEqual(['node1:8', 'node1:9', 'node1:10', 'node2:1', 'node2:2', 'node2:3', 'node2:4', 'node2:5']);
+      const n2: StoredEvent[] = [];
+      await store.replay({ subject: 'osvc.from.evt.node2.>' }, (e) => n2.push(e));
+      expect(n2.map((e) => e.event.origin)).toEqual(Array(5).fill('node2'));
+      const future: StoredEvent[] = [];
+      await store.replay({ fromTime: new Date(Date.now() + 60_000) }, (e) => future.push(e));
+      expect(future).toHaveLength(0);
+      const past: StoredEvent[] = [];
+      await store.replay({ fromTime: new Date(Date.now() - 60_000) }, (e) => past.push(e));
+      expect(past).toHaveLength(15);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('skips a corrupt record with a clear report and keeps reading', async () => {
+    const store = await EventStore.open({ servers: nats.url, cluster: 'corrupt' });
+    try {
+      await store.append(events('node1', 1, 3, 'corrupt'));
+      await store.publishRaw('osvc.corrupt.evt.node1.node.Garbage', new TextEncoder().encode('{not json'));
+      await store.publishRaw('osvc.corrupt.evt.node1.node.NodeFrozen', new TextEncoder().encode('{"type":"NodeFrozen"}'));
+      await store.append(events('node1', 4, 2, 'corrupt'));
+      const invalid: InvalidRecord[] = [];
+      const got = await all(store, invalid);
+      expect(got.map((g) => g.event.seq)).toEqual([1, 2, 3, 4, 5]);
+      expect(invalid).toEqual([
+        { streamSeq: 4, subject: 'osvc.corrupt.evt.node1.node.Garbage', reason: 'not valid JSON' },
+        { streamSeq: 5, subject: 'osvc.corrupt.evt.node1.node.NodeFrozen', reason: 'NodeFrozen: envelope field id must be a non-empty string' },
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('follows new events live', async () => {
+    const store = await EventStore.open({ servers: nats.url, cluster: 'live' });
+    try {
+      const seen: string[] = [];
+      const stop = await store.follow({}, (e) => seen.push(e.event.id));
+      await store.append(events('node1', 1, 3, 'live'));
+      for (let i = 0; i < 100 && seen.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+      await stop();
+      expect(seen).toEqual(['node1:1', 'node1:2', 'node1:3']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('keeps every event exactly once and in order when nats-server is killed -9 mid-append', async () => {
+    const store = await EventStore.open({ servers: nats.url, cluster: 'crash' });
+    try {
+      const batch = events('node1', 1, 10_000, 'crash');
+      const appending = store.append(batch, 64);
+      // kill once the stream holds some of the batch, then bring the server back
+      for (;;) {
+        const info = await store.jsm.streams.info(store.auditStream).catch(() => undefined);
+        if (info && info.state.messages > 1500) break;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const pid = nats.supervisor.pid!;
+      process.kill(pid, 'SIGKILL');
+      await appending;
+      expect(nats.supervisor.pid).not.toBe(pid);
+      const got = await all(store);
+      expect(got).toHaveLength(10_000);
+      expect(got.every((g, i) => g.event.seq === i + 1)).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+});
