@@ -94,7 +94,7 @@ export class EventStore {
     readonly cluster: string,
   ) {}
 
-  static async open(o: { servers: string; cluster: string; limits?: StoreLimits; connectTimeoutMs?: number; name?: string }): Promise<EventStore> {
+  static async open(o: { servers: string; cluster: string; limits?: StoreLimits; connectTimeoutMs?: number; requestTimeoutMs?: number; name?: string }): Promise<EventStore> {
     let nc: NatsConnection;
     try {
       const u = new URL(o.servers.replace(/^nats:/, 'http:'));
@@ -109,10 +109,16 @@ export class EventStore {
     } catch (e) {
       throw new UnavailableError(`cannot connect to NATS at ${redact(o.servers)}: ${(e as Error).message}`, { cause: e });
     }
-    const jsm = await jetstreamManager(nc, { timeout: 5000 });
-    const store = new EventStore(nc, jetstream(nc, { timeout: 5000 }), jsm, o.cluster);
-    await store.ensureStreams(o.limits ?? {});
-    return store;
+    const timeout = o.requestTimeoutMs ?? 5000;
+    try {
+      const jsm = await jetstreamManager(nc, { timeout });
+      const store = new EventStore(nc, jetstream(nc, { timeout }), jsm, o.cluster);
+      await store.ensureStreams(o.limits ?? {});
+      return store;
+    } catch (e) {
+      await nc.close();
+      throw new UnavailableError(`JetStream not available at ${redact(o.servers)}: ${(e as Error).message}`, { cause: e });
+    }
   }
 
   get auditStream(): string {
@@ -195,9 +201,10 @@ export class EventStore {
    * is sent again from there, still chained, so nothing is stored twice or
    * out of order.
    */
-  async append(events: readonly AnyEvent[], window = 256): Promise<void> {
+  async append(events: readonly AnyEvent[], window = 256, deadlineMs = 120_000): Promise<void> {
     let next = 0;
     let attempts = 0;
+    const deadline = Date.now() + deadlineMs;
     while (next < events.length) {
       try {
         if (!this.tailKnown) await this.loadTail();
@@ -206,7 +213,7 @@ export class EventStore {
       } catch (e) {
         this.tailKnown = false;
         attempts++;
-        if (attempts > 100) throw new UnavailableError(`append to ${this.auditStream} keeps failing: ${(e as Error).message}`, { cause: e });
+        if (Date.now() > deadline) throw new UnavailableError(`append to ${this.auditStream} keeps failing: ${(e as Error).message}`, { cause: e });
         await sleep(Math.min(1000, 20 * attempts));
         try {
           await this.loadTail();

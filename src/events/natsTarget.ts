@@ -1,0 +1,34 @@
+import fs from 'node:fs';
+import ini from 'ini';
+import { natsUrl, readCredentials } from '../../adapters/nats/server.js';
+import type { NodePaths } from '../paths.js';
+
+export const DEFAULT_NATS_PORT = 4222;
+
+export interface NatsTarget {
+  /** the URL clients use, credentials included */
+  readonly url: string;
+  /** embedded: this node's own nats-server, started by the daemon; external: an existing server or cluster */
+  readonly kind: 'embedded' | 'external';
+  readonly port: number;
+  /** embedded server never started on this node yet: nothing to connect to */
+  readonly provisioned: boolean;
+}
+
+function nodeSection(p: NodePaths, section: string): Record<string, unknown> {
+  if (!fs.existsSync(p.nodeConf)) return {};
+  const doc = ini.parse(fs.readFileSync(p.nodeConf, 'utf8').replace(/^\uFEFF/, '')) as Record<string, unknown>;
+  const s = doc[section];
+  return typeof s === 'object' && s !== null ? (s as Record<string, unknown>) : {};
+}
+
+/** Where this node's events go: `[nats] url` in node.conf, else the embedded server on `[nats] port`. */
+export function natsTarget(p: NodePaths): NatsTarget {
+  const s = nodeSection(p, 'nats');
+  if (typeof s.url === 'string' && s.url.trim() !== '') {
+    return { url: s.url.trim(), kind: 'external', port: 0, provisioned: true };
+  }
+  const port = s.port === undefined ? DEFAULT_NATS_PORT : Number(s.port);
+  const creds = readCredentials(p.natsDir);
+  return { url: natsUrl(port, creds), kind: 'embedded', port, provisioned: creds !== undefined };
+}
