@@ -1,0 +1,92 @@
+import { ConfigError } from '../errors.js';
+import { parseDocument, type IniDocument } from './document.js';
+import { NODE_SCHEMA } from './nodeSchema.js';
+import type { KeywordValue } from './types.js';
+import { validateDocument } from './validate.js';
+
+export interface HeartbeatConfig {
+  readonly rid: string;
+  readonly type: 'unicast' | 'multicast';
+  readonly port: number;
+  readonly addr: string | undefined;
+  readonly intf: string | undefined;
+  /** seconds */
+  readonly timeout: number;
+  /** seconds */
+  readonly interval: number;
+}
+
+/** node.conf and cluster.conf, merged and typed. */
+export interface NodeConfig {
+  readonly cluster: { readonly name: string | undefined; readonly secret: string | undefined; readonly nodes: readonly string[] };
+  readonly node: { readonly env: string; readonly ruser: string | undefined };
+  readonly nats: { readonly url: string | undefined; readonly port: number };
+  readonly listener: { readonly addr: string; readonly port: number };
+  readonly hbs: readonly HeartbeatConfig[];
+  /** every section after defaults and conversion */
+  readonly sections: Readonly<Record<string, Readonly<Record<string, KeywordValue>>>>;
+}
+
+export interface NodeConfigText {
+  readonly text: string;
+  readonly file: string;
+}
+
+export type NodeConfigCheck =
+  | { readonly ok: true; readonly config: NodeConfig; readonly docs: { readonly node: IniDocument; readonly cluster: IniDocument } }
+  | { readonly ok: false; readonly problems: readonly string[] };
+
+const str = (v: KeywordValue | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
+const num = (v: KeywordValue | undefined, d: number): number => (typeof v === 'number' ? v : d);
+
+export function checkNodeDocuments(docs: { node: IniDocument; cluster: IniDocument }, nodename: string): NodeConfigCheck {
+  const vars = { nodename };
+  const c = validateDocument(docs.cluster, NODE_SCHEMA, vars);
+  const n = validateDocument(docs.node, NODE_SCHEMA, vars);
+  const problems = [...c.problems, ...n.problems];
+  if (problems.length > 0) return { ok: false, problems };
+  // cluster.conf first; a keyword written in node.conf overrides it, as in OpenSVC
+  const sections: Record<string, Record<string, KeywordValue>> = {};
+  for (const s of c.sections) sections[s.name] = { ...s.kw };
+  for (const s of n.sections) {
+    const base = sections[s.name];
+    if (!base) sections[s.name] = { ...s.kw };
+    else for (const k of s.set) base[k] = s.kw[k]!;
+  }
+  const get = (name: string) => sections[name] ?? {};
+  const hbs: HeartbeatConfig[] = Object.entries(sections)
+    .filter(([name]) => name.startsWith('hb#'))
+    .map(([rid, kw]) => ({
+      rid,
+      type: kw.type as HeartbeatConfig['type'],
+      port: num(kw.port, 10000),
+      addr: str(kw.addr),
+      intf: str(kw.intf),
+      timeout: num(kw.timeout, 15),
+      interval: num(kw.interval, 5),
+    }));
+  const cl = get('cluster');
+  const config: NodeConfig = {
+    cluster: { name: str(cl.name), secret: str(cl.secret), nodes: Array.isArray(cl.nodes) ? cl.nodes : [nodename] },
+    node: { env: str(get('node').env) ?? 'TST', ruser: str(get('node').ruser) },
+    nats: { url: str(get('nats').url), port: num(get('nats').port, 4222) },
+    listener: { addr: str(get('listener').addr) ?? '0.0.0.0', port: num(get('listener').port, 1214) },
+    hbs,
+    sections,
+  };
+  return { ok: true, config, docs };
+}
+
+export function checkNodeConfig(files: { node: NodeConfigText; cluster: NodeConfigText }, nodename: string): NodeConfigCheck {
+  const node = parseDocument(files.node.text, files.node.file);
+  const cluster = parseDocument(files.cluster.text, files.cluster.file);
+  const problems = [...(cluster.ok ? [] : cluster.problems), ...(node.ok ? [] : node.problems)];
+  if (!node.ok || !cluster.ok) return { ok: false, problems };
+  return checkNodeDocuments({ node: node.doc, cluster: cluster.doc }, nodename);
+}
+
+export function parseNodeConfig(files: { node: NodeConfigText; cluster: NodeConfigText }, nodename: string): NodeConfig {
+  const c = checkNodeConfig(files, nodename);
+  if (!c.ok) throw new ConfigError(c.problems);
+  return c.config;
+}

@@ -1,0 +1,66 @@
+import type { ConfigSchema, SectionSchema } from './schema.js';
+
+/**
+ * The keywords of node.conf and cluster.conf. As in OpenSVC, [cluster] and
+ * the heartbeats [hb#*] are cluster-wide and live in cluster.conf; every other
+ * section is the node's own and lives in node.conf.
+ */
+
+const PORT = { min: 1, max: 65535 } as const;
+
+const CLUSTER: SectionSchema = {
+  help: 'the cluster this node belongs to',
+  keywords: {
+    name: { type: 'string', pattern: { re: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, expected: 'letters, digits, "_", "-" or "."' }, help: 'the cluster name, generated on first use' },
+    secret: { type: 'string', secret: true, pattern: { re: /^[0-9a-f]{32}$/, expected: '32 lowercase hexadecimal digits' }, help: 'the secret authenticating heartbeats and requests, generated on first use' },
+    nodes: { type: 'list', default: '{nodename}', pattern: { re: /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, expected: 'node names' }, help: 'the cluster members' },
+  },
+};
+
+const NODE: SectionSchema = {
+  help: 'this node',
+  keywords: {
+    env: { type: 'string', default: 'TST', help: 'the node environment: a non-PRD service does not start on a PRD node' },
+    ruser: { type: 'string', help: 'the user to log in as on peer nodes (default root)' },
+  },
+};
+
+const NATS: SectionSchema = {
+  help: 'the NATS JetStream server holding the event log',
+  keywords: {
+    url: { type: 'string', help: 'an existing NATS server or cluster to use instead of the embedded one' },
+    port: { type: 'integer', default: '4222', ...PORT, help: 'the port of the embedded nats-server (loopback only)' },
+  },
+};
+
+const LISTENER: SectionSchema = {
+  help: 'the daemon listener, receiving requests from the CLI and peer nodes',
+  keywords: {
+    addr: { type: 'string', default: '0.0.0.0', help: 'the address the listener binds' },
+    port: { type: 'integer', default: '1214', ...PORT, help: 'the listener port' },
+  },
+};
+
+const HB: SectionSchema = {
+  help: 'a heartbeat between cluster nodes',
+  keywords: {
+    type: { type: 'string', required: true, candidates: ['unicast', 'multicast'], help: 'the heartbeat transport' },
+    port: { type: 'integer', default: '10000', ...PORT, help: 'the port heartbeats are sent to and received on' },
+    addr: { type: 'string', help: 'the address to listen on (unicast) or the group (multicast)' },
+    intf: { type: 'string', help: 'the interface to send on' },
+    timeout: { type: 'duration', default: '15', min: 1, help: 'a peer is stale after this long without heartbeat' },
+    interval: { type: 'duration', default: '5', min: 1, help: 'the time between two heartbeats' },
+  },
+};
+
+export const NODE_SCHEMA: ConfigSchema = {
+  fixed: { cluster: CLUSTER, node: NODE, nats: NATS, listener: LISTENER },
+  drivers: { hb: HB },
+};
+
+export type NodeConfigFile = 'cluster' | 'node';
+
+/** Which file a section belongs to. */
+export function nodeConfigFileOf(section: string): NodeConfigFile {
+  return section === 'cluster' || section.startsWith('hb#') ? 'cluster' : 'node';
+}
