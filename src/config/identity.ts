@@ -1,9 +1,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import ini from 'ini';
+import { emptyDocument, getValue, parseDocument, serializeDocument, setValue, type IniDocument } from '../../domain/config/document.js';
+import { ConfigError } from '../../domain/errors.js';
 import type { NodePaths } from '../paths.js';
+import { writeFileAtomic } from './atomicWrite.js';
 
 /** The node's name: the short hostname (the lab's UTS namespace sets it); OSVC_NODENAME overrides for tests. */
 export function nodename(env: NodeJS.ProcessEnv = process.env): string {
@@ -16,50 +17,48 @@ export interface ClusterIdentity {
   readonly secret: string;
 }
 
+/** The file holding the cluster secret is readable by root only. */
+export const CLUSTER_CONF_MODE = 0o600;
+
+/** A node config file as a document; a missing file is an empty document. */
+export function readConfigDocument(file: string): { readonly text: string; readonly doc: IniDocument; readonly exists: boolean } {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { text: '', doc: emptyDocument(file), exists: false };
+    throw e;
+  }
+  const parsed = parseDocument(text, file);
+  if (!parsed.ok) throw new ConfigError(parsed.problems);
+  return { text, doc: parsed.doc, exists: true };
+}
+
 /**
- * cluster.name and cluster.secret, generated on first use as OpenSVC does.
- * The file holding the secret is mode 0600; it is written atomically so two
- * commands racing on first use agree on one secret (the first rename wins,
- * the loser re-reads).
+ * cluster.name and cluster.secret, generated on first use as OpenSVC does,
+ * added to cluster.conf with the user's other lines kept. The file is 0600
+ * and written atomically; when it does not exist yet it is created
+ * exclusively, so two commands racing on first use agree on one secret (the
+ * loser re-reads the winner's).
  */
 export function loadClusterIdentity(p: NodePaths): ClusterIdentity {
-  const read = (): Partial<ClusterIdentity> => {
-    if (!fs.existsSync(p.clusterConf)) return {};
-    const doc = ini.parse(fs.readFileSync(p.clusterConf, 'utf8')) as Record<string, Record<string, unknown>>;
-    const c = doc.cluster ?? {};
-    return {
-      ...(typeof c.name === 'string' ? { name: c.name } : {}),
-      ...(typeof c.secret === 'string' ? { secret: c.secret } : {}),
-    };
-  };
-  const cur = read();
-  if (cur.name && cur.secret) return { name: cur.name, secret: cur.secret };
-  fs.mkdirSync(path.dirname(p.clusterConf), { recursive: true });
-  const existing = fs.existsSync(p.clusterConf) ? fs.readFileSync(p.clusterConf, 'utf8') : '';
-  const add: string[] = [];
-  if (!cur.name) add.push(`name = ${defaultClusterName()}`);
-  if (!cur.secret) add.push(`secret = ${crypto.randomBytes(16).toString('hex')}`);
-  const next = insertIntoSection(existing, 'cluster', add);
-  const tmp = `${p.clusterConf}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, next, { mode: 0o600 });
-  fs.renameSync(tmp, p.clusterConf);
-  fs.chmodSync(p.clusterConf, 0o600);
-  const after = read();
-  return { name: after.name!, secret: after.secret! };
+  for (let attempt = 0; ; attempt++) {
+    const cur = readConfigDocument(p.clusterConf);
+    const name = getValue(cur.doc, 'cluster', 'name');
+    const secret = getValue(cur.doc, 'cluster', 'secret');
+    if (name && secret) return { name, secret };
+    let next = cur.doc;
+    if (!name) next = setValue(next, 'cluster', 'name', defaultClusterName());
+    if (!secret) next = setValue(next, 'cluster', 'secret', crypto.randomBytes(16).toString('hex'));
+    try {
+      writeFileAtomic(p.clusterConf, serializeDocument(next), { forceMode: CLUSTER_CONF_MODE, exclusive: !cur.exists });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST' && attempt < 3) continue;
+      throw e;
+    }
+  }
 }
 
 function defaultClusterName(): string {
   return `cluster${crypto.randomBytes(3).toString('hex')}`;
-}
-
-/** Append keyword lines to a section, creating it, keeping everything else as it was. */
-function insertIntoSection(text: string, section: string, lines: readonly string[]): string {
-  const all = text === '' ? [] : text.replace(/\n$/, '').split('\n');
-  const head = all.findIndex((l) => l.trim() === `[${section}]`);
-  if (head < 0) return [...all, ...(all.length ? [''] : []), `[${section}]`, ...lines, ''].join('\n');
-  let end = head + 1;
-  while (end < all.length && !/^\s*\[/.test(all[end]!)) end++;
-  while (end > head + 1 && all[end - 1]!.trim() === '') end--;
-  all.splice(end, 0, ...lines);
-  return `${all.join('\n')}\n`;
 }

@@ -1,0 +1,68 @@
+import { changedKeywords } from '../../domain/config/diff.js';
+import { serializeDocument, type IniDocument } from '../../domain/config/document.js';
+import { checkNodeDocuments, type NodeConfig } from '../../domain/config/node.js';
+import { ConfigError, ConflictError } from '../../domain/errors.js';
+import type { NodePaths } from '../paths.js';
+import { writeFileAtomic } from './atomicWrite.js';
+import { CLUSTER_CONF_MODE, loadClusterIdentity, nodename, readConfigDocument } from './identity.js';
+import fs from 'node:fs';
+
+export interface NodeDocuments {
+  readonly node: IniDocument;
+  readonly cluster: IniDocument;
+}
+
+interface Current {
+  readonly docs: NodeDocuments;
+  readonly texts: { readonly node: string; readonly cluster: string };
+}
+
+function readCurrent(p: NodePaths): Current {
+  loadClusterIdentity(p);
+  const node = readConfigDocument(p.nodeConf);
+  const cluster = readConfigDocument(p.clusterConf);
+  return { docs: { node: node.doc, cluster: cluster.doc }, texts: { node: node.text, cluster: cluster.text } };
+}
+
+/** node.conf and cluster.conf as documents, cluster name and secret generated on first use. */
+export function readNodeDocuments(p: NodePaths): NodeDocuments {
+  return readCurrent(p).docs;
+}
+
+/**
+ * The typed node config (heartbeats, listener, nats, cluster), defaults
+ * applied; ConfigError listing every problem of both files.
+ */
+export function loadNodeConfig(p: NodePaths, env: NodeJS.ProcessEnv = process.env): NodeConfig {
+  const c = checkNodeDocuments(readCurrent(p).docs, nodename(env));
+  if (!c.ok) throw new ConfigError(c.problems);
+  return c.config;
+}
+
+export interface NodeFileChange {
+  readonly file: string;
+  /** `section.key` changed in this file */
+  readonly changed: readonly string[];
+}
+
+/**
+ * Edit node.conf and cluster.conf together: both results are validated before
+ * either is written, each write atomic; cluster.conf stays 0600.
+ */
+export function updateNodeConfig(p: NodePaths, env: NodeJS.ProcessEnv, edit: (docs: NodeDocuments) => NodeDocuments): NodeFileChange[] {
+  const cur = readCurrent(p);
+  const next = edit(cur.docs);
+  const c = checkNodeDocuments(next, nodename(env));
+  if (!c.ok) throw new ConfigError(c.problems);
+  const out: NodeFileChange[] = [];
+  for (const which of ['cluster', 'node'] as const) {
+    const changed = changedKeywords(cur.docs[which], next[which]);
+    if (changed.length === 0) continue;
+    const file = which === 'cluster' ? p.clusterConf : p.nodeConf;
+    const now = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    if (now !== cur.texts[which]) throw new ConflictError(`${file} was changed by someone else meanwhile: nothing written, try again`);
+    writeFileAtomic(file, serializeDocument(next[which]), which === 'cluster' ? { forceMode: CLUSTER_CONF_MODE } : { mode: 0o644 });
+    out.push({ file, changed });
+  }
+  return out;
+}
