@@ -20,7 +20,6 @@ if stale; then
 			exit 1
 		fi
 	fi
-	touch "$cli"
 fi
 
 if [ "$(id -u)" != 0 ]; then
