@@ -78,7 +78,12 @@ export const EVENT_CATALOGUE = {
 export type EventType = keyof typeof EVENT_CATALOGUE;
 
 type Fields<T extends EventType> = (typeof EVENT_CATALOGUE)[T]['fields'];
-export type PayloadOf<T extends EventType> = { -readonly [K in keyof Fields<T>]: Fields<T>[K] extends FieldSpec ? FieldType<Fields<T>[K]> : never };
+type OptionalKeys<F> = { [K in keyof F]: F[K] extends `${string}?` ? K : never }[keyof F];
+type RequiredKeys<F> = Exclude<keyof F, OptionalKeys<F>>;
+type Spec<F, K extends keyof F> = F[K] extends FieldSpec ? FieldType<F[K]> : never;
+export type PayloadOf<T extends EventType> = { -readonly [K in RequiredKeys<Fields<T>>]: Spec<Fields<T>, K> } & {
+  -readonly [K in OptionalKeys<Fields<T>>]?: Spec<Fields<T>, K>;
+};
 
 export interface Envelope<T extends EventType = EventType> {
   /** unique id: `<origin>:<seq>`, also the JetStream message id */

@@ -1,0 +1,38 @@
+import type { Avail, ResourceState } from '../domain/instance/status.js';
+
+/** One instance (service x node) as `print status` and svcmon show it. */
+export interface InstanceView {
+  readonly node: string;
+  readonly avail: Avail;
+  readonly overall: Avail;
+  readonly frozen: boolean;
+  /** the action in progress: idle, starting, stopping, start failed... */
+  readonly monitorState: string;
+  /** what the last action left the instance expected to be: `started` is shown */
+  readonly expect: string | undefined;
+  /** a peer whose daemon can't be reached: `undef  daemon down` */
+  readonly daemonDown: boolean;
+  readonly resources: readonly ResourceState[];
+}
+
+export interface ServiceStatusView {
+  readonly name: string;
+  readonly topology: string;
+  readonly orchestrate: string;
+  readonly avail: Avail;
+  readonly overall: Avail;
+  readonly instances: readonly InstanceView[];
+}
+
+/**
+ * The service line of `print status`: up when an instance is up (failover:
+ * one is enough), down otherwise; a second column `warn` when an instance
+ * has a warning that its availability does not already say (the tutorial's
+ * stopped service with a sync needing an update shows `down  warn`).
+ */
+export function serviceView(name: string, topology: string, orchestrate: string, instances: readonly InstanceView[]): ServiceStatusView {
+  const live = instances.filter((i) => !i.daemonDown);
+  const avail: Avail = live.some((i) => i.avail === 'up') ? 'up' : live.length === 0 ? 'undef' : live.some((i) => i.avail === 'warn' && topology !== 'failover') ? 'warn' : 'down';
+  const overall: Avail = live.some((i) => i.overall === 'warn' && i.avail !== 'warn') ? 'warn' : avail;
+  return { name, topology, orchestrate, avail, overall, instances };
+}

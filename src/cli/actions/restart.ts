@@ -1,0 +1,3 @@
+import { actionCommand } from './startStop.js';
+
+export const { run } = actionCommand('restart');
