@@ -208,13 +208,10 @@ async function build(log: (line: string) => void): Promise<LabInfo> {
   await must(['mount', '--bind', RUN_DIR, RUN_DIR]);
   await must(['mount', '--make-private', RUN_DIR]);
 
-  const hostMountpoints: string[] = [];
-  for (const [, target] of NODE_BINDS) {
-    if (target === '/etc/hosts' || existsSync(target)) continue;
-    await fs.mkdir(target, { recursive: true });
-    hostMountpoints.push(target);
-  }
+  // Recorded before they are made, so a crash right after still lets down remove them.
+  const hostMountpoints = NODE_BINDS.map(([, target]) => target).filter((t) => t !== '/etc/hosts' && !existsSync(t));
   await writeState({ phase: 'building', hostMountpoints });
+  for (const t of hostMountpoints) await fs.mkdir(t, { recursive: true });
 
   for (const n of LAB_NODES) {
     const ni = nodes[n];
