@@ -1,0 +1,96 @@
+import { describe, expect, it } from '@jest/globals';
+import { InstancesProjection } from '../../../projections/instances.js';
+import { emptyHistory, evolveHistory } from '../../../projections/history.js';
+import { LogBuilder } from '../../support/events.js';
+
+function startLog(result: 'ok' | 'failed'): LogBuilder {
+  const b = new LogBuilder();
+  b.add('node1', { type: 'ServiceCreated', svc: 'svc1', data: { id: 'id1', checksum: 'abc' } });
+  const started = b.add('node1', { type: 'ActionStarted', svc: 'svc1', data: { action: 'start', rids: ['ip#0'], argv: ['svc1', 'start'], user: 'root' } });
+  b.add('node1', { type: 'ResourceLogged', svc: 'svc1', rid: 'ip#0', causation: started.id, data: { level: 'info', message: 'checking 10.0.0.42 availability' } });
+  b.add('node1', { type: 'ResourceStatusChanged', svc: 'svc1', rid: 'ip#0', causation: started.id, data: { status: result === 'ok' ? 'up' : 'down', label: '10.0.0.42@eth0', log: [] } });
+  b.add('node1', { type: 'ActionFinished', svc: 'svc1', causation: started.id, data: { action: 'start', result, durationMs: 12 } });
+  return b;
+}
+
+describe('instance machine through the projection', () => {
+  it('a new instance is frozen and idle; start goes starting -> idle with expect started', () => {
+    const b = startLog('ok');
+    const p = new InstancesProjection();
+    p.apply(b.log[0]!);
+    expect(p.get('svc1', 'node1')).toMatchObject({ frozen: true, monitorState: 'idle', expect: undefined });
+    p.apply(b.log[1]!);
+    expect(p.get('svc1', 'node1')).toMatchObject({ monitorState: 'starting' });
+    for (const a of b.log.slice(2)) p.apply(a);
+    expect(p.get('svc1', 'node1')).toMatchObject({ monitorState: 'idle', expect: 'started', lastAction: { action: 'start', result: 'ok' } });
+    expect(p.get('svc1', 'node1')!.resources['ip#0']).toMatchObject({ status: 'up', label: '10.0.0.42@eth0' });
+  });
+
+  it('a failed start is `start failed`; an interrupted one too', () => {
+    const p = new InstancesProjection();
+    for (const a of startLog('failed').log) p.apply(a);
+    expect(p.get('svc1', 'node1')!.monitorState).toBe('start failed');
+    const b = new LogBuilder();
+    const s = b.add('node1', { type: 'ActionStarted', svc: 'svc2', data: { action: 'stop', rids: [], argv: [] } });
+    b.add('node1', { type: 'ActionInterrupted', svc: 'svc2', data: { action: 'stop', startedEvent: s.id } });
+    const q = new InstancesProjection();
+    for (const a of b.log) q.apply(a);
+    expect(q.get('svc2', 'node1')!.monitorState).toBe('stop failed');
+  });
+
+  it('thaw and freeze', () => {
+    const b = new LogBuilder();
+    b.add('node1', { type: 'InstanceThawed', svc: 'svc1', data: {} });
+    const p = new InstancesProjection();
+    p.apply(b.log[0]!);
+    expect(p.get('svc1', 'node1')!.frozen).toBe(false);
+    b.add('node1', { type: 'InstanceFrozen', svc: 'svc1', data: {} });
+    p.apply(b.log[1]!);
+    expect(p.get('svc1', 'node1')!.frozen).toBe(true);
+  });
+
+  it('counts lines for resources it has no status for, without crashing', () => {
+    const b = new LogBuilder();
+    b.add('node1', { type: 'ResourceLogged', svc: 'svc1', rid: 'fs#ghost', data: { level: 'info', message: 'x' } });
+    const p = new InstancesProjection();
+    p.apply(b.log[0]!);
+    expect(p.get('svc1', 'node1')!.unknownResourceEvents).toBe(1);
+  });
+
+  it('replaying the same log twice gives the same state; a checkpoint restores it', () => {
+    const b = startLog('ok');
+    const p = new InstancesProjection();
+    for (const a of b.log) p.apply(a);
+    const once = p.get('svc1', 'node1');
+    for (const a of b.log) p.apply(a);
+    expect(p.get('svc1', 'node1')).toEqual(once);
+    const q = InstancesProjection.restore(JSON.parse(JSON.stringify(p.checkpoint())));
+    expect(q.get('svc1', 'node1')).toEqual(once);
+    expect(q.lastSeq).toBe(b.log.length);
+  });
+
+  it('keeps instances per node', () => {
+    const b = new LogBuilder();
+    b.add('node1', { type: 'InstanceThawed', svc: 'svc1', data: {} });
+    b.add('node2', { type: 'InstanceStatusChanged', svc: 'svc1', data: { avail: 'up', overall: 'up' } });
+    const p = new InstancesProjection();
+    for (const a of b.log) p.apply(a);
+    expect(p.nodesOf('svc1')).toEqual(['node1', 'node2']);
+    expect(p.get('svc1', 'node2')!.avail).toBe('up');
+    expect(p.get('svc1', 'node1')!.avail).toBe('n/a');
+  });
+});
+
+describe('history projection', () => {
+  it('lists actions with who ran them and their result, once', () => {
+    const b = startLog('ok');
+    let h = emptyHistory;
+    for (const a of [...b.log, ...b.log]) h = evolveHistory(h, a);
+    expect(h.entries.svc1!.map((e) => `${e.node} ${e.what} -> ${e.result} by ${e.by ?? '-'}`)).toEqual([
+      'node1 config created -> checksum abc by -',
+      'node1 start ip#0 -> running by root',
+      'node1 start finished in 0.012s -> ok by root',
+    ]);
+    expect(h.entries.svc1![2]!.causation).toBe(h.entries.svc1![1]!.id);
+  });
+});
