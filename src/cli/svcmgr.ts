@@ -6,4 +6,12 @@ export const SVCMGR: CommandTable = {
   stop: { summary: 'stop the service resources in the reverse order of start', load: () => import('./actions/stop.js') },
   restart: { summary: 'stop then start the service resources', load: () => import('./actions/restart.js') },
   'print status': { summary: 'show the service status tree (--format json)', load: () => import('./status/printStatus.js') },
+  create: { summary: 'create the service: <svc>.conf with a new id, <svc>.dir, <svc>.d and the <svc> command (--config FILE, --kw section.key=value)', load: () => import('./svc/create.js') },
+  delete: { summary: 'delete the service, refused while it is up unless --force; --rid RID deletes resource sections only', load: () => import('./svc/delete.js') },
+  'edit config': { summary: 'edit the config in $EDITOR; saved only when valid', load: () => import('./svc/editConfig.js') },
+  'print config': { summary: 'show the config file (--format json)', load: () => import('./svc/printConfig.js') },
+  'validate config': { summary: 'check the config file, listing every problem (exit 1 when any)', load: () => import('./svc/validateConfig.js') },
+  set: { summary: 'set keywords: --kw section.key=value ... or --param section.key --value V (no section: DEFAULT)', load: () => import('./svc/set.js') },
+  get: { summary: 'print keyword values as written: --kw section.key ... or --param section.key', load: () => import('./svc/get.js') },
+  unset: { summary: 'remove keywords: --kw section.key ... or --param section.key', load: () => import('./svc/unset.js') },
 };

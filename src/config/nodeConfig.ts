@@ -1,5 +1,5 @@
 import { changedKeywords } from '../../domain/config/diff.js';
-import { serializeDocument, type IniDocument } from '../../domain/config/document.js';
+import { parseDocument, serializeDocument, type IniDocument } from '../../domain/config/document.js';
 import { checkNodeDocuments, type NodeConfig } from '../../domain/config/node.js';
 import { ConfigError, ConflictError } from '../../domain/errors.js';
 import type { NodePaths } from '../paths.js';
@@ -51,7 +51,14 @@ export interface NodeFileChange {
  */
 export function updateNodeConfig(p: NodePaths, env: NodeJS.ProcessEnv, edit: (docs: NodeDocuments) => NodeDocuments): NodeFileChange[] {
   const cur = readCurrent(p);
-  const next = edit(cur.docs);
+  const edited = edit(cur.docs);
+  // validate the texts about to be written, parsed again: the files written are the ones checked
+  const texts = { node: serializeDocument(edited.node), cluster: serializeDocument(edited.cluster) };
+  const reparsed = { node: parseDocument(texts.node, p.nodeConf), cluster: parseDocument(texts.cluster, p.clusterConf) };
+  if (!reparsed.node.ok || !reparsed.cluster.ok) {
+    throw new ConfigError([...(reparsed.cluster.ok ? [] : reparsed.cluster.problems), ...(reparsed.node.ok ? [] : reparsed.node.problems)]);
+  }
+  const next: NodeDocuments = { node: reparsed.node.doc, cluster: reparsed.cluster.doc };
   const c = checkNodeDocuments(next, nodename(env));
   if (!c.ok) throw new ConfigError(c.problems);
   const out: NodeFileChange[] = [];
@@ -61,7 +68,7 @@ export function updateNodeConfig(p: NodePaths, env: NodeJS.ProcessEnv, edit: (do
     const file = which === 'cluster' ? p.clusterConf : p.nodeConf;
     const now = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
     if (now !== cur.texts[which]) throw new ConflictError(`${file} was changed by someone else meanwhile: nothing written, try again`);
-    writeFileAtomic(file, serializeDocument(next[which]), which === 'cluster' ? { forceMode: CLUSTER_CONF_MODE } : { mode: 0o644 });
+    writeFileAtomic(file, texts[which], which === 'cluster' ? { forceMode: CLUSTER_CONF_MODE } : { mode: 0o644 });
     out.push({ file, changed });
   }
   return out;

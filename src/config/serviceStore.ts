@@ -189,15 +189,21 @@ export function updateService(p: NodePaths, svc: string, env: NodeJS.ProcessEnv,
   const next = ensureId(edit(cur.doc), getValue(cur.doc, 'DEFAULT', 'id'));
   const changed = changedKeywords(cur.doc, next);
   if (changed.length === 0) return { file: cur.file, text: cur.text, checksum: configChecksum(cur.text), changed };
-  return writeServiceText(cur, serializeDocument(next), next, svc, env, changed);
+  return writeServiceText(cur, serializeDocument(next), svc, env);
 }
 
-/** Validate and write a new text for a service whose current text is `cur`. */
-export function writeServiceText(cur: ServiceText, text: string, doc: IniDocument, svc: string, env: NodeJS.ProcessEnv, changed?: readonly string[]): UpdateResult {
-  const c = checkServiceDocument(doc, { svcname: svc, nodename: nodename(env) });
+/**
+ * Validate and write a new text for a service whose current text is `cur`.
+ * What is validated is the text itself, parsed again: the file written is
+ * exactly the one checked.
+ */
+export function writeServiceText(cur: ServiceText, text: string, svc: string, env: NodeJS.ProcessEnv): UpdateResult {
+  const parsed = parseDocument(text, cur.file);
+  if (!parsed.ok) throw new ConfigError(parsed.problems);
+  const c = checkServiceDocument(parsed.doc, { svcname: svc, nodename: nodename(env) });
   if (!c.ok) throw new ConfigError(c.problems);
   const now = fs.readFileSync(cur.file, 'utf8');
   if (now !== cur.text) throw new ConflictError(`${cur.file} was changed by someone else meanwhile: nothing written, try again`);
   writeFileAtomic(cur.file, text);
-  return { file: cur.file, text, checksum: configChecksum(text), changed: changed ?? changedKeywords(cur.doc, doc) };
+  return { file: cur.file, text, checksum: configChecksum(text), changed: changedKeywords(cur.doc, parsed.doc) };
 }

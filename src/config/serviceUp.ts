@@ -77,20 +77,27 @@ function values(doc: IniDocument, driver: string, key: string, vars: Record<stri
  * validates is protected.
  */
 export async function isServiceUp(p: NodePaths, svc: string, env: NodeJS.ProcessEnv = process.env, probes: UpProbes = systemProbes): Promise<boolean> {
+  return (await serviceUpReason(p, svc, env, probes)) !== undefined;
+}
+
+/** Why the service is up (`/svc1/app is mounted`), or undefined when it is not. */
+export async function serviceUpReason(p: NodePaths, svc: string, env: NodeJS.ProcessEnv = process.env, probes: UpProbes = systemProbes): Promise<string | undefined> {
   const { doc } = readServiceDocument(p, svc);
   const vars = { nodename: nodename(env), svcname: svc, svcpath: svc };
   const mnts = values(doc, 'fs', 'mnt', vars);
   if (mnts.length > 0) {
     const mounted = mountPoints(await probes.mounts());
-    if (mnts.some((m) => mounted.has(path.resolve(m)))) return true;
+    const m = mnts.find((x) => mounted.has(path.resolve(x)));
+    if (m !== undefined) return `${m} is mounted`;
   }
   const names = values(doc, 'ip', 'ipname', vars);
   if (names.length > 0) {
     const plumbed = plumbedAddresses(await probes.addresses());
     for (const n of names) {
       const addrs = await probes.resolve(n);
-      if (addrs.some((a) => plumbed.has(a.toLowerCase()))) return true;
+      const a = addrs.find((x) => plumbed.has(x.toLowerCase()));
+      if (a !== undefined) return `${a === n ? a : `${n} (${a})`} is plumbed`;
     }
   }
-  return false;
+  return undefined;
 }
