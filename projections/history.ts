@@ -52,7 +52,7 @@ function describe(e: AnyEvent): { what: string; result: string } | undefined {
     case 'RollbackFinished':
       return { what: 'rollback finished', result: e.data.result };
     case 'InstanceStatusChanged':
-      return { what: `status ${e.data.avail}${e.data.overall !== e.data.avail ? ` (overall ${e.data.overall})` : ''}`, result: e.data.avail };
+      return { what: `status ${e.data.avail}${e.data.overall !== e.data.avail ? ` (overall ${e.data.overall})` : ''}`, result: '' };
     case 'ResourceStartFailed':
       return { what: `${e.rid} start failed`, result: e.data.reason };
     case 'ResourceStopFailed':

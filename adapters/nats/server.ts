@@ -5,6 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UnavailableError } from '../../domain/errors.js';
+import { FileLock } from '../fs/lock.js';
 
 export interface NatsCredentials {
   readonly user: string;
@@ -120,6 +121,8 @@ export class NatsServerSupervisor {
   private stopping = false;
   private restartTimer: NodeJS.Timeout | undefined;
   private restarts = 0;
+  /** one server per store: the daemon's, or a short-lived reader's, never both */
+  private readonly storeLock: FileLock;
   readonly creds: NatsCredentials;
 
   constructor(
@@ -130,6 +133,7 @@ export class NatsServerSupervisor {
     } = {},
   ) {
     this.creds = loadOrCreateCredentials(o.dir);
+    this.storeLock = new FileLock(path.join(o.dir, 'server.lock'));
   }
 
   get url(): string {
@@ -146,6 +150,9 @@ export class NatsServerSupervisor {
 
   async start(timeoutMs = 10_000): Promise<number> {
     this.stopping = false;
+    if (!this.storeLock.tryAcquire() && this.storeLock.holder() !== process.pid) {
+      await this.storeLock.acquire(timeoutMs, `nats-server store ${this.o.dir}`);
+    }
     fs.mkdirSync(path.join(this.o.dir, 'store'), { recursive: true, mode: 0o700 });
     fs.mkdirSync(path.dirname(this.o.logFile), { recursive: true });
     const conf = renderConfig(this.o, this.creds);
@@ -200,12 +207,14 @@ export class NatsServerSupervisor {
     this.stopping = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await done;
-    clearTimeout(timer);
+    if (child && child.exitCode === null) {
+      const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await done;
+      clearTimeout(timer);
+    }
+    this.storeLock.release();
   }
 }
 

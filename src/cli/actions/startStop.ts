@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { optAll, allowOnly, flag, opt } from '../args.js';
 import type { CliContext } from '../context.js';
 import { runAction } from '../../action/runner.js';
@@ -25,7 +26,7 @@ export function actionCommand(verb: ActionVerb) {
             selection: { rids: list(ctx, 'rid'), tags: list(ctx, 'tag'), subsets: list(ctx, 'subset') },
             force: flag(ctx.args, 'force'),
             argv: process.argv.slice(1),
-            ...(ctx.env.SUDO_USER ?? ctx.env.USER ? { user: ctx.env.SUDO_USER ?? ctx.env.USER } : {}),
+            user: ctx.env.SUDO_USER ?? ctx.env.USER ?? os.userInfo().username,
           },
           {
             nodename: l.node,

@@ -1,0 +1,3 @@
+import { freeze } from './freeze.js';
+
+export const { run } = freeze;

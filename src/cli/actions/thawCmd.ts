@@ -1,0 +1,3 @@
+import { thaw } from './freeze.js';
+
+export const { run } = thaw;
