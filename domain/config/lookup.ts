@@ -1,5 +1,5 @@
 import type { Assignment, KeywordRef } from './assignment.js';
-import { sectionSchema, type ConfigSchema, type KeywordSpec } from './schema.js';
+import { sectionSchema, suggestSection, type ConfigSchema, type KeywordSpec } from './schema.js';
 import { didYouMean } from './suggest.js';
 
 export type KeywordLookup =
@@ -14,7 +14,7 @@ const FREEFORM_KEY_RE = /^[A-Za-z0-9_][A-Za-z0-9_.@-]*$/;
  */
 export function lookupKeyword(schema: ConfigSchema, file: string, ref: KeywordRef): KeywordLookup {
   const s = sectionSchema(schema, ref.section);
-  if (!s.ok) return { ok: false, problem: `${file}: [${ref.section}] ${s.reason}` };
+  if (!s.ok) return { ok: false, problem: `${file}: [${ref.section}] ${s.reason}${suggestSection(schema, ref.section)}` };
   if (s.schema.freeform) {
     return FREEFORM_KEY_RE.test(ref.key) ? { ok: true, spec: undefined } : { ok: false, problem: `${file}: [${ref.section}] keyword name "${ref.key}" is invalid: expected letters, digits, "_", "-", "." or "@"` };
   }

@@ -1,3 +1,5 @@
+import { closest, didYouMean } from './suggest.js';
+
 /**
  * The keywords of a service config, as data: one declaration gives the
  * validator, the defaults, the "did you mean" candidates and the help text.
@@ -175,4 +177,14 @@ export function sectionSchema(schema: ConfigSchema, name: string): SectionLookup
     return { ok: false, reason: `section name: driver "${driver}" is unknown: expected one of ${drivers.join(', ')}` };
   }
   return { ok: true, schema: s, driver };
+}
+
+/** ` (did you mean "listener"?)`, ` (did you mean "fs#app"?)` for a section name the schema does not know, or nothing. */
+export function suggestSection(schema: ConfigSchema, name: string): string {
+  const m = /^([^#]*)#(.*)$/.exec(name);
+  if (m && SECTION_RE.test(`a#${m[2]!}`)) {
+    const d = closest(m[1]!, Object.keys(schema.drivers));
+    if (d !== undefined) return ` (did you mean "${d}#${m[2]!}"?)`;
+  }
+  return didYouMean(name, Object.keys(schema.fixed));
 }

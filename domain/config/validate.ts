@@ -1,8 +1,8 @@
 import { keywordsOf, type IniDocument } from './document.js';
 import { expandReferences, type ReferenceContext } from './references.js';
-import { sectionSchema, SECTION_RE, type ConfigSchema, type KeywordSpec } from './schema.js';
+import { sectionSchema, suggestSection, type ConfigSchema, type KeywordSpec } from './schema.js';
 import { HIDDEN, show } from './show.js';
-import { closest, didYouMean } from './suggest.js';
+import { didYouMean } from './suggest.js';
 import type { KeywordValue } from './types.js';
 import { convertValue } from './values.js';
 
@@ -26,15 +26,6 @@ export interface Validation {
 
 /** Name of the free-form section whose keywords {env.KEY} refers to. */
 const ENV_SECTION = 'env';
-
-function suggestSection(schema: ConfigSchema, name: string): string {
-  const m = /^([^#]*)#(.*)$/.exec(name);
-  if (m && SECTION_RE.test(`a#${m[2]!}`)) {
-    const d = closest(m[1]!, Object.keys(schema.drivers));
-    if (d !== undefined) return ` (did you mean "${d}#${m[2]!}"?)`;
-  }
-  return didYouMean(name, Object.keys(schema.fixed));
-}
 
 /**
  * Check every section and keyword of a document against a schema and type

@@ -13,8 +13,8 @@ import { noExtraWords } from './options.js';
 import { record } from './record.js';
 
 /** $EDITOR may hold arguments ("code -w"): run it through sh, the file passed as "$1", never spliced in. */
-function runEditor(editor: string, file: string): number {
-  const r = spawnSync('/bin/sh', ['-c', `${editor} "$1"`, 'sh', file], { stdio: 'inherit' });
+function runEditor(editor: string, file: string, env: NodeJS.ProcessEnv): number {
+  const r = spawnSync('/bin/sh', ['-c', `${editor} "$1"`, 'sh', file], { stdio: 'inherit', env });
   if (r.error) throw r.error;
   return r.status ?? 1;
 }
@@ -57,7 +57,7 @@ export async function run(ctx: CliContext): Promise<number> {
   try {
     fs.writeFileSync(tmp, text, { mode: 0o600 });
     for (;;) {
-      const code = runEditor(editor, tmp);
+      const code = runEditor(editor, tmp, ctx.env);
       if (code !== 0) {
         ctx.err(`${editor} exited with code ${code}: ${file} left as it was`);
         return 1;
