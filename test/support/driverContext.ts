@@ -42,6 +42,8 @@ export function serviceConfig(name: string, resources: readonly ResourceConfig[]
 export interface LoggedLine {
   readonly level: LogLevel;
   readonly message: string;
+  /** ms since the context was made: where an action spends its time */
+  readonly at: number;
 }
 
 export interface RecordingContext {
@@ -64,6 +66,7 @@ export function recordingContext(o: {
   signal?: AbortSignal;
 }): RecordingContext {
   const lines: LoggedLine[] = [];
+  const t0 = performance.now();
   const paths: NodePaths = nodePaths({ OSVC_ROOT: o.root });
   const ctx: DriverContext = {
     signal: o.signal ?? new AbortController().signal,
@@ -72,7 +75,7 @@ export function recordingContext(o: {
     paths,
     force: o.force ?? false,
     log: (level, message) => {
-      lines.push({ level, message });
+      lines.push({ level, message, at: Math.round(performance.now() - t0) });
     },
   };
   return {
