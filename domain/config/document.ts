@@ -55,7 +55,18 @@ export function emptyDocument(file: string): IniDocument {
   return { file, eol: '\n', head: [], sections: [] };
 }
 
-export function parseDocument(input: string, file: string): DocumentResult {
+export interface ParseOptions {
+  /**
+   * Quote the offending text in syntax problems (default true). Off for files
+   * holding secrets (cluster.conf): a mangled `secret` line is never echoed.
+   */
+  readonly echo?: boolean;
+}
+
+const SECTION_NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_#.:@-]*$/;
+
+export function parseDocument(input: string, file: string, o: ParseOptions = {}): DocumentResult {
+  const echo = (t: string) => (o.echo === false ? '' : ` ${show(t)}`);
   const text = input.startsWith('\uFEFF') ? input.slice(1) : input;
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   const lines = text.split(/\r\n|\n|\r/);
@@ -80,7 +91,11 @@ export function parseDocument(input: string, file: string): DocumentResult {
       const m = /^\[([^[\]]*)\]$/.exec(t);
       const name = m?.[1]?.trim() ?? '';
       if (!m || name === '') {
-        problems.push(`${file}:${n}: section header ${show(t)} is invalid: expected "[name]", like [DEFAULT] or [ip#0]`);
+        problems.push(`${file}:${n}: section header${echo(t)} is invalid: expected "[name]", like [DEFAULT] or [ip#0]`);
+        return;
+      }
+      if (!SECTION_NAME_RE.test(name)) {
+        problems.push(`${file}:${n}: section name${echo(name)} is invalid: expected letters, digits, "_", "-" and "#", like DEFAULT or ip#0`);
         return;
       }
       const seen = sectionLine.get(name);
@@ -99,13 +114,13 @@ export function parseDocument(input: string, file: string): DocumentResult {
     }
     const eq = t.indexOf('=');
     if (eq < 0) {
-      problems.push(`${file}:${n}: expected "keyword = value" or "[section]", found ${show(t)}`);
+      problems.push(`${file}:${n}: expected "keyword = value" or "[section]"${o.echo === false ? '' : `, found ${show(t)}`}`);
       return;
     }
     const key = t.slice(0, eq).trim();
     const value = t.slice(eq + 1).trim();
     if (!KEY_RE.test(key)) {
-      problems.push(`${file}:${n}: keyword name ${show(key)} is invalid: expected letters, digits, "_", "-", "." or "@"`);
+      problems.push(`${file}:${n}: keyword name${echo(key)} is invalid: expected letters, digits, "_", "-", "." or "@"`);
       return;
     }
     if (!cur) {

@@ -2,7 +2,8 @@ import { ConfigError } from '../errors.js';
 import { parseDocument, type IniDocument } from './document.js';
 import { NODE_SCHEMA } from './nodeSchema.js';
 import type { KeywordValue } from './types.js';
-import { validateDocument } from './validate.js';
+import { sectionSchema } from './schema.js';
+import { validateDocument, type TypedSection } from './validate.js';
 
 export interface HeartbeatConfig {
   readonly rid: string;
@@ -41,9 +42,9 @@ const num = (v: KeywordValue | undefined, d: number): number => (typeof v === 'n
 
 export function checkNodeDocuments(docs: { node: IniDocument; cluster: IniDocument }, nodename: string): NodeConfigCheck {
   const vars = { nodename };
-  const c = validateDocument(docs.cluster, NODE_SCHEMA, vars);
-  const n = validateDocument(docs.node, NODE_SCHEMA, vars);
-  const problems = [...c.problems, ...n.problems];
+  const c = validateDocument(docs.cluster, NODE_SCHEMA, vars, { required: false });
+  const n = validateDocument(docs.node, NODE_SCHEMA, vars, { required: false });
+  const problems = [...c.problems, ...missingRequired(docs, c.sections, n.sections), ...n.problems];
   if (problems.length > 0) return { ok: false, problems };
   // cluster.conf first; a keyword written in node.conf overrides it, as in OpenSVC
   const sections: Record<string, Record<string, KeywordValue>> = {};
@@ -77,9 +78,25 @@ export function checkNodeDocuments(docs: { node: IniDocument; cluster: IniDocume
   return { ok: true, config, docs };
 }
 
+/** Required keywords are checked on the merge: [hb#1] may have its type in cluster.conf and its port in node.conf. */
+function missingRequired(docs: { node: IniDocument; cluster: IniDocument }, c: readonly TypedSection[], n: readonly TypedSection[]): string[] {
+  const out: string[] = [];
+  for (const s of [...c, ...n.filter((x) => !c.some((y) => y.name === x.name && y.present))]) {
+    if (!s.present && !n.some((x) => x.name === s.name && x.present)) continue;
+    const look = sectionSchema(NODE_SCHEMA, s.name);
+    if (!look.ok) continue;
+    const set = new Set([...(c.find((x) => x.name === s.name)?.set ?? []), ...(n.find((x) => x.name === s.name)?.set ?? [])]);
+    const file = c.some((x) => x.name === s.name && x.present) ? docs.cluster.file : docs.node.file;
+    for (const [key, spec] of Object.entries(look.schema.keywords)) {
+      if (spec.required && !set.has(key)) out.push(`${file}: [${s.name}] keyword "${key}" is required: ${spec.help}`);
+    }
+  }
+  return out;
+}
+
 export function checkNodeConfig(files: { node: NodeConfigText; cluster: NodeConfigText }, nodename: string): NodeConfigCheck {
-  const node = parseDocument(files.node.text, files.node.file);
-  const cluster = parseDocument(files.cluster.text, files.cluster.file);
+  const node = parseDocument(files.node.text, files.node.file, { echo: false });
+  const cluster = parseDocument(files.cluster.text, files.cluster.file, { echo: false });
   const problems = [...(cluster.ok ? [] : cluster.problems), ...(node.ok ? [] : node.problems)];
   if (!node.ok || !cluster.ok) return { ok: false, problems };
   return checkNodeDocuments({ node: node.doc, cluster: cluster.doc }, nodename);

@@ -54,6 +54,7 @@ const HB: SectionSchema = {
 };
 
 export const NODE_SCHEMA: ConfigSchema = {
+  echoValues: false,
   fixed: { cluster: CLUSTER, node: NODE, nats: NATS, listener: LISTENER },
   drivers: { hb: HB },
 };

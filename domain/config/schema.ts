@@ -36,6 +36,11 @@ export interface SectionSchema {
 }
 
 export interface ConfigSchema {
+  /**
+   * Quote bad values in problems (default true). Off where a file holds a
+   * secret: a mangled line can put it into any value, so none is echoed.
+   */
+  readonly echoValues?: boolean;
   /** sections with a fixed name: DEFAULT, env / cluster, node... */
   readonly fixed: Readonly<Record<string, SectionSchema>>;
   /** sections named `<driver>#<name>`: ip#0, fs#app / hb#1 */

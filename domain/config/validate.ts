@@ -29,9 +29,11 @@ const ENV_SECTION = 'env';
 
 /**
  * Check every section and keyword of a document against a schema and type
- * the values. All problems are collected, not just the first.
+ * the values. All problems are collected, not just the first. `required:
+ * false` leaves required keywords to the caller (a section split over two
+ * files is complete only once merged).
  */
-export function validateDocument(doc: IniDocument, schema: ConfigSchema, vars: Readonly<Record<string, string>>): Validation {
+export function validateDocument(doc: IniDocument, schema: ConfigSchema, vars: Readonly<Record<string, string>>, o: { readonly required?: boolean } = {}): Validation {
   const problems: string[] = [];
   const where = (section: string) => `${doc.file}: [${section}]`;
   const envSection = doc.sections.find((s) => s.name === ENV_SECTION);
@@ -41,7 +43,8 @@ export function validateDocument(doc: IniDocument, schema: ConfigSchema, vars: R
   const refs: ReferenceContext = env ? { vars, env } : { vars };
 
   const typed = (section: string, key: string, spec: KeywordSpec, raw: string, fromDefault: boolean): KeywordValue | undefined => {
-    const shown = spec.secret ? HIDDEN : show(raw);
+    const echo = !spec.secret && schema.echoValues !== false;
+    const shown = echo ? ` ${show(raw)}` : spec.secret ? ` ${HIDDEN}` : '';
     const x = expandReferences(raw, refs);
     if (!x.ok) {
       problems.push(`${where(section)} keyword "${key}" ${x.reason}`);
@@ -49,9 +52,9 @@ export function validateDocument(doc: IniDocument, schema: ConfigSchema, vars: R
     }
     const c = convertValue(spec, x.value);
     if (!c.ok) {
-      const expandedNote = x.value !== raw && !spec.secret ? ` (expanded to ${show(x.value)})` : '';
+      const expandedNote = x.value !== raw && echo ? ` (expanded to ${show(x.value)})` : '';
       const origin = fromDefault ? ' (its default)' : '';
-      problems.push(`${where(section)} keyword "${key}" has invalid value ${shown}${expandedNote}${origin}: expected ${c.expected}`);
+      problems.push(`${where(section)} keyword "${key}" has ${echo || spec.secret ? 'invalid value' : 'an invalid value'}${shown}${expandedNote}${origin}: expected ${c.expected}`);
       return undefined;
     }
     return c.value;
@@ -90,7 +93,7 @@ export function validateDocument(doc: IniDocument, schema: ConfigSchema, vars: R
     }
     for (const [key, ks] of Object.entries(spec.keywords)) {
       if (set.includes(key)) continue;
-      if (ks.required) {
+      if (ks.required && o.required !== false) {
         problems.push(`${where(s.name)} keyword "${key}" is required: ${ks.help}`);
         continue;
       }

@@ -20,7 +20,7 @@ export interface ClusterIdentity {
 /** The file holding the cluster secret is readable by root only. */
 export const CLUSTER_CONF_MODE = 0o600;
 
-/** A node config file as a document; a missing file is an empty document. */
+/** A node config file as a document; a missing file is an empty document. Syntax problems never echo lines (secrets). */
 export function readConfigDocument(file: string): { readonly text: string; readonly doc: IniDocument; readonly exists: boolean } {
   let text: string;
   try {
@@ -29,7 +29,7 @@ export function readConfigDocument(file: string): { readonly text: string; reado
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { text: '', doc: emptyDocument(file), exists: false };
     throw e;
   }
-  const parsed = parseDocument(text, file);
+  const parsed = parseDocument(text, file, { echo: false });
   if (!parsed.ok) throw new ConfigError(parsed.problems);
   return { text, doc: parsed.doc, exists: true };
 }

@@ -54,7 +54,7 @@ export function updateNodeConfig(p: NodePaths, env: NodeJS.ProcessEnv, edit: (do
   const edited = edit(cur.docs);
   // validate the texts about to be written, parsed again: the files written are the ones checked
   const texts = { node: serializeDocument(edited.node), cluster: serializeDocument(edited.cluster) };
-  const reparsed = { node: parseDocument(texts.node, p.nodeConf), cluster: parseDocument(texts.cluster, p.clusterConf) };
+  const reparsed = { node: parseDocument(texts.node, p.nodeConf, { echo: false }), cluster: parseDocument(texts.cluster, p.clusterConf, { echo: false }) };
   if (!reparsed.node.ok || !reparsed.cluster.ok) {
     throw new ConfigError([...(reparsed.cluster.ok ? [] : reparsed.cluster.problems), ...(reparsed.node.ok ? [] : reparsed.node.problems)]);
   }

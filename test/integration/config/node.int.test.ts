@@ -72,11 +72,11 @@ describe('nodemgr set/get/unset', () => {
     await node.nodemgr(['set', '--param', 'hb#1.type', '--value', 'unicast']);
     const before = fs.readFileSync(node.paths.clusterConf, 'utf8');
     let r = await node.nodemgr(['set', '--param', 'hb#1.type', '--value', 'broadcast']);
-    expect(r.err).toEqual([`${node.paths.clusterConf}: [hb#1] keyword "type" has invalid value "broadcast": expected one of unicast, multicast`]);
+    expect(r.err).toEqual([`${node.paths.clusterConf}: [hb#1] keyword "type" has an invalid value: expected one of unicast, multicast`]);
     r = await node.nodemgr(['set', '--kw', 'hb#1.prot=10001']);
     expect(r.err).toEqual([`${node.paths.clusterConf}: [hb#1] keyword "prot" is unknown (did you mean "port"?)`]);
     r = await node.nodemgr(['set', '--kw', 'hb#1.port=70000']);
-    expect(r.err).toEqual([`${node.paths.clusterConf}: [hb#1] keyword "port" has invalid value "70000": expected an integer <= 65535 and >= 1`]);
+    expect(r.err).toEqual([`${node.paths.clusterConf}: [hb#1] keyword "port" has an invalid value: expected an integer <= 65535 and >= 1`]);
     r = await node.nodemgr(['set', '--kw', 'hb#2.port=10001']);
     expect(r.err).toEqual([`${node.paths.clusterConf}: [hb#2] keyword "type" is required: the heartbeat transport`]);
     r = await node.nodemgr(['set', '--kw', 'lisener.port=1']);
@@ -92,7 +92,7 @@ describe('nodemgr set/get/unset', () => {
     expect((await node.nodemgr(['validate', 'config'])).code).toBe(0);
     fs.writeFileSync(node.paths.nodeConf, '[nats]\nport = x\n');
     const r = await node.nodemgr(['validate', 'config']);
-    expect(r).toEqual({ code: 1, out: [], err: [`${node.paths.nodeConf}: [nats] keyword "port" has invalid value "x": expected an integer`] });
+    expect(r).toEqual({ code: 1, out: [], err: [`${node.paths.nodeConf}: [nats] keyword "port" has an invalid value: expected an integer`] });
   });
 
   test('cluster identity keeps the user lines of cluster.conf', async () => {
