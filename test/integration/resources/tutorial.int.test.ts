@@ -137,6 +137,7 @@ describe('tutorial svc1 at the driver level', () => {
 
     expect(await statuses()).toEqual({ 'ip#0': 'up', 'disk#0': 'up', 'fs#app': 'up', 'fs#data': 'up', 'app#web': 'up' });
     expect(await vgTags(vg)).toEqual(['node1']);
+    expect(await app.info(rc.ctx)).toMatchObject({ script: 'weblauncher', path: `${svcroot}/app/init.d/weblauncher`, Name: 'webserver' });
     const page = await httpGetFrom(ns, `http://${svcAddr}:${port}/`);
     expect(page).toEqual({ ok: true, body: '<html><body>It Works !</body></html>', error: '' });
 
