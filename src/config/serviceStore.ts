@@ -27,6 +27,12 @@ function readText(file: string, svc: string): string {
   }
 }
 
+/** The service config file as written, even when it no longer parses; NotFoundError when the service does not exist. */
+export function readServiceText(p: NodePaths, svc: string): { readonly file: string; readonly text: string } {
+  const file = serviceFiles(p, checkServiceName(svc)).conf;
+  return { file, text: readText(file, svc) };
+}
+
 /** The service config file as a document; ConfigError when it can't be read as INI. */
 export function readServiceDocument(p: NodePaths, svc: string): ServiceText {
   const file = serviceFiles(p, checkServiceName(svc)).conf;

@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { emptyDocument, getValue, parseDocument, serializeDocument } from '../../../domain/config/document.js';
-import { ConfigError, ConflictError, NotFoundError } from '../../../domain/errors.js';
-import { checkServiceName, serviceFiles } from '../../config/serviceFiles.js';
-import { ensureId, writeServiceText, type ServiceText } from '../../config/serviceStore.js';
+import { ConfigError, ConflictError } from '../../../domain/errors.js';
+import { checkServiceName } from '../../config/serviceFiles.js';
+import { ensureId, readServiceText, writeServiceText, type ServiceText } from '../../config/serviceStore.js';
 import { allowOnly } from '../args.js';
 import type { CliContext } from '../context.js';
 import { noExtraWords } from './options.js';
@@ -39,14 +39,7 @@ export async function run(ctx: CliContext): Promise<number> {
   allowOnly(ctx.args, 'edit config', []);
   noExtraWords(ctx, 'edit config');
   const svc = checkServiceName(ctx.svc);
-  const file = serviceFiles(ctx.paths, svc).conf;
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`service ${svc} does not exist (no ${file}): create it first`, { cause: e });
-    throw e;
-  }
+  const { file, text } = readServiceText(ctx.paths, svc);
   const parsed = parseDocument(text, file);
   const cur: ServiceText = { file, text, doc: parsed.ok ? parsed.doc : emptyDocument(file) };
   const previousId = getValue(cur.doc, 'DEFAULT', 'id');

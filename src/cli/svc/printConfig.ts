@@ -1,23 +1,27 @@
 import { keywordsOf } from '../../../domain/config/document.js';
 import { checkServiceName } from '../../config/serviceFiles.js';
-import { readServiceDocument } from '../../config/serviceStore.js';
+import { readServiceDocument, readServiceText } from '../../config/serviceStore.js';
 import { allowOnly } from '../args.js';
 import type { CliContext } from '../context.js';
 import { noExtraWords, outputFormat } from './options.js';
 
-/** svcmgr -s svc1 print config [--format json]: the file as written; json: {section: {keyword: value}}. */
+/**
+ * svcmgr -s svc1 print config [--format json]: the file as written, even
+ * when it no longer parses (that is when one needs to see it); json:
+ * {section: {keyword: value}}.
+ */
 export async function run(ctx: CliContext): Promise<number> {
   allowOnly(ctx.args, 'print config', []);
   noExtraWords(ctx, 'print config');
   const svc = checkServiceName(ctx.svc);
-  const format = outputFormat(ctx);
-  const { text, doc } = readServiceDocument(ctx.paths, svc);
-  if (format === 'json') {
-    const out: Record<string, Record<string, string>> = {};
-    for (const s of doc.sections) out[s.name] = Object.fromEntries(keywordsOf(s).map((k) => [k.key, k.value]));
-    ctx.out(JSON.stringify(out, null, 2));
+  if (outputFormat(ctx) === 'text') {
+    const { text } = readServiceText(ctx.paths, svc);
+    for (const line of text.replace(/^\uFEFF/, '').replace(/(\r\n|\n|\r)$/, '').split(/\r\n|\n|\r/)) ctx.out(line);
     return 0;
   }
-  for (const line of text.replace(/^\uFEFF/, '').replace(/(\r\n|\n|\r)$/, '').split(/\r\n|\n|\r/)) ctx.out(line);
+  const { doc } = readServiceDocument(ctx.paths, svc);
+  const out: Record<string, Record<string, string>> = {};
+  for (const s of doc.sections) out[s.name] = Object.fromEntries(keywordsOf(s).map((k) => [k.key, k.value]));
+  ctx.out(JSON.stringify(out, null, 2));
   return 0;
 }

@@ -1,8 +1,7 @@
-import fs from 'node:fs';
 import { checkServiceConfig } from '../../../domain/config/service.js';
-import { NotFoundError } from '../../../domain/errors.js';
 import { nodename } from '../../config/identity.js';
-import { checkServiceName, serviceFiles } from '../../config/serviceFiles.js';
+import { checkServiceName } from '../../config/serviceFiles.js';
+import { readServiceText } from '../../config/serviceStore.js';
 import { allowOnly } from '../args.js';
 import type { CliContext } from '../context.js';
 import { noExtraWords, outputFormat } from './options.js';
@@ -13,9 +12,8 @@ export async function run(ctx: CliContext): Promise<number> {
   noExtraWords(ctx, 'validate config');
   const svc = checkServiceName(ctx.svc);
   const format = outputFormat(ctx);
-  const file = serviceFiles(ctx.paths, svc).conf;
-  if (!fs.existsSync(file)) throw new NotFoundError(`service ${svc} does not exist (no ${file})`);
-  const c = checkServiceConfig({ text: fs.readFileSync(file, 'utf8'), file, svcname: svc, nodename: nodename(ctx.env) });
+  const { file, text } = readServiceText(ctx.paths, svc);
+  const c = checkServiceConfig({ text, file, svcname: svc, nodename: nodename(ctx.env) });
   const problems = c.ok ? [] : c.problems;
   if (format === 'json') ctx.out(JSON.stringify({ file, valid: c.ok, problems }));
   else for (const p of problems) ctx.err(p);

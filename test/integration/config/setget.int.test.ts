@@ -134,6 +134,22 @@ describe('print config and validate config', () => {
     expect(parsed['fs#app']).toEqual({ type: 'ext4', dev: '/dev/mapper/vgsvc1-lvappsvc1', mnt: '/svc1/app' });
   });
 
+  test('print config shows a file that no longer parses, as written', async () => {
+    fs.writeFileSync(conf, `${read()}[ip#0]\n`);
+    const r = await node.svcmgr(['-s', 'svc1', 'print', 'config']);
+    expect(r.code).toBe(0);
+    expect(r.out.at(-1)).toBe('[ip#0]');
+    expect((await node.svcmgr(['-s', 'svc1', 'print', 'config', '--format', 'json'])).code).toBe(1);
+  });
+
+  test('--help lists the config actions', async () => {
+    const s = await node.svcmgr(['--help']);
+    for (const a of ['create', 'delete', 'edit config', 'print config', 'validate config', 'set', 'get', 'unset']) expect(s.out.join('\n')).toMatch(new RegExp(`^  ${a} `, 'm'));
+    const n = await node.nodemgr(['--help']);
+    for (const a of ['set', 'get', 'unset', 'print config', 'validate config']) expect(n.out.join('\n')).toMatch(new RegExp(`^  ${a} `, 'm'));
+    expect((await node.nodemgr(['set', '--help'])).code).toBe(0);
+  });
+
   test('validate config: exit 0 when valid, 1 listing every problem', async () => {
     expect(await node.svcmgr(['-s', 'svc1', 'validate', 'config'])).toEqual({ code: 0, out: [], err: [] });
     fs.writeFileSync(conf, read().replace('ipdev = eth0', 'ipdevv = eth0').replace('type = vg', 'type = zfs'));
