@@ -79,6 +79,22 @@ describe('app driver', () => {
     await waitFor('the hung child to be killed', () => !pidAlive(Number(readFileSync(child, 'utf8'))), 3000);
   });
 
+  test('an aborted action (daemon stopping, user interrupt) ends the launcher at once', async () => {
+    const { root, dir } = await node(scope());
+    const child = path.join(root, 'child.pid');
+    caseLauncher(dir, 'slow', `start) sleep 30 & echo $! > '${child}'; wait ;;`);
+    const ac = new AbortController();
+    const rc = recordingContext({ root, svc: serviceConfig('svc1'), signal: ac.signal });
+    const d = createAppDriver(resourceConfig('app#0', { script: 'slow' }));
+    const t0 = Date.now();
+    const started = d.start(rc.ctx);
+    await waitFor('the launcher to run', () => existsSync(child));
+    ac.abort();
+    await expect(started).rejects.toThrow('start aborted');
+    expect(Date.now() - t0).toBeLessThan(5000);
+    await waitFor('the launcher child to be killed', () => !pidAlive(Number(readFileSync(child, 'utf8'))), 3000);
+  });
+
   test('status: exit 0 is up, non-zero is down, a status that hangs is warn', async () => {
     const { root, dir, rc } = await node(scope());
     const flag = path.join(root, 'flag');
