@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { changedKeywords } from '../../domain/config/diff.js';
 import { parseDocument, serializeDocument, type IniDocument } from '../../domain/config/document.js';
 import { checkNodeDocuments, type NodeConfig } from '../../domain/config/node.js';
@@ -5,7 +6,6 @@ import { ConfigError, ConflictError } from '../../domain/errors.js';
 import type { NodePaths } from '../paths.js';
 import { writeFileAtomic } from './atomicWrite.js';
 import { CLUSTER_CONF_MODE, loadClusterIdentity, nodename, readConfigDocument } from './identity.js';
-import fs from 'node:fs';
 
 export interface NodeDocuments {
   readonly node: IniDocument;
