@@ -134,6 +134,8 @@ export function createIpDriver(conf: ResourceConfig): ResourceDriver {
       const label = labelFor(t, list);
       ctx.log('info', `checking ${t.addr} availability`);
       const how = await answeringHow(ctx, t);
+      // an interrupted check proves nothing: never plumb on it
+      if (ctx.signal.aborted) throw new ResourceError(rid, 'start aborted during the availability check');
       if (how !== undefined) throw new IpConflictError(rid, t.addr, how);
       const argv = ['ip', 'addr', 'add', `${t.addr}/${prefix}`, 'dev', t.dev, ...(label ? ['label', label] : [])];
       const r = await runCommand(argv, { signal: ctx.signal, timeoutMs: IP_TIMEOUT_MS, log: ctx.log });

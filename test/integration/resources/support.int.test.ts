@@ -4,6 +4,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LEDGER_DIR, type LedgerEntry } from '../../support/ledger.js';
+import { listLeftovers } from '../../support/leftovers.js';
 import { attachLoop, createImageFile } from '../../support/loop.js';
 import { createVg } from '../../support/lvm.js';
 import { createNetns, createVeth } from '../../support/netns.js';
@@ -50,6 +51,7 @@ describe('test/support scopes', () => {
     expect(await isMountPoint(mnt)).toBe(false);
     expect(pidAlive(pid)).toBe(false);
     expect(existsSync(dir)).toBe(false);
+    expect((await listLeftovers()).filter((l) => l.includes(`${PREFIX}${scope.id}`))).toEqual([]);
   });
 
   test('a ledger left by a dead process is swept: its objects are removed, live ledgers are not touched', async () => {
