@@ -1,4 +1,3 @@
-import { produce } from 'immer';
 import type { AnyEvent } from '../domain/events.js';
 import type { Applied } from './instances.js';
 
@@ -17,15 +16,32 @@ export interface HistoryEntry {
   readonly by: string | undefined;
 }
 
-export interface HistoryModel {
-  readonly lastSeq: number;
-  /** per service, oldest first */
-  readonly entries: Readonly<Record<string, readonly HistoryEntry[]>>;
-  /** ActionStarted of actions not finished yet: the start of an entry */
-  readonly open: Readonly<Record<string, { readonly by: string | undefined; readonly argv: readonly string[] }>>;
+interface OpenAction {
+  readonly by: string | undefined;
+  readonly argv: readonly string[];
 }
 
-export const emptyHistory: HistoryModel = { lastSeq: 0, entries: {}, open: {} };
+/**
+ * The history read model. Entries are append-only: a model version shares
+ * its backing arrays with the versions before it and only reads up to its own
+ * length, so reducing a long log stays linear (copying per event made a
+ * million-event rebuild quadratic). To callers it is an immutable value.
+ */
+export interface HistoryModel {
+  readonly lastSeq: number;
+  readonly logs: Readonly<Record<string, { readonly items: HistoryEntry[]; readonly length: number }>>;
+  /** actions started and not finished yet, by ActionStarted id */
+  readonly open: ReadonlyMap<string, OpenAction>;
+}
+
+export const emptyHistory: HistoryModel = { lastSeq: 0, logs: {}, open: new Map() };
+
+/** A service's entries, oldest first. */
+export function historyOf(m: HistoryModel, svc: string): readonly HistoryEntry[] {
+  const log = m.logs[svc];
+  if (!log) return [];
+  return log.items.length === log.length ? log.items : log.items.slice(0, log.length);
+}
 
 function describe(e: AnyEvent): { what: string; result: string } | undefined {
   switch (e.type) {
@@ -62,29 +78,34 @@ function describe(e: AnyEvent): { what: string; result: string } | undefined {
   }
 }
 
-/** Reduce one stored event into the history of its service. Pure. */
+/** Reduce one stored event into the history of its service. */
 export function evolveHistory(m: HistoryModel, a: Applied): HistoryModel {
   if (a.streamSeq <= m.lastSeq) return m;
   const e = a.event;
-  return produce(m, (d) => {
-    d.lastSeq = a.streamSeq;
-    if (e.svc === undefined) return;
-    const line = describe(e);
-    if (e.type === 'ActionStarted') d.open[e.id] = { by: e.data.user, argv: e.data.argv };
-    const opened = e.causation !== undefined ? d.open[e.causation] : undefined;
-    if (e.type === 'ActionFinished' && e.causation !== undefined) delete d.open[e.causation];
-    if (!line) return;
-    const list = (d.entries[e.svc] ??= []);
-    list.push({
-      streamSeq: a.streamSeq,
-      time: e.time,
-      node: e.origin,
-      svc: e.svc,
-      what: line.what,
-      result: line.result,
-      id: e.id,
-      causation: e.causation,
-      by: e.type === 'ActionStarted' ? e.data.user : opened?.by,
-    });
-  });
+  if (e.svc === undefined) return { ...m, lastSeq: a.streamSeq };
+  let open = m.open;
+  if (e.type === 'ActionStarted') open = new Map(open).set(e.id, { by: e.data.user, argv: e.data.argv });
+  const opened = e.causation !== undefined ? m.open.get(e.causation) : undefined;
+  if (e.type === 'ActionFinished' && e.causation !== undefined && open.has(e.causation)) {
+    open = new Map(open);
+    (open as Map<string, OpenAction>).delete(e.causation);
+  }
+  const line = describe(e);
+  if (!line) return { ...m, lastSeq: a.streamSeq, open };
+  const entry: HistoryEntry = {
+    streamSeq: a.streamSeq,
+    time: e.time,
+    node: e.origin,
+    svc: e.svc,
+    what: line.what,
+    result: line.result,
+    id: e.id,
+    causation: e.causation,
+    by: e.type === 'ActionStarted' ? e.data.user : opened?.by,
+  };
+  const cur = m.logs[e.svc];
+  // share the backing array when this version is its newest reader; copy when a newer one already wrote past us
+  const items = cur === undefined ? [] : cur.items.length === cur.length ? cur.items : cur.items.slice(0, cur.length);
+  items.push(entry);
+  return { lastSeq: a.streamSeq, open, logs: { ...m.logs, [e.svc]: { items, length: items.length } } };
 }

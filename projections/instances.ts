@@ -2,6 +2,8 @@ import { createActor } from 'xstate';
 import type { Actor, Snapshot } from 'xstate';
 import type { AnyEvent } from '../domain/events.js';
 import { instanceMachine } from '../domain/instance/machine.js';
+import { evolveResources } from '../domain/instance/resources.js';
+import type { ResourceModels } from '../domain/instance/resources.js';
 import type { InstanceContext, InstanceMachine } from '../domain/instance/machine.js';
 
 export interface Applied {
@@ -12,14 +14,27 @@ export interface Applied {
 export interface InstanceState extends InstanceContext {
   readonly monitorState: string;
   readonly frozen: boolean;
+  readonly resources: ResourceModels;
 }
 
 export interface InstancesCheckpoint {
   readonly lastSeq: number;
-  readonly instances: readonly { readonly svc: string; readonly node: string; readonly snapshot: unknown }[];
+  readonly instances: readonly { readonly svc: string; readonly node: string; readonly snapshot: unknown; readonly resources: ResourceModels }[];
 }
 
 const key = (svc: string, node: string) => `${svc}\u0000${node}`;
+
+/** The event types the instance machine reacts to; others never reach an actor (replay speed). */
+const MACHINE_EVENTS: ReadonlySet<string> = new Set([
+  'InstanceStatusChanged',
+  'ServiceDeleted',
+  'ServiceCreated',
+  'ActionStarted',
+  'ActionFinished',
+  'ActionInterrupted',
+  'InstanceFrozen',
+  'InstanceThawed',
+]);
 
 /**
  * Every service instance's machine, fed from the log. Replay goes through
@@ -29,6 +44,7 @@ const key = (svc: string, node: string) => `${svc}\u0000${node}`;
  */
 export class InstancesProjection {
   private readonly actors = new Map<string, Actor<InstanceMachine>>();
+  private readonly resources = new Map<string, ResourceModels>();
   private last = 0;
 
   get lastSeq(): number {
@@ -40,7 +56,12 @@ export class InstancesProjection {
     this.last = a.streamSeq;
     const e = a.event;
     if (e.svc === undefined) return;
-    this.actor(e.svc, e.origin).send(e);
+    const actor = this.actor(e.svc, e.origin);
+    if (MACHINE_EVENTS.has(e.type)) actor.send(e);
+    const k = key(e.svc, e.origin);
+    const before = this.resources.get(k) ?? {};
+    const after = evolveResources(before, e);
+    if (after !== before) this.resources.set(k, after);
   }
 
   private actor(svc: string, node: string, snapshot?: unknown): Actor<InstanceMachine> {
@@ -61,7 +82,7 @@ export class InstancesProjection {
     if (!a) return undefined;
     const s = a.getSnapshot();
     const value = s.value as { action: string; frozen: string };
-    return { ...s.context, monitorState: value.action, frozen: value.frozen === 'frozen' };
+    return { ...s.context, monitorState: value.action, frozen: value.frozen === 'frozen', resources: this.resources.get(key(svc, node)) ?? {} };
   }
 
   services(): string[] {
@@ -82,7 +103,7 @@ export class InstancesProjection {
       lastSeq: this.last,
       instances: [...this.actors.values()].map((a) => {
         const c = a.getSnapshot().context;
-        return { svc: c.svc, node: c.node, snapshot: a.getPersistedSnapshot() };
+        return { svc: c.svc, node: c.node, snapshot: a.getPersistedSnapshot(), resources: this.resources.get(key(c.svc, c.node)) ?? {} };
       }),
     };
   }
@@ -90,12 +111,16 @@ export class InstancesProjection {
   static restore(cp: InstancesCheckpoint): InstancesProjection {
     const p = new InstancesProjection();
     p.last = cp.lastSeq;
-    for (const i of cp.instances) p.actor(i.svc, i.node, i.snapshot);
+    for (const i of cp.instances) {
+      p.actor(i.svc, i.node, i.snapshot);
+      p.resources.set(key(i.svc, i.node), i.resources);
+    }
     return p;
   }
 
   stop(): void {
     for (const a of this.actors.values()) a.stop();
     this.actors.clear();
+    this.resources.clear();
   }
 }

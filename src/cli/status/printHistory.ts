@@ -1,5 +1,5 @@
 import { UsageError } from '../../../domain/errors.js';
-import { emptyHistory, evolveHistory } from '../../../projections/history.js';
+import { emptyHistory, evolveHistory, historyOf } from '../../../projections/history.js';
 import type { HistoryEntry } from '../../../projections/history.js';
 import { readLocalLog } from '../../events/localLog.js';
 import { allowOnly, opt } from '../args.js';
@@ -34,7 +34,7 @@ export async function run(ctx: CliContext): Promise<number> {
       model = evolveHistory(model, a);
     },
   );
-  const entries = model.entries[ctx.svc] ?? [];
+  const entries = historyOf(model, ctx.svc);
   if (opt(ctx.args, 'format') === 'json') ctx.out(JSON.stringify(entries, null, 2));
   else for (const l of formatHistory(entries)) ctx.out(l);
   return 0;

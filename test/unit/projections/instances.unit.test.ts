@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { InstancesProjection } from '../../../projections/instances.js';
-import { emptyHistory, evolveHistory } from '../../../projections/history.js';
+import { emptyHistory, evolveHistory, historyOf } from '../../../projections/history.js';
 import { LogBuilder } from '../../support/events.js';
 
 function startLog(result: 'ok' | 'failed'): LogBuilder {
@@ -49,12 +49,12 @@ describe('instance machine through the projection', () => {
     expect(p.get('svc1', 'node1')!.frozen).toBe(true);
   });
 
-  it('counts lines for resources it has no status for, without crashing', () => {
+  it('takes lines for a resource it has no status for yet, without crashing', () => {
     const b = new LogBuilder();
     b.add('node1', { type: 'ResourceLogged', svc: 'svc1', rid: 'fs#ghost', data: { level: 'info', message: 'x' } });
     const p = new InstancesProjection();
     p.apply(b.log[0]!);
-    expect(p.get('svc1', 'node1')!.unknownResourceEvents).toBe(1);
+    expect(p.get('svc1', 'node1')!.resources['fs#ghost']).toEqual({ status: 'undef', label: '', log: [], lastLines: ['x'] });
   });
 
   it('replaying the same log twice gives the same state; a checkpoint restores it', () => {
@@ -86,11 +86,25 @@ describe('history projection', () => {
     const b = startLog('ok');
     let h = emptyHistory;
     for (const a of [...b.log, ...b.log]) h = evolveHistory(h, a);
-    expect(h.entries.svc1!.map((e) => `${e.node} ${e.what} -> ${e.result} by ${e.by ?? '-'}`)).toEqual([
+    expect(historyOf(h, 'svc1').map((e) => `${e.node} ${e.what} -> ${e.result} by ${e.by ?? '-'}`)).toEqual([
       'node1 config created -> checksum abc by -',
       'node1 start ip#0 -> running by root',
       'node1 start finished in 0.012s -> ok by root',
     ]);
-    expect(h.entries.svc1![2]!.causation).toBe(h.entries.svc1![1]!.id);
+    expect(historyOf(h, 'svc1')[2]!.causation).toBe(historyOf(h, 'svc1')[1]!.id);
+  });
+
+  it('is a value: an older version does not see what a newer one added', () => {
+    const b = startLog('ok');
+    let h = emptyHistory;
+    for (const a of b.log.slice(0, 2)) h = evolveHistory(h, a);
+    const older = h;
+    const newer = evolveHistory(older, b.log[4]!);
+    const branch = evolveHistory(older, b.log[4]!);
+    expect(historyOf(older, 'svc1')).toHaveLength(2);
+    expect(historyOf(newer, 'svc1')).toHaveLength(3);
+    expect(historyOf(newer, 'svc1')[2]!.what).toMatch(/^start finished/);
+    expect(historyOf(branch, 'svc1')).toHaveLength(3);
+    expect(historyOf(newer, 'svc1')).toHaveLength(3);
   });
 });

@@ -1,0 +1,47 @@
+import type { AnyEvent } from '../events.js';
+import type { Avail } from './status.js';
+
+/** What the read side remembers of each resource of an instance. */
+export interface ResourceModel {
+  readonly status: Avail;
+  readonly label: string;
+  /** `info:`/`warn:` lines of the last status evaluation */
+  readonly log: readonly string[];
+  /** the last lines an action printed for it */
+  readonly lastLines: readonly string[];
+}
+
+export type ResourceModels = Readonly<Record<string, ResourceModel>>;
+
+const LAST_LINES = 20;
+
+const blank: ResourceModel = { status: 'undef', label: '', log: [], lastLines: [] };
+
+/**
+ * Per-resource details of an instance, reduced from its events. Kept beside
+ * the instance machine rather than in its context: these are the most
+ * frequent events and carry data, not state changes, and going through the
+ * machine made a replay several times slower. Returns the same object when
+ * the event does not concern resources.
+ */
+export function evolveResources(m: ResourceModels, e: AnyEvent): ResourceModels {
+  switch (e.type) {
+    case 'ResourceStatusChanged': {
+      if (e.rid === undefined) return m;
+      const prev = m[e.rid] ?? blank;
+      return { ...m, [e.rid]: { ...prev, status: e.data.status as Avail, label: e.data.label, log: e.data.log } };
+    }
+    case 'ResourceLogged': {
+      if (e.rid === undefined) return m;
+      const prev = m[e.rid] ?? blank;
+      const lines = prev.lastLines.length >= LAST_LINES ? [...prev.lastLines.slice(1 - LAST_LINES), e.data.message] : [...prev.lastLines, e.data.message];
+      return { ...m, [e.rid]: { ...prev, lastLines: lines } };
+    }
+    case 'ServiceDeleted': {
+      if (e.data.rids.length === 0) return {};
+      return Object.fromEntries(Object.entries(m).filter(([rid]) => !e.data.rids.includes(rid)));
+    }
+    default:
+      return m;
+  }
+}
