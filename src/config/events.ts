@@ -13,9 +13,12 @@ export type ConfigChange =
 
 export async function recordConfigChange(sink: EventSink, c: ConfigChange): Promise<void> {
   switch (c.type) {
-    case 'ServiceCreated':
-      await sink.append({ type: 'ServiceCreated', svc: c.svc, data: { id: c.id, checksum: c.checksum } });
+    case 'ServiceCreated': {
+      // a new instance starts frozen, as in OpenSVC: nothing orchestrates it until `thaw`
+      const created = await sink.append({ type: 'ServiceCreated', svc: c.svc, data: { id: c.id, checksum: c.checksum } });
+      await sink.append({ type: 'InstanceFrozen', svc: c.svc, causation: created.id, data: {} });
       return;
+    }
     case 'ServiceConfigChanged':
       await sink.append({ type: 'ServiceConfigChanged', svc: c.svc, data: { changed: [...c.changed], checksum: c.checksum } });
       return;

@@ -176,6 +176,12 @@ export function deleteServiceFiles(p: NodePaths, svc: string): string[] {
     fs.rmSync(f.dir, { recursive: true, force: true });
     removed.push(f.dir);
   }
+  // the instance's local state (frozen flag, status cache) goes with it
+  const state = path.join(p.var, 'services', svc);
+  if (!gone(state)) {
+    fs.rmSync(state, { recursive: true, force: true });
+    removed.push(state);
+  }
   return removed;
 }
 

@@ -3,6 +3,7 @@ import { parseDocument, setValue, type IniDocument } from '../../../domain/confi
 import { checkAssignment } from '../../../domain/config/lookup.js';
 import { SERVICE_SCHEMA } from '../../../domain/config/schema.js';
 import { ConfigError, NotFoundError } from '../../../domain/errors.js';
+import { setFrozen } from '../../action/statusCache.js';
 import { createService } from '../../config/serviceStore.js';
 import { checkServiceName, serviceFiles } from '../../config/serviceFiles.js';
 import { allowOnly, opt, optAll } from '../args.js';
@@ -39,6 +40,7 @@ export async function run(ctx: CliContext): Promise<number> {
   if (bad.length > 0) throw new ConfigError(bad);
   const edit = (d: IniDocument) => assignments.reduce((doc, a) => setValue(doc, a.section, a.key, a.value), d);
   const created = createService(ctx.paths, svc, { svcmgrPath: ctx.svcmgrPath, env: ctx.env, edit, ...(from ? { from } : {}) });
+  setFrozen(ctx.paths, svc, true);
   if (format === 'json') ctx.out(JSON.stringify({ svc, id: created.id, file: created.file, checksum: created.checksum }));
   return record(ctx, [{ type: 'ServiceCreated', svc, id: created.id, checksum: created.checksum }]);
 }

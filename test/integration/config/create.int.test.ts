@@ -35,7 +35,8 @@ describe('svcmgr -s svc1 create', () => {
     expect(m![1]).toMatch(UUID_RE);
 
     const events = node.events();
-    expect(events.map((e) => e.type)).toEqual(['ServiceCreated']);
+    expect(events.map((e) => e.type)).toEqual(['ServiceCreated', 'InstanceFrozen']);
+    expect(events[1]!.causation).toBe(events[0]!.id);
     expect(events[0]!.svc).toBe('svc1');
     expect(events[0]!.data.id).toBe(m![1]);
     expect(events[0]!.data.checksum).toMatch(/^[0-9a-f]{64}$/);
@@ -64,7 +65,7 @@ describe('svcmgr -s svc1 create', () => {
     expect(r.code).toBe(1);
     expect(r.err).toEqual([`service svc1 already exists (${conf}): delete it first or use set/edit config`]);
     expect(fs.readFileSync(conf, 'utf8')).toBe(before);
-    expect(node.events()).toHaveLength(1);
+    expect(node.events()).toHaveLength(2);
   });
 
   test('create --config FILE: the tutorial config, a fresh id', async () => {
@@ -123,6 +124,7 @@ describe('svcmgr -s svc1 delete', () => {
     expect(fs.readdirSync(node.paths.etc).filter((n) => n.startsWith('svc1'))).toEqual([]);
     expect(node.events().map((e) => [e.type, e.data])).toEqual([
       ['ServiceCreated', expect.anything()],
+      ['InstanceFrozen', {}],
       ['ServiceDeleted', { rids: [] }],
     ]);
     expect((await node.svcmgr(['-s', 'svc1', 'delete'])).code).toBe(1);
@@ -174,9 +176,9 @@ describe('svcmgr -s svc1 delete', () => {
     expect(text).not.toContain('[disk#0]');
     expect(text).toContain('# the data\n[fs#data]');
     const evs = node.events();
-    expect(evs.map((e) => e.type)).toEqual(['ServiceCreated', 'ServiceDeleted', 'ServiceConfigChanged']);
-    expect(evs[1]!.data).toEqual({ rids: ['fs#app', 'disk#0'] });
-    expect(evs[2]!.data.changed).toEqual(['disk#0.type', 'disk#0.name', 'disk#0.pvs', 'fs#app.type', 'fs#app.dev', 'fs#app.mnt']);
+    expect(evs.map((e) => e.type)).toEqual(['ServiceCreated', 'InstanceFrozen', 'ServiceDeleted', 'ServiceConfigChanged']);
+    expect(evs[2]!.data).toEqual({ rids: ['fs#app', 'disk#0'] });
+    expect(evs[3]!.data.changed).toEqual(['disk#0.type', 'disk#0.name', 'disk#0.pvs', 'fs#app.type', 'fs#app.dev', 'fs#app.mnt']);
     const missing = await node.svcmgr(['-s', 'svc1', 'delete', '--rid', 'fs#nope']);
     expect(missing.code).toBe(1);
     expect(missing.err[0]).toContain('no section [fs#nope] to delete');

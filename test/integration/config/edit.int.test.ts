@@ -64,7 +64,7 @@ describe('svcmgr -s svc1 edit config', () => {
       `${conf} left as it was`,
     ]);
     expect(read()).toBe(before);
-    expect(node.events().map((e) => e.type)).toEqual(['ServiceCreated']);
+    expect(node.events().map((e) => e.type)).toEqual(['ServiceCreated', 'InstanceFrozen']);
   });
 
   test('unreadable INI (duplicate section) is refused the same way', async () => {
@@ -77,7 +77,7 @@ describe('svcmgr -s svc1 edit config', () => {
 
   test('no change: exit 0, nothing recorded', async () => {
     expect(await edit({})).toEqual({ code: 0, out: [], err: [] });
-    expect(node.events()).toHaveLength(1);
+    expect(node.events()).toHaveLength(2);
   });
 
   test('the editor failing leaves the file as it was', async () => {
