@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { cmd } from './host.js';
 import { runIn, type LabInfo, type LabNode } from './lab.js';
@@ -98,4 +99,50 @@ export function spoolEvents(info: LabInfo, node: LabNode): RecordedEvent[] {
 /** The last sequence number node recorded: events after it are the next command's. */
 export function lastSeq(events: readonly RecordedEvent[]): number {
   return events.reduce((m, e) => Math.max(m, e.seq), 0);
+}
+
+interface EventsPage {
+  readonly events?: readonly { readonly streamSeq: number; readonly event: RecordedEvent }[];
+  readonly truncated?: boolean;
+}
+
+function getJson(socketPath: string, urlPath: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ socketPath, path: urlPath, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => {
+        if (res.statusCode !== 200) return reject(new Error(`GET ${urlPath} on ${socketPath}: ${res.statusCode ?? '?'} ${body}`));
+        try {
+          resolve(JSON.parse(body));
+        } catch (e) {
+          reject(e instanceof Error ? e : new Error(String(e)));
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${urlPath} on ${socketPath}: timed out`)));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * The events in node's stream once its daemon runs (the CLI appends there and
+ * the daemon drained the spool into it): the daemon's `GET /events`, asked on
+ * its unix socket, <OSVCVAR>/lsnr/h2.sock, reached from the host through the
+ * node's bound var dir.
+ */
+export async function daemonEvents(info: LabInfo, node: LabNode): Promise<RecordedEvent[]> {
+  const socketPath = path.join(info.nodes[node].var, 'lsnr', 'h2.sock');
+  const out: RecordedEvent[] = [];
+  let since = 0;
+  for (;;) {
+    const page = (await getJson(socketPath, `/events?since=${since}&limit=5000`)) as EventsPage;
+    const events = page.events ?? [];
+    for (const e of events) {
+      out.push(e.event);
+      since = Math.max(since, e.streamSeq);
+    }
+    if (!page.truncated || events.length === 0) return out;
+  }
 }
