@@ -29,8 +29,9 @@ export interface RunOptions {
  * values are data. Output is shown as the tutorial does:
  *   vgchange --addtag @node1 vgsvc1
  *   output:
- *     Volume group "vgsvc1" successfully changed
+ *     Volume group "vgsvc1" successfully changed      (LVM's own indent)
  *   (blank)
+ * Output lines are shown as the command printed them.
  */
 export async function runCommand(argv: readonly string[], o: RunOptions = {}): Promise<CommandResult> {
   const [file, ...args] = argv;
@@ -64,7 +65,7 @@ export async function runCommand(argv: readonly string[], o: RunOptions = {}): P
     if (text !== '') {
       const level: LogLevel = result.exitCode === 0 ? 'info' : 'error';
       o.log(level, 'output:');
-      for (const line of text.split('\n')) o.log(level, `  ${line}`);
+      for (const line of text.split('\n')) o.log(level, line);
       o.log(level, '');
     }
   }

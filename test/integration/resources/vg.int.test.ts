@@ -32,7 +32,7 @@ describe('disk type=vg driver', () => {
     expect(rc.messages()).toEqual([
       `vgchange --addtag @node1 ${vg}`,
       'output:',
-      `    Volume group "${vg}" successfully changed`,
+      `  Volume group "${vg}" successfully changed`,
       '',
       `vg ${vg} is already up`,
     ]);
@@ -48,11 +48,11 @@ describe('disk type=vg driver', () => {
     expect(rc.messages()).toEqual([
       `vgchange --deltag @node1 ${vg}`,
       'output:',
-      `    Volume group "${vg}" successfully changed`,
+      `  Volume group "${vg}" successfully changed`,
       '',
       `vgchange -a n ${vg}`,
       'output:',
-      `    0 logical volume(s) in volume group "${vg}" now active`,
+      `  0 logical volume(s) in volume group "${vg}" now active`,
       '',
     ]);
     expect(await vgTags(vg)).toEqual([]);
