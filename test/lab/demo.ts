@@ -62,8 +62,8 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     for (const step of TUTORIAL) await walk.step(step);
   } catch (err) {
-    if (!(err instanceof StepFailed)) throw err;
-    stopped = err.message;
+    // a check the next steps build on failed, or something broke in the walk itself (lab, host)
+    stopped = err instanceof StepFailed ? err.message : `unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
   } finally {
     rmSync(workDir, { recursive: true, force: true });
     await teardown();
