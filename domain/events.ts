@@ -48,6 +48,7 @@ export const EVENT_CATALOGUE = {
   NodeJoined: { v: 1, scope: 'node', doc: 'a node joined the cluster', fields: { node: 'string' } },
   HeartbeatReceived: { v: 1, scope: 'node', doc: 'a heartbeat from a peer was received (heartbeat stream)', fields: { from: 'string', hb: 'string' } },
   RequestRejected: { v: 1, scope: 'node', doc: 'a listener request was refused (401, bad signature)', fields: { reason: 'string', peer: 'string?' } },
+  ListenerStarted: { v: 1, scope: 'node', doc: 'the daemon listener accepts requests: TCP address (signed requests) and unix socket (local, root only)', fields: { addr: 'string', port: 'number', socket: 'string' } },
 
   // service
   ServiceCreated: { v: 1, scope: 'svc', doc: 'a service config was created', fields: { id: 'string', checksum: 'string' } },
@@ -62,6 +63,7 @@ export const EVENT_CATALOGUE = {
   RollbackStarted: { v: 1, scope: 'svc', doc: 'a failed start is being undone, resources listed in stop order', fields: { rids: 'string[]' } },
   RollbackFinished: { v: 1, scope: 'svc', doc: 'the rollback ended', fields: { result: 'string' } },
   InstanceStatusChanged: { v: 1, scope: 'svc', doc: 'the aggregated availability of the local instance changed', fields: { avail: 'string', overall: 'string' } },
+  SchedulerJobRan: { v: 1, scope: 'svc', doc: 'the daemon scheduler ran a job on the local instance (job: status, monitor); result ok, skipped: <why> or failed: <why>; duration in ms', fields: { job: 'string', durationMs: 'number', result: 'string' } },
 
   // resource
   ResourceStartRequested: { v: 1, scope: 'res', doc: 'a resource start is about to run', fields: {} },
