@@ -1,0 +1,230 @@
+import os from 'node:os';
+import { FileLock } from '../../adapters/fs/lock.js';
+import { EventStore } from '../../adapters/nats/eventStore.js';
+import { Spool } from '../../adapters/nats/spool.js';
+import { driverFor as defaultDriverFor } from '../../adapters/resources/registry.js';
+import type { ResourceDriver } from '../../adapters/resources/driver.js';
+import type { NodeConfig } from '../../domain/config/node.js';
+import type { ResourceConfig } from '../../domain/config/types.js';
+import type { NewEvent } from '../../domain/events.js';
+import { loadClusterIdentity, nodename } from '../config/identity.js';
+import { loadNodeConfig } from '../config/nodeConfig.js';
+import { drainSpool, openEventSink } from '../events/open.js';
+import type { EventSink } from '../events/sink.js';
+import type { NodePaths } from '../paths.js';
+import { Listener } from './listener.js';
+import type { DaemonLogger } from './log.js';
+import { Monitor } from './monitor.js';
+import { startNats } from './nats.js';
+import type { NatsHandle } from './nats.js';
+import { daemonStatus, serviceStatus } from './readModel.js';
+import type { DaemonStatus } from './readModel.js';
+import { recoverInterruptedActions } from './recovery.js';
+import { Scheduler } from './scheduler.js';
+import { ServiceCatalog } from './services.js';
+import { serialSink } from './serialSink.js';
+import { snapshotPath } from './snapshot.js';
+import { ThreadTable } from './threads.js';
+import { agentVersion } from './version.js';
+
+export interface DaemonOptions {
+  readonly paths: NodePaths;
+  readonly env: NodeJS.ProcessEnv;
+  readonly log: DaemonLogger;
+  readonly driverFor?: (conf: ResourceConfig) => ResourceDriver;
+  readonly snapshotEvery?: number;
+  /** how often actions left in progress by a dead process are looked for, after the start-up pass */
+  readonly recoveryEveryMs?: number;
+}
+
+/**
+ * The node's agent: NATS first (everything else appends to it), the
+ * projections rebuilt from the log, interrupted actions recorded, then the
+ * scheduler and the listener. Stopping leaves the services as they are:
+ * the daemon is not the services.
+ */
+export class Daemon {
+  readonly threads = new ThreadTable();
+  readonly node: string;
+  private nats: NatsHandle | undefined;
+  private store: EventStore | undefined;
+  private sink: EventSink | undefined;
+  private monitor: Monitor | undefined;
+  private scheduler: Scheduler | undefined;
+  private listener: Listener | undefined;
+  private catalog: ServiceCatalog;
+  private nodeConf: NodeConfig | undefined;
+  private cluster = '';
+  private recoveryTimer: NodeJS.Timeout | undefined;
+  private recovering = false;
+  private readonly pending: NewEvent[] = [];
+  private readonly ac = new AbortController();
+  private stopping: Promise<void> | undefined;
+  private resolveStopped!: () => void;
+  /** resolves once stop() has finished */
+  readonly stopped = new Promise<void>((r) => (this.resolveStopped = r));
+
+  constructor(private readonly o: DaemonOptions) {
+    this.node = nodename(o.env);
+    this.catalog = new ServiceCatalog(o.paths, this.node);
+  }
+
+  get log(): DaemonLogger {
+    return this.o.log;
+  }
+
+  /** pid of the embedded nats-server, for the exit hook and tests */
+  get natsPid(): number | undefined {
+    return this.nats?.pid;
+  }
+
+  /** Append, or keep for later when the sink is not open yet (nats-server events during start-up). */
+  private emit(e: NewEvent): void {
+    if (!this.sink) {
+      this.pending.push(e);
+      return;
+    }
+    this.sink.append(e).catch((err: unknown) => this.o.log.error({ type: e.type, err: (err as Error).message }, 'event not appended'));
+  }
+
+  async start(): Promise<void> {
+    const { paths, env, log } = this.o;
+    const conf = loadNodeConfig(paths, env);
+    this.nodeConf = conf;
+    this.cluster = loadClusterIdentity(paths).name;
+    log.info({ version: agentVersion(), cluster: this.cluster }, 'daemon starting');
+
+    this.nats = await startNats(paths, conf, this.node, this.threads, log, {
+      onStarted: (pid, url) => this.emit({ type: 'NatsServerStarted', data: { pid, url } }),
+      // the daemon's own stop of the server is recorded by DaemonStopped
+      onExited: (exit, willRestart) => {
+        if (willRestart) this.emit({ type: 'NatsServerExited', data: { pid: exit.pid, ...(exit.code !== null ? { code: exit.code } : {}), ...(exit.signal !== null ? { signal: exit.signal } : {}) } });
+      },
+    });
+    this.store = await EventStore.open({ servers: this.nats.url, cluster: this.cluster, name: `hasvcd-${this.node}`, connectTimeoutMs: 5000 });
+    const drained = await this.drainSpool(this.store);
+    this.sink = serialSink(await openEventSink(paths, env, { onWarning: (m) => log.warn(m) }));
+    for (const e of this.pending.splice(0)) this.emit(e);
+    if (drained > 0) this.emit({ type: 'SpoolDrained', data: { count: drained } });
+    await this.sink.append({ type: 'DaemonStarted', data: { pid: process.pid, version: agentVersion() } });
+
+    this.monitor = new Monitor({ store: this.store, cluster: this.cluster, snapshotFile: snapshotPath(paths), threads: this.threads, log, ...(this.o.snapshotEvery !== undefined ? { snapshotEvery: this.o.snapshotEvery } : {}) });
+    await this.monitor.start();
+    this.catalog.refresh();
+    await this.recover();
+
+    this.scheduler = new Scheduler({ paths, node: this.node, catalog: this.catalog, sink: this.sink, threads: this.threads, log, driverFor: this.o.driverFor ?? defaultDriverFor, signal: this.ac.signal });
+    this.scheduler.start();
+
+    this.listener = new Listener({
+      addr: conf.listener.addr,
+      port: conf.listener.port,
+      socket: paths.daemonSocket,
+      secret: () => loadClusterIdentity(paths).secret,
+      api: {
+        ping: () => ({ node: this.node, pid: process.pid }),
+        status: () => this.status(),
+        serviceStatus: (svc) => (this.monitor ? serviceStatus(svc, this.node, this.monitor.projection, this.catalog.get(svc)) : undefined),
+        events: (since, limit) => this.monitor!.eventsSince(since, limit),
+        waitForEvent: (since, ms, signal) => this.monitor!.waitForEvent(since, ms, signal),
+        stop: () => void this.stop('stop requested through the listener'),
+      },
+      threads: this.threads,
+      log,
+      onRejected: (reason, peer) => this.emit({ type: 'RequestRejected', data: { reason, peer } }),
+    });
+    await this.listener.start();
+    this.emit({ type: 'ListenerStarted', data: { addr: conf.listener.addr, port: conf.listener.port, socket: paths.daemonSocket } });
+
+    this.recoveryTimer = setInterval(() => void this.recover(), this.o.recoveryEveryMs ?? 30_000);
+    this.recoveryTimer.unref();
+    log.info({ listener: this.listener.address, socket: paths.daemonSocket, services: this.catalog.names().length }, 'daemon started');
+  }
+
+  /** What the CLI spooled while NATS was down goes to the stream first, in order, once. */
+  private async drainSpool(store: EventStore): Promise<number> {
+    const lock = new FileLock(this.o.paths.writerLock);
+    await lock.acquire(30_000, 'event writer');
+    try {
+      const n = await drainSpool(store, new Spool(this.o.paths.spool), (m) => this.o.log.warn(m));
+      if (n > 0) this.o.log.info({ count: n }, 'spooled events appended to the stream');
+      return n;
+    } finally {
+      lock.release();
+    }
+  }
+
+  private async recover(): Promise<void> {
+    if (this.recovering || !this.monitor || !this.store || !this.sink || this.ac.signal.aborted) return;
+    this.recovering = true;
+    try {
+      await recoverInterruptedActions({
+        paths: this.o.paths,
+        node: this.node,
+        store: this.store,
+        monitor: this.monitor,
+        catalog: this.catalog,
+        sink: this.sink,
+        driverFor: this.o.driverFor ?? defaultDriverFor,
+        signal: this.ac.signal,
+        log: this.o.log,
+      });
+    } catch (e) {
+      this.o.log.error({ err: (e as Error).message }, 'interrupted actions not checked');
+    } finally {
+      this.recovering = false;
+    }
+  }
+
+  status(): DaemonStatus {
+    let clusterNodes = this.nodeConf?.cluster.nodes ?? [this.node];
+    try {
+      clusterNodes = loadNodeConfig(this.o.paths, this.o.env).cluster.nodes;
+    } catch {
+      /* an invalid node.conf being edited: keep the nodes known at start */
+    }
+    const monitor = this.monitor;
+    if (!monitor) throw new Error('the monitor is not started');
+    return daemonStatus({
+      node: this.node,
+      cluster: this.cluster,
+      pid: process.pid,
+      version: agentVersion(),
+      threads: this.threads.list(),
+      clusterNodes,
+      load15m: os.loadavg()[2] ?? 0,
+      nodeFrozen: (n) => monitor.nodeFrozen(n),
+      projection: monitor.projection,
+      localServices: this.catalog.names(),
+      localConfig: (svc) => this.catalog.cached(svc),
+    });
+  }
+
+  /** Stop everything this daemon started, in the reverse order; services are left as they are. */
+  stop(reason = 'stop'): Promise<void> {
+    this.stopping ??= (async () => {
+      const log = this.o.log;
+      log.info({ reason }, 'daemon stopping');
+      if (this.recoveryTimer) clearInterval(this.recoveryTimer);
+      const step = async (what: string, fn: () => Promise<unknown> | undefined) => {
+        try {
+          await fn();
+        } catch (e) {
+          log.error({ err: (e as Error).message }, `${what} not stopped cleanly`);
+        }
+      };
+      await step('listener', () => this.listener?.stop());
+      await step('scheduler', () => this.scheduler?.stop(() => this.ac.abort()));
+      this.ac.abort();
+      await step('monitor', () => this.monitor?.stop());
+      await step('DaemonStopped', () => this.sink?.append({ type: 'DaemonStopped', data: { pid: process.pid } }));
+      await step('sink', () => this.sink?.close());
+      await step('store', () => this.store?.close());
+      await step('nats', () => this.nats?.stop());
+      this.monitor?.projection.stop();
+      log.info('daemon stopped');
+      this.resolveStopped();
+    })();
+    return this.stopping;
+  }
+}

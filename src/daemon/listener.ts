@@ -1,0 +1,237 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { ConflictError, UnavailableError } from '../../domain/errors.js';
+import type { ServiceStatusView } from '../../projections/statusView.js';
+import { verifyRequest } from './auth.js';
+import type { DaemonLogger } from './log.js';
+import type { EventsPage } from './monitor.js';
+import type { DaemonStatus } from './readModel.js';
+import type { ThreadTable } from './threads.js';
+
+/** What the listener answers with: read models, and the one command it takes so far. */
+export interface ListenerApi {
+  ping(): { node: string; pid: number };
+  status(): DaemonStatus;
+  serviceStatus(svc: string): ServiceStatusView | undefined;
+  events(since: number, limit: number): EventsPage;
+  waitForEvent(since: number, timeoutMs: number, signal: AbortSignal): Promise<void>;
+  /** called once the stop request has been answered */
+  stop(): void;
+}
+
+export interface ListenerOptions {
+  readonly addr: string;
+  readonly port: number;
+  readonly socket: string;
+  /** read on every TCP request: a secret changed by `daemon join` applies at once */
+  readonly secret: () => string;
+  readonly api: ListenerApi;
+  readonly threads: ThreadTable;
+  readonly log: DaemonLogger;
+  /** a refused TCP request, rate-limited per peer: the RequestRejected event */
+  readonly onRejected: (reason: string, peer: string) => void;
+  readonly now?: () => number;
+}
+
+const MAX_WAIT_S = 60;
+const REJECT_EVENT_EVERY_MS = 10_000;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const data = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': data.length, 'cache-control': 'no-store' });
+  res.end(data);
+}
+
+function intParam(u: URL, name: string, dflt: number, max: number): number {
+  const raw = u.searchParams.get(name);
+  if (raw === null || raw === '') return dflt;
+  if (!/^\d{1,15}$/.test(raw)) throw new HttpError(400, `${name} must be a non-negative integer`);
+  return Math.min(Number(raw), max);
+}
+
+/** Discard a request body, refusing big ones: no route takes one yet. */
+function drain(req: http.IncomingMessage): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > 65_536) reject(new HttpError(413, 'request body too large'));
+    });
+    req.on('end', () => resolve());
+    req.on('error', reject);
+  });
+}
+
+function socketAnswers(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(socket);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * The daemon listener: JSON over HTTP on the TCP port (requests signed with
+ * the cluster secret) and on a unix socket (local callers, root only: the
+ * socket is 0600 in a 0700 directory, no credentials asked).
+ */
+export class Listener {
+  private tcp: http.Server | undefined;
+  private unix: http.Server | undefined;
+  private readonly rejected = new Map<string, { last: number; suppressed: number }>();
+  private readonly closing = new AbortController();
+  private readonly now: () => number;
+
+  constructor(private readonly o: ListenerOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  get address(): string {
+    return `${this.o.addr}:${this.o.port}`;
+  }
+
+  async start(): Promise<void> {
+    this.o.threads.set('listener', 'starting', { address: this.address });
+    const dir = path.dirname(this.o.socket);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(dir, 0o700);
+    if (fs.existsSync(this.o.socket)) {
+      if (await socketAnswers(this.o.socket)) throw new ConflictError(`another daemon answers on ${this.o.socket}`);
+      fs.rmSync(this.o.socket, { force: true });
+    }
+    this.unix = this.server(true);
+    this.tcp = this.server(false);
+    await listen(this.unix, { path: this.o.socket }, this.o.socket);
+    fs.chmodSync(this.o.socket, 0o600);
+    await listen(this.tcp, { host: this.o.addr, port: this.o.port }, this.address).catch(async (e: unknown) => {
+      await close(this.unix);
+      throw e;
+    });
+    this.o.threads.set('listener', 'running', { address: this.address });
+    this.o.log.info({ address: this.address, socket: this.o.socket }, 'listener started');
+  }
+
+  private server(local: boolean): http.Server {
+    const s = http.createServer((req, res) => {
+      this.handle(req, res, local).catch((e: unknown) => {
+        const status = e instanceof HttpError ? e.status : 500;
+        if (status === 500) this.o.log.error({ url: req.url, err: (e as Error).message }, 'request failed');
+        if (!res.headersSent) sendJson(res, status, { error: (e as Error).message });
+        else res.destroy();
+      });
+    });
+    s.headersTimeout = 10_000;
+    s.requestTimeout = (MAX_WAIT_S + 10) * 1000;
+    s.keepAliveTimeout = 5_000;
+    s.maxHeadersCount = 50;
+    return s;
+  }
+
+  private reject(req: http.IncomingMessage, res: http.ServerResponse, reason: string): void {
+    const peer = req.socket.remoteAddress ?? 'unknown';
+    sendJson(res, 401, { error: 'unauthorized: sign requests with the cluster secret' });
+    const now = this.now();
+    const seen = this.rejected.get(peer);
+    if (seen && now - seen.last < REJECT_EVENT_EVERY_MS) {
+      seen.suppressed++;
+      return;
+    }
+    if (this.rejected.size > 10_000) this.rejected.clear();
+    const more = seen && seen.suppressed > 0 ? ` (and ${seen.suppressed} more refused since)` : '';
+    this.rejected.set(peer, { last: now, suppressed: 0 });
+    this.o.log.warn({ peer, reason }, 'request refused');
+    this.o.onRejected(`${reason}${more}`, peer);
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse, local: boolean): Promise<void> {
+    if (!local) {
+      let secret: string;
+      try {
+        secret = this.o.secret();
+      } catch (e) {
+        throw new HttpError(503, `cluster secret unavailable: ${(e as Error).message}`);
+      }
+      const v = verifyRequest(req.headers, secret, this.now());
+      if (!v.ok) return this.reject(req, res, v.reason);
+    }
+    const u = new URL(req.url ?? '/', 'http://daemon');
+    const method = req.method ?? 'GET';
+    if (method === 'POST') await drain(req);
+    const parts = u.pathname.split('/').filter(Boolean);
+    const route = `${method} /${parts.map((p, i) => (parts[0] === 'services' && i === 1 ? ':svc' : p)).join('/')}`;
+    switch (route) {
+      case 'GET /daemon/ping':
+        return sendJson(res, 200, { ok: true, ...this.o.api.ping() });
+      case 'GET /daemon/status':
+        return sendJson(res, 200, this.o.api.status());
+      case 'GET /services/:svc/status': {
+        const svc = decodeURIComponent(parts[1] ?? '');
+        const view = this.o.api.serviceStatus(svc);
+        if (!view) throw new HttpError(404, `service ${svc} is not known on this node`);
+        return sendJson(res, 200, view);
+      }
+      case 'GET /events': {
+        const since = intParam(u, 'since', 0, Number.MAX_SAFE_INTEGER);
+        const limit = intParam(u, 'limit', 500, 5000);
+        const wait = intParam(u, 'wait', 0, MAX_WAIT_S);
+        if (wait > 0 && this.o.api.events(since, 1).events.length === 0) {
+          const gone = new AbortController();
+          res.once('close', () => gone.abort());
+          await this.o.api.waitForEvent(since, wait * 1000, AbortSignal.any([gone.signal, this.closing.signal]));
+          if (gone.signal.aborted) return;
+        }
+        return sendJson(res, 200, this.o.api.events(since, limit));
+      }
+      case 'POST /daemon/stop':
+        // a peer may read our state; stopping the daemon is the local root's call
+        if (!local) throw new HttpError(403, 'the daemon is stopped from its own node only (unix socket)');
+        res.once('finish', () => this.o.api.stop());
+        return sendJson(res, 202, { stopping: true, pid: process.pid });
+      default: {
+        const known = ['/daemon/ping', '/daemon/status', '/daemon/stop', '/events'].includes(u.pathname) || (parts[0] === 'services' && parts[2] === 'status' && parts.length === 3);
+        throw new HttpError(known ? 405 : 404, known ? `${method} not allowed on ${u.pathname}` : `no route ${u.pathname}`);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.o.threads.set('listener', 'stopping');
+    this.closing.abort();
+    await Promise.all([close(this.tcp), close(this.unix)]);
+    fs.rmSync(this.o.socket, { force: true });
+    this.o.threads.set('listener', 'stopped');
+  }
+}
+
+function listen(s: http.Server, at: net.ListenOptions, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: NodeJS.ErrnoException) => reject(new UnavailableError(`listener cannot listen on ${what}: ${e.code ?? e.message}`, { cause: e }));
+    s.once('error', onError);
+    s.listen(at, () => {
+      s.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function close(s: http.Server | undefined): Promise<void> {
+  if (!s?.listening) return Promise.resolve();
+  return new Promise((resolve) => {
+    s.close(() => resolve());
+    s.closeAllConnections();
+  });
+}

@@ -1,0 +1,165 @@
+import type { ServiceConfig } from '../../domain/config/types.js';
+import { knownProvisioned } from '../../domain/instance/status.js';
+import type { Avail, ResourceState } from '../../domain/instance/status.js';
+import type { InstanceState, InstancesProjection } from '../../projections/instances.js';
+import { serviceView } from '../../projections/statusView.js';
+import type { InstanceView, ServiceStatusView } from '../../projections/statusView.js';
+import type { ThreadView } from './threads.js';
+
+/** One node as svcmon's `Nodes` section shows it. */
+export interface NodeView {
+  readonly name: string;
+  /** 15 minutes load average; unknown for peers until heartbeats carry it */
+  readonly load15m: number | undefined;
+  readonly frozen: boolean;
+  readonly local: boolean;
+}
+
+/** One instance (service x node) as a svcmon cell shows it. */
+export interface InstanceSummary {
+  readonly node: string;
+  readonly avail: Avail;
+  readonly overall: Avail;
+  readonly frozen: boolean;
+  /** idle, starting, stopping, start failed, stop failed */
+  readonly monitorState: string;
+  readonly expect: string | undefined;
+}
+
+export interface ServiceSummary {
+  readonly name: string;
+  readonly topology: string;
+  readonly orchestrate: string;
+  readonly avail: Avail;
+  readonly overall: Avail;
+  /** frozen on every instance, none, or some */
+  readonly frozen: 'frozen' | 'thawed' | 'mixed';
+  readonly nodes: readonly string[];
+  readonly instances: readonly InstanceSummary[];
+  /** the local config can't be used: why */
+  readonly error?: string;
+}
+
+/** GET /daemon/status: the svcmon read model. */
+export interface DaemonStatus {
+  readonly node: string;
+  readonly cluster: string;
+  readonly pid: number;
+  readonly version: string;
+  /** the last stream sequence the projections applied */
+  readonly lastSeq: number;
+  readonly threads: readonly ThreadView[];
+  readonly nodes: readonly NodeView[];
+  readonly services: readonly ServiceSummary[];
+}
+
+export interface LocalConfig {
+  readonly config: ServiceConfig | undefined;
+  readonly error: string | undefined;
+}
+
+function union(...lists: readonly (readonly string[])[]): string[] {
+  const out: string[] = [];
+  for (const l of lists) for (const x of l) if (!out.includes(x)) out.push(x);
+  return out;
+}
+
+function summary(s: InstanceState): InstanceSummary {
+  return { node: s.node, avail: s.avail, overall: s.overall, frozen: s.frozen, monitorState: s.monitorState, expect: s.expect };
+}
+
+function asView(i: InstanceSummary, resources: readonly ResourceState[]): InstanceView {
+  return { node: i.node, avail: i.avail, overall: i.overall, frozen: i.frozen, monitorState: i.monitorState, expect: i.expect, daemonDown: false, resources };
+}
+
+export interface StatusInputs {
+  readonly node: string;
+  readonly cluster: string;
+  readonly pid: number;
+  readonly version: string;
+  readonly threads: readonly ThreadView[];
+  readonly clusterNodes: readonly string[];
+  readonly load15m: number;
+  readonly nodeFrozen: (node: string) => boolean;
+  readonly projection: InstancesProjection;
+  /** services configured on this node */
+  readonly localServices: readonly string[];
+  readonly localConfig: (svc: string) => LocalConfig | undefined;
+}
+
+export function serviceSummary(name: string, projection: InstancesProjection, local: LocalConfig | undefined): ServiceSummary {
+  const cfg = local?.config;
+  const nodes = union(cfg?.nodes ?? [], projection.nodesOf(name));
+  const instances = nodes.map((n) => projection.get(name, n)).filter((s): s is InstanceState => s !== undefined).map(summary);
+  const topology = cfg?.topology ?? 'failover';
+  const orchestrate = cfg?.orchestrate ?? 'no';
+  const v = serviceView(name, topology, orchestrate, instances.map((i) => asView(i, [])));
+  const frozenCount = instances.filter((i) => i.frozen).length;
+  return {
+    name,
+    topology,
+    orchestrate,
+    avail: instances.length === 0 ? 'n/a' : v.avail,
+    overall: instances.length === 0 ? 'n/a' : v.overall,
+    // frozen only when every node of the service has a frozen instance: the tutorial's svc1, frozen on node1 and unknown on node2, is not
+    frozen: instances.length === nodes.length && frozenCount === instances.length && nodes.length > 0 ? 'frozen' : frozenCount === 0 ? 'thawed' : 'mixed',
+    nodes,
+    instances,
+    ...(local?.error !== undefined ? { error: local.error } : {}),
+  };
+}
+
+export function daemonStatus(i: StatusInputs): DaemonStatus {
+  const names = union(i.localServices, i.projection.services()).sort();
+  const services = names.map((n) => serviceSummary(n, i.projection, i.localConfig(n)));
+  const nodeNames = union(i.clusterNodes.includes(i.node) ? i.clusterNodes : [i.node, ...i.clusterNodes]);
+  const nodes = nodeNames.map((n) => ({ name: n, load15m: n === i.node ? Math.round(i.load15m * 100) / 100 : undefined, frozen: i.nodeFrozen(n), local: n === i.node }));
+  return { node: i.node, cluster: i.cluster, pid: i.pid, version: i.version, lastSeq: i.projection.lastSeq, threads: i.threads, nodes, services };
+}
+
+function resourcesOf(cfg: ServiceConfig | undefined, s: InstanceState | undefined): ResourceState[] {
+  const known = s?.resources ?? {};
+  if (cfg) {
+    return cfg.resources.map((r) => {
+      const m = known[r.rid];
+      return {
+        rid: r.rid,
+        driver: r.driver,
+        status: r.disable ? 'n/a' : (m?.status ?? 'undef'),
+        optional: r.optional,
+        disable: r.disable,
+        standby: r.standby,
+        monitor: r.monitor,
+        provisioned: knownProvisioned(r.driver),
+        label: m?.label ?? '',
+        log: m?.log ?? [],
+      };
+    });
+  }
+  return Object.entries(known).map(([rid, m]) => {
+    const driver = rid.split('#')[0] ?? '';
+    return { rid, driver, status: m.status, optional: false, disable: false, standby: false, monitor: false, provisioned: knownProvisioned(driver), label: m.label, log: m.log };
+  });
+}
+
+/**
+ * GET /services/<svc>/status: the `print status` tree from the projection.
+ * A node of the service the log knows nothing about shows `undef  daemon
+ * down`, as the tutorial's node2 before it joined.
+ */
+export function serviceStatus(name: string, node: string, projection: InstancesProjection, local: LocalConfig | undefined): ServiceStatusView | undefined {
+  const cfg = local?.config;
+  const nodes = union(cfg?.nodes ?? [], projection.nodesOf(name));
+  if (!cfg && nodes.length === 0) return undefined;
+  const instances: InstanceView[] = nodes.map((n) => {
+    const s = projection.get(name, n);
+    if (!s) {
+      if (n === node) return { node: n, avail: 'n/a', overall: 'n/a', frozen: false, monitorState: 'idle', expect: undefined, daemonDown: false, resources: resourcesOf(cfg, undefined) };
+      return { node: n, avail: 'undef', overall: 'undef', frozen: false, monitorState: 'idle', expect: undefined, daemonDown: true, resources: [] };
+    }
+    return asView(summary(s), resourcesOf(cfg, s));
+  });
+  // the local instance last, as print status shows it
+  instances.sort((a, b) => Number(a.node === node) - Number(b.node === node));
+  return serviceView(name, cfg?.topology ?? 'failover', cfg?.orchestrate ?? 'no', instances);
+}

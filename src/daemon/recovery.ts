@@ -1,0 +1,65 @@
+import path from 'node:path';
+import type { EventStore } from '../../adapters/nats/eventStore.js';
+import { FileLock } from '../../adapters/fs/lock.js';
+import type { ResourceDriver } from '../../adapters/resources/driver.js';
+import type { ResourceConfig } from '../../domain/config/types.js';
+import { recordStatus } from '../action/statusCache.js';
+import type { EventSink } from '../events/sink.js';
+import type { NodePaths } from '../paths.js';
+import type { DaemonLogger } from './log.js';
+import type { Monitor } from './monitor.js';
+import { gatedSink } from './scheduler.js';
+import type { ServiceCatalog } from './services.js';
+
+export interface RecoveryDeps {
+  readonly paths: NodePaths;
+  readonly node: string;
+  readonly store: EventStore;
+  readonly monitor: Monitor;
+  readonly catalog: ServiceCatalog;
+  readonly sink: EventSink;
+  readonly driverFor: (conf: ResourceConfig) => ResourceDriver;
+  readonly signal: AbortSignal;
+  readonly log: DaemonLogger;
+}
+
+const IN_PROGRESS: Readonly<Record<string, 'start' | 'stop'>> = { starting: 'start', stopping: 'stop' };
+
+/**
+ * Actions the log shows in progress on this node while no process holds the
+ * service's action lock: the process running them died (kill -9, crash,
+ * reboot). Each gets an ActionInterrupted event (the instance goes to
+ * `start failed` / `stop failed`) and its resources' real status is
+ * re-evaluated. Nothing is started or stopped: what to do next is the
+ * user's (or, later, the orchestrator's) decision.
+ */
+export async function recoverInterruptedActions(d: RecoveryDeps): Promise<string[]> {
+  const recovered: string[] = [];
+  for (const svc of d.monitor.projection.services()) {
+    const inst = d.monitor.projection.get(svc, d.node);
+    if (inst?.actionId === undefined || IN_PROGRESS[inst.monitorState] === undefined) continue;
+    const lock = new FileLock(path.join(d.paths.lockDir, `${svc}.action.lock`));
+    if (lock.holder() !== undefined) continue;
+    // the runner appends ActionFinished before it releases the lock: once the
+    // projection has applied everything stored now, a finished action shows
+    const info = await d.store.jsm.streams.info(d.store.auditStream);
+    if (!(await d.monitor.caughtUpTo(info.state.last_seq, 10_000))) {
+      d.log.warn({ svc }, 'interrupted action not checked: the projection is behind the stream');
+      continue;
+    }
+    const now = d.monitor.projection.get(svc, d.node);
+    const action = now ? IN_PROGRESS[now.monitorState] : undefined;
+    if (now?.actionId !== inst.actionId || action === undefined || lock.holder() !== undefined) continue;
+    const ev = await d.sink.append({ type: 'ActionInterrupted', svc, causation: inst.actionId, data: { action, startedEvent: inst.actionId } });
+    d.log.warn({ svc, action, startedEvent: inst.actionId }, 'action interrupted: the process running it is gone');
+    recovered.push(svc);
+    const cfg = d.catalog.get(svc)?.config;
+    if (!cfg) continue;
+    try {
+      await recordStatus(cfg, { nodename: d.node, paths: d.paths, driverFor: d.driverFor, signal: d.signal, sink: gatedSink(d.sink, d.signal) }, ev.id, `${action} failed`);
+    } catch (e) {
+      d.log.error({ svc, err: (e as Error).message }, 'status after an interrupted action not evaluated');
+    }
+  }
+  return recovered;
+}
