@@ -7,4 +7,9 @@ export const NODEMGR: CommandTable = {
   unset: { summary: 'remove node keywords: --param section.key or --kw section.key', load: () => import('./node/unset.js') },
   'print config': { summary: 'show cluster.conf and node.conf, secrets hidden (--format json)', load: () => import('./node/printConfig.js') },
   'validate config': { summary: 'check cluster.conf and node.conf, listing every problem (exit 1 when any)', load: () => import('./node/validateConfig.js') },
+  'daemon start': { summary: 'start the agent daemon in the background (output in <OSVCLOG>/daemon.out), return once it answers', load: () => import('./daemon/start.js') },
+  'daemon stop': { summary: 'stop the agent daemon (services keep running)', load: () => import('./daemon/stop.js') },
+  'daemon restart': { summary: 'stop then start the agent daemon (services keep running)', load: () => import('./daemon/restart.js') },
+  'daemon status': { summary: 'show the daemon threads, their state and address (exit 1 when not running)', load: () => import('./daemon/status.js') },
+  'daemon run': { summary: 'run the agent daemon in the foreground (systemd, containers)', load: () => import('./daemon/run.js') },
 };
