@@ -37,7 +37,7 @@ describe('fs driver', () => {
     const m = rc.messages();
     expect(m[0]).toBe(`e2fsck -p ${dev}`);
     expect(m[1]).toBe('output:');
-    expect(m[2]).toMatch(new RegExp(`^  ${dev}: clean, \\d+/\\d+ files, \\d+/\\d+ blocks$`));
+    expect(m[2]).toMatch(new RegExp(`^${dev}: clean, \\d+/\\d+ files, \\d+/\\d+ blocks$`));
     expect(m.slice(3)).toEqual(['', `create missing mountpoint ${mnt}`, `mount -t ext4 ${dev} ${mnt}`]);
     expect((await mounts()).find((x) => x.target === mnt)).toEqual({ source: dev, target: mnt, fstype: 'ext4' });
     expect(await d.status(rc.ctx)).toEqual({ status: 'up', log: [] });
