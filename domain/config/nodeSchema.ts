@@ -30,6 +30,9 @@ const NATS: SectionSchema = {
   keywords: {
     url: { type: 'string', help: 'an existing NATS server or cluster to use instead of the embedded one' },
     port: { type: 'integer', default: '4222', ...PORT, help: 'the port of the embedded nats-server (loopback only)' },
+    audit_max_bytes: { type: 'integer', default: '0', help: 'size limit of the audit stream in bytes, oldest events dropped first; 0 keeps everything' },
+    audit_max_age: { type: 'duration', default: '0', help: 'age limit of the audit stream (e.g. 365d); 0 keeps everything' },
+    hb_max_age: { type: 'duration', default: '1d', help: 'how long heartbeats are kept in the heartbeat stream' },
   },
 };
 

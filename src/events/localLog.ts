@@ -33,8 +33,9 @@ export async function readLocalLog(p: NodePaths, o: ReadLogOptions, onEvent: (a:
     onEvent(a);
   };
   const invalid = (r: InvalidRecord) => o.onInvalid?.(`stream sequence ${r.streamSeq} (${r.subject}): ${r.reason}, skipped`);
+  const target = natsTarget(p);
   const replay = async (url: string) => {
-    const store = await EventStore.open({ servers: url, cluster, connectTimeoutMs: 1000 });
+    const store = await EventStore.open({ servers: url, cluster, limits: target.limits, connectTimeoutMs: 1000 });
     try {
       await store.replay({ ...(o.svc ? { subject: `osvc.${cluster}.evt.*.svc.${o.svc}.>` } : {}), ...(o.fromTime ? { fromTime: o.fromTime } : {}), onInvalid: invalid }, keep);
     } finally {
@@ -42,7 +43,6 @@ export async function readLocalLog(p: NodePaths, o: ReadLogOptions, onEvent: (a:
     }
   };
 
-  const target = natsTarget(p);
   let read = false;
   if (target.provisioned) {
     try {

@@ -3,6 +3,7 @@ import { lookupKeyword } from '../../../domain/config/lookup.js';
 import { NODE_SCHEMA, nodeConfigFileOf } from '../../../domain/config/nodeSchema.js';
 import { ConfigError } from '../../../domain/errors.js';
 import { readNodeDocuments } from '../../config/nodeConfig.js';
+import { natsTarget } from '../../events/natsTarget.js';
 import { allowOnly } from '../args.js';
 import type { CliContext } from '../context.js';
 import { keywordRefsOf, noExtraWords, outputFormat } from '../svc/options.js';
@@ -24,6 +25,13 @@ export async function run(ctx: CliContext): Promise<number> {
     const v = getValue(docs.node, r.section, r.key) ?? getValue(docs.cluster, r.section, r.key);
     if (v !== undefined) {
       found[`${r.section}.${r.key}`] = v;
+      continue;
+    }
+    if (r.section === 'nats' && r.key === 'url') {
+      // not set: the node's embedded server, with the credentials a local consumer needs
+      const t = natsTarget(ctx.paths);
+      if (t.provisioned) found['nats.url'] = t.url;
+      else problems.push(`${ctx.paths.nodeConf}: [nats] url is not set and the embedded NATS server was never started on this node (nodemgr daemon start)`);
       continue;
     }
     const file = nodeConfigFileOf(r.section) === 'cluster' ? ctx.paths.clusterConf : ctx.paths.nodeConf;
