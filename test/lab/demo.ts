@@ -40,16 +40,26 @@ async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
 
+  const KEPT = 'the lab is left up: npm run lab -- enter node1 (or node2); npm run lab -- down removes it';
   let tornDown: Promise<void> | undefined;
   const teardown = (): Promise<void> => {
-    tornDown ??= keep
-      ? Promise.resolve(out('\nthe lab is left up: npm run lab -- enter node1 (or node2); npm run lab -- down removes it'))
-      : (out('\nlab: down'), labDown({ log: (l) => out(`lab: ${l}`) }));
+    tornDown ??= keep ? Promise.resolve() : (out('\nlab: down'), labDown({ log: (l) => out(`lab: ${l}`) }));
     return tornDown;
   };
-  process.once('SIGINT', () => {
-    out('\ninterrupted');
-    void teardown().finally(() => process.exit(130));
+  // `on`, not `once`: execa's exit hook kills the process on a signal nobody else listens to, which
+  // would cut the teardown short; a second Ctrl-C only says the teardown is under way.
+  let interrupted = false;
+  process.on('SIGINT', () => {
+    if (interrupted) return out('interrupted: still tearing down the lab');
+    interrupted = true;
+    out(`\ninterrupted${keep ? `: ${KEPT}` : ''}`);
+    teardown().then(
+      () => process.exit(130),
+      (err: unknown) => {
+        process.stderr.write(`demo: teardown: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(130);
+      },
+    );
   });
 
   const t0 = performance.now();
@@ -74,6 +84,7 @@ async function main(argv: readonly string[]): Promise<number> {
   for (const f of walk.failures) out(`FAILED   ${f.split('\n')[0] ?? f}`);
   for (const s of walk.skipped) out(`skipped  ${s}`);
   if (stopped !== undefined) out(`the walk stopped there: ${stopped}`);
+  if (keep) out(KEPT);
   return walk.failures.length === 0 && stopped === undefined ? 0 : 1;
 }
 
