@@ -1,0 +1,122 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, test } from '@jest/globals';
+import { Spool } from '../../../adapters/nats/spool.js';
+import { openEventSink } from '../../../src/events/open.js';
+import { useTestScope } from '../../support/jest.js';
+import { pidAlive } from '../../support/proc.js';
+import { daemonNode, ensureBuilt, eventsOf, waitForEvents } from './support.js';
+
+describe('nodemgr daemon start|stop|restart|status, svcmon', () => {
+  const scope = useTestScope();
+  beforeAll(() => ensureBuilt(), 240_000);
+
+  test('start runs the daemon in the background, status and svcmon show its threads, stop ends it and its nats-server', async () => {
+    const n = await daemonNode(scope());
+    const pid = await n.start();
+    expect(fs.readFileSync(path.join(n.paths.var, 'osvcd.pid'), 'utf8').trim()).toBe(String(pid));
+    expect(fs.statSync(n.paths.daemonSocket).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.dirname(n.paths.daemonSocket)).mode & 0o777).toBe(0o700);
+    expect(fs.readFileSync(path.join(n.paths.log, 'daemon.out'), 'utf8')).toContain(`daemon running: pid ${pid}`);
+    const natsPid = n.natsPid();
+    expect(natsPid).toBeDefined();
+
+    const again = await n.nodemgr(['daemon', 'start']);
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).toBe(`daemon already running (pid ${pid})`);
+
+    const st = await n.nodemgr(['daemon', 'status', '--color', 'no']);
+    expect(st.exitCode).toBe(0);
+    const lines = st.stdout.split('\n');
+    expect(lines[0]).toMatch(/^Threads {28}node1$/);
+    expect(lines).toContain(` nats      running 127.0.0.1:${n.natsPort}`);
+    expect(lines).toContain(` listener  running 127.0.0.1:${n.listenerPort}`);
+    expect(lines).toContain(' monitor   running');
+    expect(lines).toContain(' scheduler running');
+
+    const mon = await n.svcmon();
+    expect(mon.exitCode).toBe(0);
+    const out = mon.stdout.split('\n');
+    expect(out[0]).toBe(`${'Threads'.padEnd(35)}node1`);
+    expect(out).toContain(`${'Nodes'.padEnd(35)}node1`);
+    expect(out.find((l) => l.startsWith('  15m'))).toMatch(/^ {2}15m {28}\| \d+\.\d$/);
+    expect(out).toContain(`  state${' '.repeat(26)}|`);
+    expect(out[out.length - 1]).toBe(`${'Services'.padEnd(35)}node1`);
+
+    const json = JSON.parse((await n.svcmon(['--format', 'json'])).stdout) as { node: string; pid: number; threads: { name: string; state: string }[] };
+    expect(json.node).toBe('node1');
+    expect(json.pid).toBe(pid);
+    expect(json.threads.map((t) => `${t.name}:${t.state}`)).toEqual(['nats:running', 'listener:running', 'monitor:running', 'scheduler:running']);
+
+    const started = await waitForEvents(n, 'DaemonStarted and ListenerStarted', (all) => eventsOf(all, 'ListenerStarted').length === 1);
+    expect(eventsOf(started, 'NatsServerStarted')).toHaveLength(1);
+    expect(eventsOf(started, 'DaemonStarted')[0]).toMatchObject({ origin: 'node1', data: { pid } });
+    // the URL recorded carries no credentials
+    expect(JSON.stringify(eventsOf(started, 'NatsServerStarted'))).not.toMatch(/hasvc:/);
+
+    await n.stop();
+    expect(pidAlive(pid)).toBe(false);
+    expect(pidAlive(natsPid!)).toBe(false);
+    expect(fs.existsSync(path.join(n.paths.var, 'osvcd.pid'))).toBe(false);
+    expect(fs.existsSync(n.paths.daemonSocket)).toBe(false);
+
+    const down = await n.nodemgr(['daemon', 'status']);
+    expect(down.exitCode).toBe(1);
+    expect(down.stdout).toBe('daemon not running');
+    const monDown = await n.svcmon();
+    expect(monDown.exitCode).toBe(1);
+    expect(monDown.stdout).toBe('');
+    expect(monDown.stderr.split('\n')).toEqual([`the daemon is not running (no answer on ${n.paths.daemonSocket}): start it with \`nodemgr daemon start\``]);
+    expect((await n.nodemgr(['daemon', 'stop'])).stdout).toBe('daemon not running');
+
+    // the log outlives the daemon: read it through a fresh start
+    await n.start();
+    const all = await waitForEvents(n, 'second DaemonStarted', (a) => eventsOf(a, 'DaemonStarted').length === 2);
+    expect(eventsOf(all, 'DaemonStopped')).toEqual([expect.objectContaining({ data: { pid } })]);
+    const types = all.map((s) => s.event.type);
+    expect(types.indexOf('DaemonStopped')).toBeLessThan(types.lastIndexOf('DaemonStarted'));
+    await n.stop();
+  });
+
+  test('events spooled while the daemon was down are drained into the stream at start, once', async () => {
+    const n = await daemonNode(scope());
+    // no nats-server ever ran on this node: the CLI spools
+    const sink = await openEventSink(n.paths, n.env);
+    for (let i = 0; i < 3; i++) await sink.append({ type: 'InstanceFrozen', svc: 'svc1', data: {} });
+    await sink.close();
+    expect(new Spool(n.paths.spool).read()).toHaveLength(3);
+
+    await n.start();
+    const all = await waitForEvents(n, 'DaemonStarted', (a) => eventsOf(a, 'DaemonStarted').length === 1);
+    expect(new Spool(n.paths.spool).isEmpty()).toBe(true);
+    expect(all.slice(0, 3).map((s) => `${s.event.id}:${s.event.type}`)).toEqual(['node1:1:InstanceFrozen', 'node1:2:InstanceFrozen', 'node1:3:InstanceFrozen']);
+    expect(eventsOf(all, 'SpoolDrained')).toEqual([expect.objectContaining({ data: { count: 3 } })]);
+    const ids = all.map((s) => s.event.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    await n.stop();
+  });
+
+  test('restart keeps the projections: the snapshot is restored and only newer events are replayed', async () => {
+    const n = await daemonNode(scope());
+    const first = await n.start();
+    n.writeAppService('svc1', 'case $1 in status) exit 1 ;; *) exit 0 ;; esac', { defaults: { status_schedule: '1s' } });
+    await waitForEvents(n, 'a status check of svc1', (a) => eventsOf(a, 'SchedulerJobRan', 'svc1').length > 0);
+    const r = await n.nodemgr(['daemon', 'restart']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.split('\n')).toEqual(['daemon stopped', expect.stringMatching(/^daemon started \(pid \d+\)$/)]);
+    const second = n.daemonPid();
+    expect(second).toBeDefined();
+    expect(second).not.toBe(first);
+    await n.start(); // already running: tracks the new pid for teardown
+    const snap = JSON.parse(fs.readFileSync(path.join(n.paths.var, 'projections/instances.json'), 'utf8')) as { lastSeq: number };
+    expect(snap.lastSeq).toBeGreaterThan(0);
+    const log = fs.readFileSync(n.paths.agentLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; pid: number; fromSnapshot?: number });
+    const rebuilt = log.filter((l) => l.msg === 'projections rebuilt from the log');
+    expect(rebuilt).toHaveLength(2);
+    expect(rebuilt[1]!.fromSnapshot).toBeGreaterThan(0);
+    const s = await n.status();
+    expect(s.services.map((x) => x.name)).toEqual(['svc1']);
+    expect(s.services[0]!.instances[0]).toMatchObject({ node: 'node1', avail: 'down' });
+    await n.stop();
+  });
+});

@@ -1,0 +1,85 @@
+import http from 'node:http';
+import { beforeAll, describe, expect, test } from '@jest/globals';
+import { loadClusterIdentity } from '../../../src/config/identity.js';
+import { signRequest } from '../../../src/daemon/auth.js';
+import { daemonRequest, peerRequest } from '../../../src/daemon/client.js';
+import type { EventsPage } from '../../../src/daemon/monitor.js';
+import type { DaemonStatus } from '../../../src/daemon/readModel.js';
+import { useTestScope } from '../../support/jest.js';
+import { daemonNode, ensureBuilt, eventsOf, waitForEvents } from './support.js';
+
+/** A raw request to the TCP listener with exactly these headers. */
+function rawGet(port: number, urlPath: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method: 'GET', headers, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('listener: signed TCP requests, local unix socket', () => {
+  const scope = useTestScope();
+  beforeAll(() => ensureBuilt(), 240_000);
+
+  test('401 without credentials or with a bad secret, 200 with a good HMAC, the socket needs none', async () => {
+    const n = await daemonNode(scope());
+    await n.start();
+    const { secret } = loadClusterIdentity(n.paths);
+    const port = n.listenerPort;
+
+    const none = await rawGet(port, '/daemon/status', {});
+    expect(none.status).toBe(401);
+    expect(none.body).not.toContain(secret);
+
+    const bad = await rawGet(port, '/daemon/status', signRequest('0'.repeat(32), 'node2', Date.now()));
+    expect(bad.status).toBe(401);
+
+    const stale = await rawGet(port, '/daemon/status', signRequest(secret, 'node2', Date.now() - 10 * 60_000));
+    expect(stale.status).toBe(401);
+
+    const good = await peerRequest<DaemonStatus>({ host: '127.0.0.1', port, node: 'node2', secret }, 'GET', '/daemon/status');
+    expect(good.status).toBe(200);
+    expect(good.body.node).toBe('node1');
+    expect(good.body.threads.find((t) => t.name === 'listener')).toEqual({ name: 'listener', state: 'running', address: `127.0.0.1:${port}` });
+
+    // signed, but stopping the daemon is a local decision
+    const stop = await peerRequest({ host: '127.0.0.1', port, node: 'node2', secret }, 'POST', '/daemon/stop');
+    expect(stop.status).toBe(403);
+    expect((await peerRequest({ host: '127.0.0.1', port, node: 'node2', secret }, 'GET', '/nope')).status).toBe(404);
+
+    const local = await daemonRequest<DaemonStatus>(n.paths, 'GET', '/daemon/status');
+    expect(local.status).toBe(200);
+    expect(local.body.pid).toBe(n.daemonPid());
+    expect((await daemonRequest(n.paths, 'GET', '/services/nope/status')).status).toBe(404);
+    expect((await daemonRequest(n.paths, 'GET', '/events?since=x')).status).toBe(400);
+
+    const all = await waitForEvents(n, 'RequestRejected', (a) => eventsOf(a, 'RequestRejected').length > 0);
+    const rejected = eventsOf(all, 'RequestRejected');
+    // one event per peer per 10 s: three refusals from 127.0.0.1, one event
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]).toMatchObject({ data: { reason: 'no credentials', peer: '127.0.0.1' } });
+    expect(JSON.stringify(all)).not.toContain(secret);
+    const page = (await daemonRequest<EventsPage>(n.paths, 'GET', '/events?since=0')).body;
+    expect(page.events.map((e) => e.event.type)).toContain('RequestRejected');
+    await n.stop();
+  });
+
+  test('GET /events long-polls: it answers when the next event is stored', async () => {
+    const n = await daemonNode(scope());
+    await n.start();
+    const { lastSeq } = (await daemonRequest<EventsPage>(n.paths, 'GET', '/events?since=0')).body;
+    const t0 = Date.now();
+    const waiting = daemonRequest<EventsPage>(n.paths, 'GET', `/events?since=${lastSeq}&wait=20`, undefined, { timeoutMs: 30_000 });
+    await new Promise((r) => setTimeout(r, 500));
+    // a request refused on TCP is an event: it wakes the poll
+    await rawGet(n.listenerPort, '/daemon/status', {});
+    const page = (await waiting).body;
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(page.events[0]).toMatchObject({ streamSeq: lastSeq + 1, event: { type: 'RequestRejected' } });
+    await n.stop();
+  });
+});

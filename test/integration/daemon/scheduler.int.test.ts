@@ -1,0 +1,97 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, test } from '@jest/globals';
+import type { StoredEvent } from '../../../adapters/nats/eventStore.js';
+import { daemonRequest } from '../../../src/daemon/client.js';
+import type { ServiceStatusView } from '../../../projections/statusView.js';
+import { useTestScope } from '../../support/jest.js';
+import { pidAlive } from '../../support/proc.js';
+import { trackPid } from '../../support/process.js';
+import { waitFor } from '../../support/wait.js';
+import { daemonNode, ensureBuilt, eventsOf, waitForEvents, type DaemonNode } from './support.js';
+
+async function appStatus(n: DaemonNode, svc: string): Promise<string | undefined> {
+  const r = await daemonRequest<ServiceStatusView>(n.paths, 'GET', `/services/${svc}/status`);
+  return r.status === 200 ? r.body.instances.find((i) => i.node === n.node)?.resources.find((x) => x.rid === 'app#main')?.status : undefined;
+}
+
+describe('scheduler: periodic status checks of the local services', () => {
+  const scope = useTestScope();
+  beforeAll(() => ensureBuilt(), 240_000);
+
+  test('an app killed behind the agent\'s back is seen down within one monitor_schedule period; stopping the daemon leaves apps running', async () => {
+    const n = await daemonNode(scope());
+    const appPid = path.join(n.root, 'app.pid');
+    n.writeAppService(
+      'svc1',
+      [
+        'case $1 in',
+        `start) nohup sleep 1000 >/dev/null 2>&1 & echo $! > '${appPid}' ;;`,
+        `stop) kill $(cat '${appPid}') ;;`,
+        // a zombie is dead: its state Z until whoever inherited it reaps it
+        `status) s=$(awk '/^State:/{print $2}' /proc/$(cat '${appPid}')/status 2>/dev/null); [ -n "$s" ] && [ "$s" != Z ] ;;`,
+        '*) exit 0 ;;',
+        'esac',
+      ].join('\n'),
+      { monitor: true, defaults: { monitor_schedule: '1s' } },
+    );
+    await n.start();
+    const started = await n.svcmgr(['-s', 'svc1', 'start']);
+    expect(started.exitCode).toBe(0);
+    const pid = Number(fs.readFileSync(appPid, 'utf8'));
+    trackPid(scope(), pid);
+    await waitFor('the daemon to see the app up', async () => (await appStatus(n, 'svc1')) === 'up', 10_000);
+
+    const seqAtKill = (await n.status()).lastSeq;
+    const killedAt = Date.now();
+    process.kill(pid, 'SIGKILL');
+    const after = (a: readonly StoredEvent[]) => a.filter((s) => s.streamSeq > seqAtKill);
+    const all = await waitForEvents(n, 'app#main down', (a) => eventsOf(after(a), 'ResourceStatusChanged', 'svc1').length > 0, 10_000);
+    const down = eventsOf(after(all), 'ResourceStatusChanged', 'svc1')[0]!;
+    expect(down).toMatchObject({ rid: 'app#main', data: { status: 'down' } });
+    // one period (1 s), plus the scheduler's tick and the probe itself
+    expect(Date.parse(down.time) - killedAt).toBeLessThan(2000);
+    const jobs = eventsOf(all, 'SchedulerJobRan', 'svc1');
+    expect(jobs.length).toBeGreaterThan(0);
+    expect(jobs.every((e) => e.type === 'SchedulerJobRan' && e.data.job === 'monitor' && (e.data.result === 'ok' || e.data.result.startsWith('skipped: action in progress')))).toBe(true);
+    // only changes are recorded: the app stays down, no new event for it
+    await new Promise((r) => setTimeout(r, 2500));
+    const later = eventsOf(after(await n.events()), 'ResourceStatusChanged', 'svc1');
+    expect(later).toHaveLength(1);
+    expect(await appStatus(n, 'svc1')).toBe('down');
+
+    // the daemon is not the services: stopping it leaves the app running
+    expect((await n.svcmgr(['-s', 'svc1', 'start'])).exitCode).toBe(0);
+    const again = Number(fs.readFileSync(appPid, 'utf8'));
+    trackPid(scope(), again);
+    await n.stop();
+    expect(pidAlive(again)).toBe(true);
+    process.kill(again, 'SIGKILL');
+  });
+
+  test('jobs of one service never overlap: a status slower than its period waits for the previous one', async () => {
+    const n = await daemonNode(scope());
+    const trace = path.join(n.root, 'trace');
+    const busy = path.join(n.root, 'busy');
+    n.writeAppService(
+      'svc2',
+      [
+        'case $1 in',
+        `status) if [ -e '${busy}' ]; then echo overlap >> '${trace}'; fi; touch '${busy}'; echo begin >> '${trace}'; sleep 1.5; echo end >> '${trace}'; rm -f '${busy}'; exit 1 ;;`,
+        '*) exit 0 ;;',
+        'esac',
+      ].join('\n'),
+      { defaults: { status_schedule: '1s' } },
+    );
+    await n.start();
+    const all = await waitForEvents(n, 'three status jobs', (a) => eventsOf(a, 'SchedulerJobRan', 'svc2').length >= 3, 20_000);
+    await n.stop();
+    const lines = fs.readFileSync(trace, 'utf8').trim().split('\n');
+    expect(lines).not.toContain('overlap');
+    // begin, end, begin, end...: one at a time (the stop may cut the last one short)
+    const complete = lines.length % 2 === 0 ? lines : lines.slice(0, -1);
+    expect(complete).toEqual(Array.from({ length: complete.length }, (_, i) => (i % 2 === 0 ? 'begin' : 'end')));
+    const jobs = eventsOf(all, 'SchedulerJobRan', 'svc2');
+    expect(jobs.every((e) => e.type === 'SchedulerJobRan' && e.data.job === 'status' && e.data.durationMs >= 1400 && e.data.result === 'ok')).toBe(true);
+  });
+});
