@@ -44,10 +44,11 @@ export async function main(o: MainOptions): Promise<number> {
     const svc = opt(args, 'service') ?? (o.prog === 'svcmgr' && base !== 'svcmgr' && !base.endsWith('.js') ? base : undefined);
     const found = o.defaultAction !== undefined ? { key: o.defaultAction, rest: args.words } : findAction(o.table, args.words);
     if (!found) {
-      if (flag(args, 'help') || args.words.length === 0) {
+      if (args.words.length === 0) {
         out(usage(o.prog, o.table));
-        return args.words.length === 0 && !flag(args, 'help') ? 2 : 0;
+        return flag(args, 'help') ? 0 : 2;
       }
+      // with or without --help: a script can tell from the exit code whether an action exists
       throw new UsageError(`${o.prog}: unknown action "${args.words.join(' ')}" (see ${o.prog} --help)`);
     }
     const entry = o.table[found.key]!;
