@@ -17,9 +17,10 @@ function alive(pid: number): boolean {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function tail(file: string, lines = 5): string {
+/** The last lines written to `file` after `offset`: what this start printed, not an earlier one. */
+function tail(file: string, offset: number, lines = 5): string {
   try {
-    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    return fs.readFileSync(file).subarray(offset).toString('utf8').trimEnd().split('\n').slice(-lines).join('\n');
   } catch {
     return '';
   }
@@ -38,6 +39,7 @@ export async function startDaemon(ctx: CliContext, timeoutMs = 60_000): Promise<
   const outFile = daemonOutPath(ctx.paths);
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   const fd = fs.openSync(outFile, 'a', 0o640);
+  const offset = fs.fstatSync(fd).size;
   const nodemgr = path.join(path.dirname(ctx.svcmgrPath), 'nodemgr');
   let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   const child = spawn(process.execPath, [nodemgr, 'daemon', 'run'], { detached: true, stdio: ['ignore', fd, fd], env: ctx.env, cwd: '/' });
@@ -51,7 +53,7 @@ export async function startDaemon(ctx: CliContext, timeoutMs = 60_000): Promise<
     if (failed) throw new UnavailableError(`cannot run ${nodemgr}: ${failed.message}`, { cause: failed });
     if (await isDaemonUp(ctx.paths, 1000)) break;
     if (exit) {
-      const why = tail(outFile);
+      const why = tail(outFile, offset);
       throw new UnavailableError(`the daemon exited during start-up (${exit.signal ?? `code ${exit.code}`}), see ${outFile}${why ? `:\n${why}` : ''}`);
     }
     if (Date.now() > deadline) throw new UnavailableError(`the daemon (pid ${child.pid}) did not answer within ${timeoutMs / 1000}s, see ${outFile} and ${ctx.paths.agentLog}`);

@@ -2,10 +2,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { Spool } from '../../../adapters/nats/spool.js';
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { EventStore } from '../../../adapters/nats/eventStore.js';
+import { loadClusterIdentity } from '../../../src/config/identity.js';
 import { openEventSink } from '../../../src/events/open.js';
 import { useTestScope } from '../../support/jest.js';
+import { startTestNats } from '../../support/nats.js';
 import { pidAlive } from '../../support/proc.js';
-import { daemonNode, ensureBuilt, eventsOf, waitForEvents } from './support.js';
+import { trackPid } from '../../support/process.js';
+import { waitFor } from '../../support/wait.js';
+import { REPO, daemonNode, ensureBuilt, eventsOf, waitForEvents } from './support.js';
 
 describe('nodemgr daemon start|stop|restart|status, svcmon', () => {
   const scope = useTestScope();
@@ -118,5 +125,56 @@ describe('nodemgr daemon start|stop|restart|status, svcmon', () => {
     expect(s.services.map((x) => x.name)).toEqual(['svc1']);
     expect(s.services[0]!.instances[0]).toMatchObject({ node: 'node1', avail: 'down' });
     await n.stop();
+  });
+
+  test('svcmon --watch redraws on every new event, -s filters, and it ends with the daemon', async () => {
+    const n = await daemonNode(scope());
+    n.writeAppService('web1', 'exit 1', { defaults: { status_schedule: '@0' } });
+    n.writeAppService('db1', 'exit 1', { defaults: { status_schedule: '@0' } });
+    await n.start();
+    const once = await n.svcmon(['-s', 'web*']);
+    expect(once.stdout.split('\n').filter((l) => l.startsWith(' web1') || l.startsWith(' db1'))).toEqual([expect.stringMatching(/^ web1 +n\/a +failover +\|$/)]);
+
+    const child = spawn(process.execPath, [path.join(REPO, 'bin/svcmon'), '--watch', '--color', 'no'], { env: n.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    trackPid(scope(), child.pid!);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const screens = () => out.split('\n').filter((l) => l.startsWith('Threads')).length;
+    await waitFor('the first screen', () => screens() === 1, 10_000);
+    // one new event (a refused request) is one redraw
+    await new Promise<void>((resolve) => http.get({ host: '127.0.0.1', port: n.listenerPort, path: '/daemon/status' }, (res) => res.resume().on('end', resolve)));
+    await waitFor('a second screen', () => screens() === 2, 10_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(screens()).toBe(2);
+
+    await n.stop();
+    expect(await exited).toBe(1);
+    expect(err.trim()).toBe(`the daemon is not running (no answer on ${n.paths.daemonSocket}): start it with \`nodemgr daemon start\``);
+  });
+
+  test('[nats] url: an external NATS server is used, nothing is spawned, and it outlives the daemon', async () => {
+    const nats = await startTestNats('hasvct-extnats-');
+    scope().defer('external nats-server', () => nats.stop());
+    const n = await daemonNode(scope());
+    fs.writeFileSync(n.paths.nodeConf, `[nats]\nurl = ${nats.url}\n\n[listener]\naddr = 127.0.0.1\nport = ${n.listenerPort}\n`);
+    await n.start();
+    expect(fs.existsSync(path.join(n.paths.natsDir, 'nats-server.pid'))).toBe(false);
+    const s = await n.status();
+    expect(s.threads.find((t) => t.name === 'nats')).toEqual({ name: 'nats', state: 'running', address: `127.0.0.1:${nats.port}`, detail: 'external' });
+    expect(JSON.stringify(s)).not.toContain(nats.supervisor.creds.password);
+    await n.stop();
+    expect(nats.supervisor.pid !== undefined && pidAlive(nats.supervisor.pid)).toBe(true);
+    const store = await EventStore.open({ servers: nats.url, cluster: loadClusterIdentity(n.paths).name });
+    const types: string[] = [];
+    try {
+      await store.replay({}, (e) => types.push(e.event.type));
+    } finally {
+      await store.close();
+    }
+    expect(types).toEqual(expect.arrayContaining(['DaemonStarted', 'ListenerStarted', 'DaemonStopped']));
+    expect(types).not.toContain('NatsServerStarted');
   });
 });
