@@ -88,6 +88,18 @@ function socketAnswers(socket: string): Promise<boolean> {
  * The daemon listener: JSON over HTTP on the TCP port (requests signed with
  * the cluster secret) and on a unix socket (local callers, root only: the
  * socket is 0600 in a 0700 directory, no credentials asked).
+ *
+ *   GET  /daemon/ping                 {ok, node, pid}
+ *   GET  /daemon/status               DaemonStatus: threads, nodes, services x nodes (svcmon)
+ *   GET  /services/<svc>/status       ServiceStatusView (print status tree), 404 when unknown
+ *   GET  /events?since=SEQ[&wait=S][&limit=N]
+ *                                     EventsPage: events after stream sequence SEQ; with wait,
+ *                                     held up to S (<= 60) seconds until one arrives
+ *   POST /daemon/stop                 202, then a graceful stop (unix socket only: 403 on TCP)
+ *
+ * TCP requests carry `Authorization: Bearer <hex HMAC-SHA256(secret, "<node>:<unix-time>")>`,
+ * `X-Hasvc-Node` and `X-Hasvc-Time` (within 5 minutes); anything else is a
+ * 401 and a RequestRejected event (at most one per peer every 10 s).
  */
 export class Listener {
   private tcp: http.Server | undefined;
@@ -188,7 +200,8 @@ export class Listener {
         const since = intParam(u, 'since', 0, Number.MAX_SAFE_INTEGER);
         const limit = intParam(u, 'limit', 500, 5000);
         const wait = intParam(u, 'wait', 0, MAX_WAIT_S);
-        if (wait > 0 && this.o.api.events(since, 1).events.length === 0) {
+        const now = this.o.api.events(since, 1);
+        if (wait > 0 && now.events.length === 0 && !now.truncated) {
           const gone = new AbortController();
           res.once('close', () => gone.abort());
           await this.o.api.waitForEvent(since, wait * 1000, AbortSignal.any([gone.signal, this.closing.signal]));

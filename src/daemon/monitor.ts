@@ -211,7 +211,8 @@ export class Monitor {
 
   eventsSince(seq: number, limit = 500): EventsPage {
     const r = this.recent.since(seq, limit);
-    return { lastSeq: this.lastSeq, events: r.events, truncated: r.truncated };
+    // a caller ahead of us saw another stream (recreated store): it must reload too
+    return { lastSeq: this.lastSeq, events: r.events, truncated: r.truncated || seq > this.lastSeq };
   }
 
   /** Resolves when an event after `seq` has been applied, at the timeout, or when the monitor stops. */
