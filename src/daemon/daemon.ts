@@ -9,6 +9,7 @@ import type { ResourceConfig } from '../../domain/config/types.js';
 import type { NewEvent } from '../../domain/events.js';
 import { loadClusterIdentity, nodename } from '../config/identity.js';
 import { loadNodeConfig } from '../config/nodeConfig.js';
+import { natsTarget } from '../events/natsTarget.js';
 import { drainSpool, openEventSink } from '../events/open.js';
 import type { EventSink } from '../events/sink.js';
 import type { NodePaths } from '../paths.js';
@@ -101,7 +102,8 @@ export class Daemon {
         if (willRestart) this.emit({ type: 'NatsServerExited', data: { pid: exit.pid, ...(exit.code !== null ? { code: exit.code } : {}), ...(exit.signal !== null ? { signal: exit.signal } : {}) } });
       },
     });
-    this.store = await EventStore.open({ servers: this.nats.url, cluster: this.cluster, name: `hasvcd-${this.node}`, connectTimeoutMs: 5000 });
+    // the stream limits of node.conf, as every opener passes them: none undoes another's
+    this.store = await EventStore.open({ servers: this.nats.url, cluster: this.cluster, limits: natsTarget(paths).limits, name: `hasvcd-${this.node}`, connectTimeoutMs: 5000 });
     const drained = await this.drainSpool(this.store);
     this.sink = serialSink(await openEventSink(paths, env, { onWarning: (m) => log.warn(m) }));
     for (const e of this.pending.splice(0)) this.emit(e);

@@ -122,7 +122,8 @@ export async function daemonNode(scope: TestScope, node = 'node1'): Promise<Daem
     status: () => daemonJson<DaemonStatus>(paths, 'GET', '/daemon/status'),
     async events() {
       const cluster = loadClusterIdentity(paths).name;
-      const store = await EventStore.open({ servers: natsTarget(paths).url, cluster });
+      const target = natsTarget(paths);
+      const store = await EventStore.open({ servers: target.url, cluster, limits: target.limits });
       const out: StoredEvent[] = [];
       try {
         await store.replay({}, (e) => out.push(e));
