@@ -107,3 +107,53 @@ export function peerRequest<T = unknown>(t: PeerTarget, method: string, urlPath:
   const headers = signRequest(t.secret, t.node, (o.now ?? Date.now)());
   return send<T>({ host: t.host, port: t.port, headers }, method, urlPath, body, o, (e) => new UnavailableError(`no answer from ${t.host}:${t.port}: ${e.message}`, { cause: e }));
 }
+
+/**
+ * A request whose answer is NDJSON, one object per line, handed to onLine as
+ * they arrive (an action's output while it runs). Resolves with the HTTP status.
+ */
+export function daemonStream(paths: NodePaths, method: string, urlPath: string, body: unknown, onLine: (obj: unknown) => void, o: RequestOptions = {}): Promise<number> {
+  const payload = Buffer.from(JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        socketPath: paths.daemonSocket,
+        method,
+        path: urlPath,
+        headers: { accept: 'application/x-ndjson', 'content-type': 'application/json', 'content-length': payload.length },
+        ...(o.signal ? { signal: o.signal } : {}),
+        agent: false,
+      },
+      (res) => {
+        let rest = '';
+        const emit = (text: string) => {
+          if (text.trim() === '') return;
+          try {
+            onLine(JSON.parse(text));
+          } catch {
+            onLine({ error: text });
+          }
+        };
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          rest += c;
+          let nl: number;
+          while ((nl = rest.indexOf('\n')) >= 0) {
+            emit(rest.slice(0, nl));
+            rest = rest.slice(nl + 1);
+          }
+        });
+        res.on('error', (e) => reject(new UnavailableError(`the daemon stopped answering: ${e.message}`, { cause: e })));
+        res.on('end', () => {
+          emit(rest);
+          resolve(res.statusCode ?? 0);
+        });
+      },
+    );
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== undefined && DOWN_CODES.has(e.code)) reject(new DaemonDownError(paths.daemonSocket, { cause: e }));
+      else reject(new UnavailableError(`request to the daemon failed: ${e.message}`, { cause: e }));
+    });
+    req.end(payload);
+  });
+}

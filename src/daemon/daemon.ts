@@ -14,6 +14,10 @@ import { drainSpool, openEventSink } from '../events/open.js';
 import type { EventSink } from '../events/sink.js';
 import type { NodePaths } from '../paths.js';
 import { Listener } from './listener.js';
+import type { ActionBody } from './listener.js';
+import { runAction } from '../action/runner.js';
+import { loadServiceConfig } from '../config/serviceStore.js';
+import { UnavailableError } from '../../domain/errors.js';
 import type { DaemonLogger } from './log.js';
 import { Monitor } from './monitor.js';
 import { startNats } from './nats.js';
@@ -130,6 +134,8 @@ export class Daemon {
         events: (since, limit) => this.monitor!.eventsSince(since, limit),
         waitForEvent: (since, ms, signal) => this.monitor!.waitForEvent(since, ms, signal),
         stop: () => void this.stop('stop requested through the listener'),
+        sync: (ms) => this.syncProjections(ms),
+        runAction: (svc, req, print, signal) => this.runAction(svc, req, print, signal),
       },
       threads: this.threads,
       log,
@@ -141,6 +147,32 @@ export class Daemon {
     this.recoveryTimer = setInterval(() => void this.recover(), this.o.recoveryEveryMs ?? 30_000);
     this.recoveryTimer.unref();
     log.info({ listener: this.listener.address, socket: paths.daemonSocket, services: this.catalog.names().length }, 'daemon started');
+  }
+
+  /** Read your writes: wait until the projections hold what the stream holds now. */
+  private async syncProjections(timeoutMs: number): Promise<void> {
+    if (!this.store || !this.monitor) return;
+    const info = await this.store.jsm.streams.info(this.store.auditStream);
+    await this.monitor.caughtUpTo(info.state.last_seq, timeoutMs);
+  }
+
+  /** An action asked for through the listener: the same runner as the CLI's, in the daemon. */
+  private async runAction(svc: string, req: ActionBody, print: (line: string) => void, signal: AbortSignal): Promise<boolean> {
+    if (!this.sink) throw new UnavailableError('the daemon is starting: try again');
+    const config = await loadServiceConfig(this.o.paths, svc, this.o.env);
+    const out = await runAction(
+      { svc: config, action: req.action, selection: { rids: req.rids, tags: req.tags, subsets: req.subsets }, force: req.force, argv: req.argv, ...(req.user ? { user: req.user } : {}) },
+      {
+        nodename: this.node,
+        paths: this.o.paths,
+        sink: this.sink,
+        print,
+        driverFor: this.o.driverFor ?? defaultDriverFor,
+        signal: AbortSignal.any([signal, this.ac.signal]),
+        now: () => Date.now(),
+      },
+    );
+    return out.ok;
   }
 
   /** What the CLI spooled while NATS was down goes to the stream first, in order, once. */

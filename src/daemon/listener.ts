@@ -19,6 +19,44 @@ export interface ListenerApi {
   waitForEvent(since: number, timeoutMs: number, signal: AbortSignal): Promise<void>;
   /** called once the stop request has been answered */
   stop(): void;
+  /** wait until the projections hold everything the stream held when asked (read your writes) */
+  sync(timeoutMs: number): Promise<void>;
+  /** run an action on the local instance; its output lines go to `print` as they come */
+  runAction(svc: string, req: ActionBody, print: (line: string) => void, signal: AbortSignal): Promise<boolean>;
+}
+
+/** The body of POST /services/<svc>/actions. */
+export interface ActionBody {
+  readonly action: 'start' | 'stop' | 'restart';
+  readonly rids: readonly string[];
+  readonly tags: readonly string[];
+  readonly subsets: readonly string[];
+  readonly force: boolean;
+  readonly argv: readonly string[];
+  readonly user: string | undefined;
+}
+
+const strings = (v: unknown): v is string[] => Array.isArray(v) && v.length <= 256 && v.every((x) => typeof x === 'string' && x.length <= 4096);
+
+/** Validate an action request at the boundary. */
+export function parseActionBody(raw: unknown): ActionBody {
+  if (typeof raw !== 'object' || raw === null) throw new HttpError(400, 'action request: a JSON object is expected');
+  const r = raw as Record<string, unknown>;
+  if (r.action !== 'start' && r.action !== 'stop' && r.action !== 'restart') throw new HttpError(400, 'action request: action must be start, stop or restart');
+  for (const k of ['rids', 'tags', 'subsets', 'argv'] as const) {
+    if (r[k] !== undefined && !strings(r[k])) throw new HttpError(400, `action request: ${k} must be a list of strings`);
+  }
+  if (r.force !== undefined && typeof r.force !== 'boolean') throw new HttpError(400, 'action request: force must be true or false');
+  if (r.user !== undefined && typeof r.user !== 'string') throw new HttpError(400, 'action request: user must be a string');
+  return {
+    action: r.action,
+    rids: (r.rids as string[] | undefined) ?? [],
+    tags: (r.tags as string[] | undefined) ?? [],
+    subsets: (r.subsets as string[] | undefined) ?? [],
+    force: r.force === true,
+    argv: (r.argv as string[] | undefined) ?? [],
+    user: r.user as string | undefined,
+  };
 }
 
 export interface ListenerOptions {
@@ -60,17 +98,27 @@ function intParam(u: URL, name: string, dflt: number, max: number): number {
   return Math.min(Number(raw), max);
 }
 
-/** Discard a request body, refusing big ones: no route takes one yet. */
-function drain(req: http.IncomingMessage): Promise<void> {
+/** Read a request body, refusing big ones. */
+function readBody(req: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     let size = 0;
+    const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > 65_536) reject(new HttpError(413, 'request body too large'));
+      else chunks.push(c);
     });
-    req.on('end', () => resolve());
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return text === '' ? undefined : JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'request body is not valid JSON');
+  }
 }
 
 function socketAnswers(socket: string): Promise<boolean> {
@@ -96,6 +144,9 @@ function socketAnswers(socket: string): Promise<boolean> {
  *                                     EventsPage: events after stream sequence SEQ; with wait,
  *                                     held up to S (<= 60) seconds until one arrives
  *   POST /daemon/stop                 202, then a graceful stop (unix socket only: 403 on TCP)
+ *   POST /services/<svc>/actions      ActionBody; answers NDJSON as the action runs: {"line": "..."}
+ *                                     per output line, then {"ok": true|false} (unix socket only)
+ *   GET  /services/<svc>/status?sync=1  waits until the projections hold what the stream holds
  *
  * TCP requests carry `Authorization: Bearer <hex HMAC-SHA256(secret, "<node>:<unix-time>")>`,
  * `X-Hasvc-Node` and `X-Hasvc-Time` (within 5 minutes); anything else is a
@@ -182,7 +233,7 @@ export class Listener {
     }
     const u = new URL(req.url ?? '/', 'http://daemon');
     const method = req.method ?? 'GET';
-    if (method === 'POST') await drain(req);
+    const body = method === 'POST' ? parseJson(await readBody(req)) : undefined;
     const parts = u.pathname.split('/').filter(Boolean);
     const route = `${method} /${parts.map((p, i) => (parts[0] === 'services' && i === 1 ? ':svc' : p)).join('/')}`;
     switch (route) {
@@ -192,6 +243,7 @@ export class Listener {
         return sendJson(res, 200, this.o.api.status());
       case 'GET /services/:svc/status': {
         const svc = decodeURIComponent(parts[1] ?? '');
+        if (u.searchParams.get('sync') === '1') await this.o.api.sync(5000);
         const view = this.o.api.serviceStatus(svc);
         if (!view) throw new HttpError(404, `service ${svc} is not known on this node`);
         return sendJson(res, 200, view);
@@ -209,13 +261,31 @@ export class Listener {
         }
         return sendJson(res, 200, this.o.api.events(since, limit));
       }
+      case 'POST /services/:svc/actions': {
+        if (!local) throw new HttpError(403, 'actions are run from their own node only (unix socket)');
+        const svc = decodeURIComponent(parts[1] ?? '');
+        const req2 = parseActionBody(body);
+        const gone = new AbortController();
+        res.once('close', () => {
+          if (!res.writableFinished) gone.abort(new Error('client gone'));
+        });
+        res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+        let ok = false;
+        try {
+          ok = await this.o.api.runAction(svc, req2, (line) => res.write(`${JSON.stringify({ line })}\n`), AbortSignal.any([gone.signal, this.closing.signal]));
+          res.end(`${JSON.stringify({ ok })}\n`);
+        } catch (e) {
+          res.end(`${JSON.stringify({ ok: false, error: (e as Error).message, code: (e as { code?: string }).code ?? 'INTERNAL' })}\n`);
+        }
+        return;
+      }
       case 'POST /daemon/stop':
         // a peer may read our state; stopping the daemon is the local root's call
         if (!local) throw new HttpError(403, 'the daemon is stopped from its own node only (unix socket)');
         res.once('finish', () => this.o.api.stop());
         return sendJson(res, 202, { stopping: true, pid: process.pid });
       default: {
-        const known = ['/daemon/ping', '/daemon/status', '/daemon/stop', '/events'].includes(u.pathname) || (parts[0] === 'services' && parts[2] === 'status' && parts.length === 3);
+        const known = ['/daemon/ping', '/daemon/status', '/daemon/stop', '/events'].includes(u.pathname) || (parts[0] === 'services' && (parts[2] === 'status' || parts[2] === 'actions') && parts.length === 3);
         throw new HttpError(known ? 405 : 404, known ? `${method} not allowed on ${u.pathname}` : `no route ${u.pathname}`);
       }
     }

@@ -10,13 +10,44 @@ function list(ctx: CliContext, name: string): string[] {
 }
 
 /**
- * start / stop / restart of the local instance. Without a daemon to
- * orchestrate, the action runs here whether or not --local is given.
+ * The action through the daemon, its output streamed: one runner, one
+ * writer of the node's events, whether the user or the daemon starts it.
+ */
+async function viaDaemon(ctx: CliContext, verb: ActionVerb, user: string): Promise<number> {
+  const { daemonStream } = await import('../../daemon/client.js');
+  let ok = false;
+  let error: string | undefined;
+  const status = await daemonStream(
+    ctx.paths,
+    'POST',
+    `/services/${encodeURIComponent(ctx.svc!)}/actions`,
+    { action: verb, rids: list(ctx, 'rid'), tags: list(ctx, 'tag'), subsets: list(ctx, 'subset'), force: flag(ctx.args, 'force'), argv: process.argv.slice(1), user },
+    (o) => {
+      const m = o as { line?: unknown; ok?: unknown; error?: unknown };
+      if (typeof m.line === 'string') ctx.out(m.line);
+      if (typeof m.ok === 'boolean') ok = m.ok;
+      if (typeof m.error === 'string') error = m.error;
+    },
+  );
+  if (status !== 200) error ??= `the daemon answered HTTP ${status}`;
+  if (error !== undefined) ctx.err(error);
+  return ok ? 0 : 1;
+}
+
+/**
+ * start / stop / restart of the local instance. As in OpenSVC, `--local`
+ * runs the action right here, in this process; without it the action goes
+ * through the daemon when one runs (here otherwise). Same output either way.
  */
 export function actionCommand(verb: ActionVerb) {
   return {
     async run(ctx: CliContext): Promise<number> {
       allowOnly(ctx.args, verb, ['local', 'rid', 'tag', 'subset', 'force', 'waitlock']);
+      const user = ctx.env.SUDO_USER ?? ctx.env.USER ?? os.userInfo().username;
+      if (!flag(ctx.args, 'local') && ctx.svc && (await import('../../config/serviceFiles.js')).serviceExists(ctx.paths, ctx.svc)) {
+        const { isDaemonUp } = await import('../../daemon/client.js');
+        if (await isDaemonUp(ctx.paths, 1000)) return viaDaemon(ctx, verb, user);
+      }
       return withLocalService(ctx, async (l) => {
         const wait = opt(ctx.args, 'waitlock');
         const out = await runAction(
@@ -26,7 +57,7 @@ export function actionCommand(verb: ActionVerb) {
             selection: { rids: list(ctx, 'rid'), tags: list(ctx, 'tag'), subsets: list(ctx, 'subset') },
             force: flag(ctx.args, 'force'),
             argv: process.argv.slice(1),
-            user: ctx.env.SUDO_USER ?? ctx.env.USER ?? os.userInfo().username,
+            user,
           },
           {
             nodename: l.node,

@@ -91,11 +91,11 @@ describe('recovery: the daemon rebuilds its state from the log', () => {
     await n.stop();
   });
 
-  test('kill -9 of the daemon alone: the action still holds its lock, it is not interrupted and finishes', async () => {
+  test('kill -9 of the daemon alone: a start --local run by the CLI still holds its lock, it is not interrupted and finishes', async () => {
     const n = await daemonNode(scope());
     const daemon = await n.start();
     const f = slowStartService(n, 6);
-    await spawnNodeCommand(scope(), n, 'svcmgr', ['-s', 'svc1', 'start']);
+    await spawnNodeCommand(scope(), n, 'svcmgr', ['-s', 'svc1', 'start', '--local']);
     await waitFor('the launcher sleeping in start', () => fs.existsSync(f.launcherPid), 20_000);
     await waitFor('the projection to show the start in progress', async () => (await instance(n))?.monitorState === 'starting', 10_000);
     kill9(daemon);

@@ -1,0 +1,71 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, test } from '@jest/globals';
+import { daemonRequest, peerRequest } from '../../../src/daemon/client.js';
+import { loadClusterIdentity } from '../../../src/config/identity.js';
+import { useTestScope } from '../../support/jest.js';
+import { trackPid } from '../../support/process.js';
+import { daemonNode, ensureBuilt, eventsOf } from './support.js';
+
+describe('actions through the daemon', () => {
+  const scope = useTestScope();
+  beforeAll(() => ensureBuilt(), 240_000);
+
+  test('svcmgr start without --local runs in the daemon, its output streamed as the tutorial shows it; print status reads the projection', async () => {
+    const n = await daemonNode(scope());
+    const appPid = path.join(n.root, 'app.pid');
+    n.writeAppService('svc1', [
+      'case $1 in',
+      `start) nohup sleep 1000 >/dev/null 2>&1 & echo $! > '${appPid}' ;;`,
+      `stop) kill $(cat '${appPid}'); while kill -0 $(cat '${appPid}') 2>/dev/null; do sleep 0.05; done ;;`,
+      `status) s=$(awk '/^State:/{print $2}' /proc/$(cat '${appPid}' 2>/dev/null)/status 2>/dev/null); [ -n "$s" ] && [ "$s" != Z ] ;;`,
+      '*) exit 0 ;;',
+      'esac',
+    ].join('\n'));
+    await n.start();
+
+    const started = await n.svcmgr(['-s', 'svc1', 'start']);
+    expect(started.exitCode).toBe(0);
+    trackPid(scope(), Number(fs.readFileSync(appPid, 'utf8')));
+    const lines = started.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe(`node1.svc1.app#main    exec ${fs.realpathSync(path.join(n.paths.etc, 'svc1.d'))}/launcher start as user root`);
+    expect(lines[1]).toMatch(/^node1\.svc1\.app#main    start done in 0:00:\d\d\.\d{6} ret 0$/);
+
+    const all = await n.events();
+    const actionStarted = eventsOf(all, 'ActionStarted', 'svc1');
+    expect(actionStarted).toHaveLength(1);
+    expect(eventsOf(all, 'ActionFinished', 'svc1')[0]!.data).toMatchObject({ action: 'start', result: 'ok' });
+
+    const status = await n.svcmgr(['-s', 'svc1', 'print', 'status', '--color', 'no']);
+    expect(status.exitCode).toBe(0);
+    expect(status.stdout.split('\n').slice(0, 4)).toEqual([
+      'svc1                           up',
+      '`- instances',
+      '   `- node1                    up         frozen, idle,',
+      '      |                                   started',
+    ]);
+
+    const stopped = await n.svcmgr(['-s', 'svc1', 'stop']);
+    expect(stopped.exitCode).toBe(0);
+    expect(stopped.stdout).toContain('node1.svc1.app#main    exec');
+    await n.stop();
+  });
+
+  test('a bad action request is refused at the boundary; actions are never taken over TCP', async () => {
+    const n = await daemonNode(scope());
+    n.writeAppService('svc1', 'exit 0');
+    await n.start();
+    const bad = await daemonRequest(n.paths, 'POST', '/services/svc1/actions', { action: 'rm -rf' });
+    expect(bad).toEqual({ status: 400, body: { error: 'action request: action must be start, stop or restart' } });
+    const badList = await daemonRequest(n.paths, 'POST', '/services/svc1/actions', { action: 'start', rids: 'ip#0' });
+    expect(badList.status).toBe(400);
+    const secret = loadClusterIdentity(n.paths).secret;
+    const tcp = await peerRequest({ host: '127.0.0.1', port: n.listenerPort, node: 'node2', secret }, 'POST', '/services/svc1/actions', { action: 'start' });
+    expect(tcp.status).toBe(403);
+    const missing = await n.svcmgr(['-s', 'nosuch', 'start']);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toContain('service nosuch does not exist');
+    expect(eventsOf(await n.events(), 'ActionStarted')).toHaveLength(0);
+    await n.stop();
+  });
+});
