@@ -77,8 +77,8 @@ const DEFAULT_SECTION: SectionSchema = {
     topology: { type: 'string', default: 'failover', candidates: ['failover', 'flex'], help: 'failover: up on one node at a time; flex: up on several' },
     env: { type: 'string', default: 'TST', help: 'the service environment (PRD, TST...)' },
     comment: { type: 'string', help: 'free text describing the service' },
-    status_schedule: { type: 'string', default: '@10', help: 'when the daemon refreshes the instance status' },
-    monitor_schedule: { type: 'string', default: '@1', help: 'when the daemon checks monitored resources' },
+    status_schedule: { type: 'string', default: '60s', help: 'how often the daemon checks the status of every resource: a duration (60s, 5m) or @N minutes' },
+    monitor_schedule: { type: 'string', default: '10s', help: 'how often the daemon checks the resources marked monitor = true: a duration (10s) or @N minutes' },
   },
 };
 

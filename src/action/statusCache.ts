@@ -127,12 +127,14 @@ export async function recordStatus(
     await deps.sink.append({ type: 'InstanceStatusChanged', svc: svc.name, ...cause, data: { avail: view.avail, overall: view.overall } });
   }
   const nextExpect = expect === 'started' ? 'started' : expect === undefined ? before?.expect : undefined;
+  // a plain status check keeps what the last action left (`start failed` stays until the next action)
+  const monitorState = expect === undefined ? (before?.monitorState ?? 'idle') : expect.endsWith('failed') ? expect : 'idle';
   writeCache(deps.paths, svc.name, {
     ...(nextExpect !== undefined ? { expect: nextExpect } : {}),
-    monitorState: expect?.endsWith('failed') ? expect : 'idle',
+    monitorState,
     resources: Object.fromEntries(view.resources.map((r) => [r.rid, { status: r.status, label: r.label, log: r.log }])),
     avail: view.avail,
     overall: view.overall,
   });
-  return { ...view, expect: nextExpect, monitorState: expect?.endsWith('failed') ? expect : 'idle' };
+  return { ...view, expect: nextExpect, monitorState };
 }
