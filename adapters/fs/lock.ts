@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConflictError } from '../../domain/errors.js';
 
-function alive(pid: number): boolean {
+/** Whether a process exists (EPERM: it does, owned by someone else). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -23,7 +24,7 @@ export class FileLock {
   holder(): number | undefined {
     try {
       const pid = Number(fs.readFileSync(this.file, 'utf8').trim());
-      return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
+      return Number.isInteger(pid) && pid > 0 && pidAlive(pid) ? pid : undefined;
     } catch {
       return undefined;
     }

@@ -7,6 +7,7 @@ import type { NodeConfig } from '../../domain/config/node.js';
 import type { NodePaths } from '../paths.js';
 import type { DaemonLogger } from './log.js';
 import type { ThreadTable } from './threads.js';
+import { pidAlive as alive } from '../../adapters/fs/lock.js';
 
 export interface NatsHandle {
   readonly kind: 'embedded' | 'external';
@@ -21,15 +22,6 @@ export interface NatsHandle {
 export interface NatsHooks {
   readonly onStarted: (pid: number, shownUrl: string) => void;
   readonly onExited: (exit: ServerExit, willRestart: boolean) => void;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -1,19 +1,11 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pidAlive as alive } from '../../../adapters/fs/lock.js';
 import { UnavailableError } from '../../../domain/errors.js';
 import { daemonRequest, DaemonDownError, isDaemonUp } from '../../daemon/client.js';
 import { daemonOutPath, runningDaemonPid } from '../../daemon/pidFile.js';
 import type { CliContext } from '../context.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
