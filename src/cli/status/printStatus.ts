@@ -1,10 +1,9 @@
-import { probeInstance, recordStatus } from '../../action/statusCache.js';
 import { serviceView } from '../../../projections/statusView.js';
 import type { InstanceView, ServiceStatusView } from '../../../projections/statusView.js';
 import type { ServiceConfig } from '../../../domain/config/types.js';
+import { UsageError } from '../../../domain/errors.js';
 import { allowOnly, opt } from '../args.js';
 import type { CliContext } from '../context.js';
-import { withLocalService } from '../actions/local.js';
 import { renderStatus } from './render.js';
 
 function localView(svc: ServiceConfig, local: InstanceView, node: string): ServiceStatusView {
@@ -14,24 +13,26 @@ function localView(svc: ServiceConfig, local: InstanceView, node: string): Servi
   return serviceView(svc.name, svc.topology, svc.orchestrate, [...peers, local]);
 }
 
-/** With the daemon up, its projection answers, once it holds the status events just appended. */
-async function fromDaemon(ctx: CliContext): Promise<ServiceStatusView | undefined> {
+/**
+ * With the daemon up, its projections answer — after catching up with the
+ * stream, so what was just done shows — and nothing is probed: the
+ * scheduler keeps statuses current. undefined when no daemon answers.
+ */
+async function fromDaemon(ctx: CliContext, svc: string): Promise<ServiceStatusView | undefined> {
   const { daemonRequest } = await import('../../daemon/client.js');
+  let r;
   try {
-    const r = await daemonRequest<ServiceStatusView>(ctx.paths, 'GET', `/services/${encodeURIComponent(ctx.svc!)}/status?sync=1`, undefined, { timeoutMs: 8000 });
-    return r.status === 200 ? r.body : undefined;
+    r = await daemonRequest<ServiceStatusView>(ctx.paths, 'GET', `/services/${encodeURIComponent(svc)}/status?sync=1`, undefined, { timeoutMs: 8000 });
   } catch {
     return undefined;
   }
+  // not 200 (a service the daemon has not seen yet): computed here, which also says when it does not exist
+  return r.status === 200 ? r.body : undefined;
 }
 
-/**
- * print status: the local instance evaluated now (changes appended as
- * events); with the daemon up, the view comes from its projections (peers
- * included), without it peers show `undef  daemon down`.
- */
-export async function run(ctx: CliContext): Promise<number> {
-  allowOnly(ctx.args, 'print status', ['refresh', 'local']);
+/** Without the daemon: probe the local instance now (changes appended as events); peers are `undef  daemon down`. */
+async function computedHere(ctx: CliContext): Promise<ServiceStatusView> {
+  const [{ withLocalService }, { probeInstance, recordStatus }] = await Promise.all([import('../actions/local.js'), import('../../action/statusCache.js')]);
   return withLocalService(ctx, async (l) => {
     const deps = { nodename: l.node, paths: ctx.paths, driverFor: l.driverFor, signal: l.signal, sink: l.sink };
     let local: InstanceView;
@@ -40,9 +41,15 @@ export async function run(ctx: CliContext): Promise<number> {
     } catch {
       local = await probeInstance(l.svc, deps);
     }
-    const view = (await fromDaemon(ctx)) ?? localView(l.svc, local, l.node);
-    if (opt(ctx.args, 'format') === 'json') ctx.out(JSON.stringify(view, null, 2));
-    else for (const line of renderStatus(view, ctx.paint)) ctx.out(line);
-    return 0;
+    return localView(l.svc, local, l.node);
   });
+}
+
+export async function run(ctx: CliContext): Promise<number> {
+  allowOnly(ctx.args, 'print status', ['refresh', 'local']);
+  if (!ctx.svc) throw new UsageError('no service selected: use svcmgr -s SVC print status, or the per-service command (svc1 print status)');
+  const view = (await fromDaemon(ctx, ctx.svc)) ?? (await computedHere(ctx));
+  if (opt(ctx.args, 'format') === 'json') ctx.out(JSON.stringify(view, null, 2));
+  else for (const line of renderStatus(view, ctx.paint)) ctx.out(line);
+  return 0;
 }
