@@ -56,7 +56,7 @@ export const EVENT_CATALOGUE = {
   ServiceDeleted: { v: 1, scope: 'svc', doc: 'a service (or some of its resources) was deleted', fields: { rids: 'string[]' } },
   InstanceFrozen: { v: 1, scope: 'svc', doc: 'the local instance was frozen', fields: {} },
   InstanceThawed: { v: 1, scope: 'svc', doc: 'the local instance was thawed', fields: {} },
-  ActionStarted: { v: 1, scope: 'svc', doc: 'an action (start, stop, restart...) began on the local instance', fields: { action: 'string', rids: 'string[]', user: 'string?', argv: 'string[]' } },
+  ActionStarted: { v: 1, scope: 'svc', doc: 'an action (start, stop, restart...) began on the local instance; reason and relocation when the orchestrator ran it', fields: { action: 'string', rids: 'string[]', user: 'string?', argv: 'string[]', reason: 'string?', relocation: 'boolean?' } },
   ActionFinished: { v: 1, scope: 'svc', doc: 'an action ended; result ok or failed; duration in ms', fields: { action: 'string', result: 'string', durationMs: 'number', error: 'string?' } },
   ActionRejected: { v: 1, scope: 'svc', doc: 'an action was refused before anything was done', fields: { action: 'string', reason: 'string' } },
   ActionInterrupted: { v: 1, scope: 'svc', doc: 'an action found unfinished at daemon start (the process running it died)', fields: { action: 'string', startedEvent: 'string' } },

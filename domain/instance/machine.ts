@@ -10,7 +10,9 @@ export interface InstanceContext {
   readonly expect: string | undefined;
   /** id of the ActionStarted event of the action in progress */
   readonly actionId: string | undefined;
-  readonly lastAction: { readonly action: string; readonly result: string; readonly at: string } | undefined;
+  readonly lastAction: { readonly action: string; readonly result: string; readonly at: string; readonly relocation: boolean } | undefined;
+  /** the orchestrator ran the action in progress to relocate the service */
+  readonly relocating: boolean;
   readonly deleted: boolean;
 }
 
@@ -31,14 +33,15 @@ export const instanceMachine = setup({
     input: {} as { svc: string; node: string },
   },
   actions: {
-    beginAction: assign({
-      actionId: ({ event }) => event.id,
-    }),
+    beginAction: assign(({ event }) => ({
+      actionId: event.id,
+      relocating: event.type === 'ActionStarted' && event.data.relocation === true,
+    })),
     endAction: assign(({ event, context }) => {
       if (event.type !== 'ActionFinished') return {};
       const ok = event.data.result === 'ok';
       const expect = event.data.action === 'start' && ok ? 'started' : event.data.action === 'stop' && ok ? undefined : context.expect;
-      return { actionId: undefined, expect, lastAction: { action: event.data.action, result: event.data.result, at: event.time } };
+      return { actionId: undefined, relocating: false, expect, lastAction: { action: event.data.action, result: event.data.result, at: event.time, relocation: context.relocating } };
     }),
     clearAction: assign({ actionId: () => undefined }),
     instanceStatus: assign(({ event }) => (event.type === 'InstanceStatusChanged' ? { avail: event.data.avail as Avail, overall: event.data.overall as Avail } : {})),
@@ -56,6 +59,7 @@ export const instanceMachine = setup({
     expect: undefined,
     actionId: undefined,
     lastAction: undefined,
+    relocating: false,
     deleted: false,
   }),
   on: {

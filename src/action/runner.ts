@@ -20,6 +20,9 @@ export interface ActionRequest {
   readonly force: boolean;
   readonly argv: readonly string[];
   readonly user?: string;
+  /** why, when the orchestrator runs it; relocation: stopping so another node takes over */
+  readonly reason?: string;
+  readonly relocation?: boolean;
 }
 
 export interface ActionDeps {
@@ -87,7 +90,14 @@ async function runOne(req: ActionRequest & { action: 'start' | 'stop' }, deps: A
   const started = await emit({
     type: 'ActionStarted',
     svc: svc.name,
-    data: { action: req.action, rids: plan.steps.filter((s) => !s.skip).map((s) => s.conf.rid), argv: [...req.argv], ...(req.user ? { user: req.user } : {}) },
+    data: {
+      action: req.action,
+      rids: plan.steps.filter((s) => !s.skip).map((s) => s.conf.rid),
+      argv: [...req.argv],
+      ...(req.user ? { user: req.user } : {}),
+      ...(req.reason ? { reason: req.reason } : {}),
+      ...(req.relocation ? { relocation: true } : {}),
+    },
   });
   const causation = started.id;
   const svcLog = async (level: LogLevel, msg: string) => {

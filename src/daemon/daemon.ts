@@ -14,6 +14,8 @@ import { drainSpool, openEventSink } from '../events/open.js';
 import type { EventSink } from '../events/sink.js';
 import type { NodePaths } from '../paths.js';
 import { Listener } from './listener.js';
+import { Orchestrator } from './orchestrator.js';
+import type { PeerState } from '../../domain/orchestration/decide.js';
 import type { ActionBody } from './listener.js';
 import { runAction } from '../action/runner.js';
 import { loadServiceConfig } from '../config/serviceStore.js';
@@ -40,6 +42,8 @@ export interface DaemonOptions {
   readonly snapshotEvery?: number;
   /** how often actions left in progress by a dead process are looked for, after the start-up pass */
   readonly recoveryEveryMs?: number;
+  /** how often the orchestrator looks, besides on every new event */
+  readonly orchestrateEveryMs?: number;
 }
 
 /**
@@ -56,6 +60,7 @@ export class Daemon {
   private sink: EventSink | undefined;
   private monitor: Monitor | undefined;
   private scheduler: Scheduler | undefined;
+  private orchestrator: Orchestrator | undefined;
   private listener: Listener | undefined;
   private catalog: ServiceCatalog;
   private nodeConf: NodeConfig | undefined;
@@ -114,13 +119,34 @@ export class Daemon {
     if (drained > 0) this.emit({ type: 'SpoolDrained', data: { count: drained } });
     await this.sink.append({ type: 'DaemonStarted', data: { pid: process.pid, version: agentVersion() } });
 
-    this.monitor = new Monitor({ store: this.store, cluster: this.cluster, snapshotFile: snapshotPath(paths), threads: this.threads, log, ...(this.o.snapshotEvery !== undefined ? { snapshotEvery: this.o.snapshotEvery } : {}) });
+    this.monitor = new Monitor({
+      store: this.store,
+      cluster: this.cluster,
+      snapshotFile: snapshotPath(paths),
+      threads: this.threads,
+      log,
+      onApplied: () => this.orchestrator?.poke(),
+      ...(this.o.snapshotEvery !== undefined ? { snapshotEvery: this.o.snapshotEvery } : {}),
+    });
     await this.monitor.start();
     this.catalog.refresh();
     await this.recover();
 
     this.scheduler = new Scheduler({ paths, node: this.node, catalog: this.catalog, sink: this.sink, threads: this.threads, log, driverFor: this.o.driverFor ?? defaultDriverFor, signal: this.ac.signal });
     this.scheduler.start();
+    this.orchestrator = new Orchestrator({
+      paths,
+      node: this.node,
+      monitor: this.monitor,
+      catalog: this.catalog,
+      sink: this.sink,
+      log,
+      driverFor: this.o.driverFor ?? defaultDriverFor,
+      signal: this.ac.signal,
+      peers: () => this.peerStates(),
+      ...(this.o.orchestrateEveryMs !== undefined ? { intervalMs: this.o.orchestrateEveryMs } : {}),
+    });
+    this.orchestrator.start();
 
     this.listener = new Listener({
       addr: conf.listener.addr,
@@ -147,6 +173,15 @@ export class Daemon {
     this.recoveryTimer = setInterval(() => void this.recover(), this.o.recoveryEveryMs ?? 30_000);
     this.recoveryTimer.unref();
     log.info({ listener: this.listener.address, socket: paths.daemonSocket, services: this.catalog.names().length }, 'daemon started');
+  }
+
+  /**
+   * Peers' liveness for the orchestrator: up while their heartbeats come,
+   * down once lost, unknown until heard from. Without heartbeats every peer
+   * is unknown, and a multi-node service waits rather than risk running twice.
+   */
+  private peerStates(): Record<string, PeerState> {
+    return {};
   }
 
   /** Read your writes: wait until the projections hold what the stream holds now. */
@@ -248,6 +283,7 @@ export class Daemon {
         }
       };
       await step('listener', () => this.listener?.stop());
+      await step('orchestrator', () => this.orchestrator?.stop());
       await step('scheduler', () => this.scheduler?.stop(() => this.ac.abort()));
       this.ac.abort();
       await step('monitor', () => this.monitor?.stop());
