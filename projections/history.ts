@@ -56,7 +56,7 @@ function describe(e: AnyEvent): { what: string; result: string } | undefined {
     case 'InstanceThawed':
       return { what: 'thawed', result: 'ok' };
     case 'ActionStarted':
-      return { what: `${e.data.action} ${e.data.rids.join(' ')}`.trimEnd(), result: 'running' };
+      return { what: `${e.data.action} ${e.data.rids.join(' ')}`.trimEnd() + (e.data.reason ? ` (${e.data.relocation ? 'relocation: ' : ''}${e.data.reason})` : ''), result: 'running' };
     case 'ActionFinished':
       return { what: `${e.data.action} finished in ${(e.data.durationMs / 1000).toFixed(3)}s`, result: e.data.result === 'ok' ? 'ok' : `failed: ${e.data.error ?? ''}`.trimEnd() };
     case 'ActionRejected':

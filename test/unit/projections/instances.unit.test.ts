@@ -108,3 +108,12 @@ describe('history projection', () => {
     expect(historyOf(newer, 'svc1')).toHaveLength(3);
   });
 });
+
+describe('history of orchestrated actions', () => {
+  it('says why the orchestrator acted', () => {
+    const b = new LogBuilder();
+    b.add('node1', { type: 'ActionStarted', svc: 'svc1', data: { action: 'stop', rids: ['app#web'], argv: ['orchestrator', 'stop'], user: 'orchestrator', reason: 'monitored resource app#web down: stopping to relocate', relocation: true } });
+    const h = b.log.reduce(evolveHistory, emptyHistory);
+    expect(historyOf(h, 'svc1')[0]).toMatchObject({ what: 'stop app#web (relocation: monitored resource app#web down: stopping to relocate)', by: 'orchestrator' });
+  });
+});
