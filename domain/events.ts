@@ -64,6 +64,9 @@ export const EVENT_CATALOGUE = {
   RollbackFinished: { v: 1, scope: 'svc', doc: 'the rollback ended', fields: { result: 'string' } },
   InstanceStatusChanged: { v: 1, scope: 'svc', doc: 'the aggregated availability of the local instance changed', fields: { avail: 'string', overall: 'string' } },
   SchedulerJobRan: { v: 1, scope: 'svc', doc: 'the daemon scheduler ran a job on the local instance (job: status, monitor); result ok, skipped: <why> or failed: <why>; duration in ms', fields: { job: 'string', durationMs: 'number', result: 'string' } },
+  ServiceConfigSyncRequested: { v: 1, scope: 'svc', doc: 'sync nodes is sending the service config to a peer node; the peer\'s ServiceCreated / ServiceConfigChanged name this event as their causation', fields: { to: 'string', checksum: 'string' } },
+  ServiceConfigSynced: { v: 1, scope: 'svc', doc: 'a peer node holds the service config with this checksum (result: created, changed or unchanged)', fields: { to: 'string', checksum: 'string', result: 'string' } },
+  ServiceConfigSyncRefused: { v: 1, scope: 'svc', doc: 'sync nodes did not send the service config to a peer, or the peer refused it; reason in the words shown to the user', fields: { to: 'string', reason: 'string' } },
 
   // resource
   ResourceStartRequested: { v: 1, scope: 'res', doc: 'a resource start is about to run', fields: {} },

@@ -56,15 +56,29 @@ const HB: SectionSchema = {
   },
 };
 
+/**
+ * How this node reaches a peer's listener (sync nodes, config checksums).
+ * Without a [peer#<node>] section: the node name as resolved (DNS,
+ * /etc/hosts), on this node's own listener port, as every node of a
+ * cluster listens on the same port. Cluster-wide: it lives in cluster.conf.
+ */
+const PEER: SectionSchema = {
+  help: 'how to reach the listener of the peer node named after the #',
+  keywords: {
+    addr: { type: 'string', help: 'the peer\'s listener address (default: the node name, resolved)' },
+    port: { type: 'integer', ...PORT, help: 'the peer\'s listener port (default: this node\'s listener port)' },
+  },
+};
+
 export const NODE_SCHEMA: ConfigSchema = {
   echoValues: false,
   fixed: { cluster: CLUSTER, node: NODE, nats: NATS, listener: LISTENER },
-  drivers: { hb: HB },
+  drivers: { hb: HB, peer: PEER },
 };
 
 export type NodeConfigFile = 'cluster' | 'node';
 
 /** Which file a section belongs to. */
 export function nodeConfigFileOf(section: string): NodeConfigFile {
-  return section === 'cluster' || section.startsWith('hb#') ? 'cluster' : 'node';
+  return section === 'cluster' || section.startsWith('hb#') || section.startsWith('peer#') ? 'cluster' : 'node';
 }

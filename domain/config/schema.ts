@@ -139,7 +139,7 @@ const APP: SectionSchema = {
   },
 };
 
-const SYNC: SectionSchema = {
+export const SYNC: SectionSchema = {
   help: 'a file replication to the other nodes (type = rsync)',
   keywords: {
     type: { type: 'string', default: 'rsync', candidates: ['rsync'], help: 'the sync driver' },
@@ -147,6 +147,7 @@ const SYNC: SectionSchema = {
     dst: { type: 'string', required: true, help: 'where they go on the peer nodes' },
     target: { type: 'list', default: 'nodes drpnodes', candidates: ['nodes', 'drpnodes'], help: 'which peers receive the files' },
     schedule: { type: 'string', help: 'when the daemon runs the sync' },
+    sync_min_delay: { type: 'duration', default: '5m', min: 0, help: 'the minimum delay between two syncs to a node (sync nodes refuses a sooner one unless --force); on the implicit sync#i0, set it in a [sync#i0] section of its own (src and dst may be left out there)' },
   },
 };
 

@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors.js';
-import { parseDocument, type IniDocument } from './document.js';
-import { COMMON_RESOURCE_KEYWORDS, SERVICE_SCHEMA } from './schema.js';
+import { getValue, parseDocument, setValue, type IniDocument } from './document.js';
+import { COMMON_RESOURCE_KEYWORDS, SERVICE_SCHEMA, SYNC } from './schema.js';
 import type { KeywordValue, ResourceConfig, ServiceConfig } from './types.js';
 import { validateDocument, type TypedSection } from './validate.js';
 import { convertValue } from './values.js';
@@ -48,7 +48,7 @@ function resourceOf(s: TypedSection): ResourceConfig {
  */
 function implicitSync(): ResourceConfig {
   const kw: Record<string, KeywordValue> = { type: 'rsync', target: ['drpnodes', 'nodes'], label: IMPLICIT_SYNC_LABEL };
-  for (const [k, spec] of Object.entries(COMMON_RESOURCE_KEYWORDS)) {
+  for (const [k, spec] of Object.entries({ ...COMMON_RESOURCE_KEYWORDS, sync_min_delay: SYNC.keywords.sync_min_delay! })) {
     if (spec.default === undefined) continue;
     const c = convertValue(spec, spec.default);
     if (c.ok) kw[k] = c.value;
@@ -56,10 +56,22 @@ function implicitSync(): ResourceConfig {
   return resourceOf({ name: IMPLICIT_SYNC_RID, driver: 'sync', present: false, kw, set: [] });
 }
 
+/**
+ * A declared [sync#i0] tunes the implicit sync (sync_min_delay...): what it
+ * replicates is fixed, so src and dst are implied there, not required.
+ */
+function withImplicitSyncPaths(doc: IniDocument): IniDocument {
+  if (!doc.sections.some((s) => s.name === IMPLICIT_SYNC_RID)) return doc;
+  let d = doc;
+  if (getValue(d, IMPLICIT_SYNC_RID, 'src') === undefined) d = setValue(d, IMPLICIT_SYNC_RID, 'src', '{svcname}.conf');
+  if (getValue(d, IMPLICIT_SYNC_RID, 'dst') === undefined) d = setValue(d, IMPLICIT_SYNC_RID, 'dst', '{svcname}.conf');
+  return d;
+}
+
 /** Validate a parsed document as a service config: all problems, or the typed config. */
 export function checkServiceDocument(doc: IniDocument, input: Omit<ServiceConfigInput, 'text' | 'file'>): ServiceConfigCheck {
   const vars = { nodename: input.nodename, svcname: input.svcname, svcpath: input.svcname };
-  const v = validateDocument(doc, SERVICE_SCHEMA, vars);
+  const v = validateDocument(withImplicitSyncPaths(doc), SERVICE_SCHEMA, vars);
   if (v.problems.length > 0) return { ok: false, problems: v.problems };
   const d = v.sections.find((s) => s.name === 'DEFAULT')!.kw;
   const resources = v.sections.filter((s) => s.driver !== undefined).map(resourceOf);
