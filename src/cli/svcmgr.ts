@@ -9,6 +9,7 @@ export const SVCMGR: CommandTable = {
   thaw: { summary: 'thaw the local instance: let the daemon orchestrate it', load: () => import('./actions/thawCmd.js') },
   'print history': { summary: 'every action, status and config change of the service, from the log (--since T, --format json)', load: () => import('./status/printHistory.js') },
   'print status': { summary: 'show the service status tree (--format json)', load: () => import('./status/printStatus.js') },
+  'sync nodes': { summary: 'send the service config and launchers to its other nodes, through their listener (--force: even within sync_min_delay)', load: () => import('./actions/sync.js') },
   create: { summary: 'create the service: <svc>.conf with a new id, <svc>.dir, <svc>.d and the <svc> command (--config FILE, --kw section.key=value)', load: () => import('./svc/create.js') },
   delete: { summary: 'delete the service, refused while it is up unless --force; --rid RID deletes resource sections only', load: () => import('./svc/delete.js') },
   'edit config': { summary: 'edit the config in $EDITOR; saved only when valid', load: () => import('./svc/editConfig.js') },

@@ -14,6 +14,7 @@ import { drainSpool, openEventSink } from '../events/open.js';
 import type { EventSink } from '../events/sink.js';
 import type { NodePaths } from '../paths.js';
 import { Listener } from './listener.js';
+import { installedSvcmgrPath, localChecksum, receiveConfig } from '../sync/receive.js';
 import { Orchestrator } from './orchestrator.js';
 import type { PeerState } from '../../domain/orchestration/decide.js';
 import type { ActionBody } from './listener.js';
@@ -162,6 +163,8 @@ export class Daemon {
         stop: () => void this.stop('stop requested through the listener'),
         sync: (ms) => this.syncProjections(ms),
         runAction: (svc, req, print, signal) => this.runAction(svc, req, print, signal),
+        receiveConfig: (svc, body, from) => this.receiveConfig(svc, body, from),
+        configChecksum: (svc) => ({ checksum: localChecksum(this.o.paths, svc) ?? null }),
       },
       threads: this.threads,
       log,
@@ -208,6 +211,24 @@ export class Daemon {
       },
     );
     return out.ok;
+  }
+
+  /** POST /services/<svc>/config: a peer's `sync nodes`; what was written is known to the scheduler at once. */
+  private async receiveConfig(svc: string, body: unknown, from: string): Promise<{ status: number; body: unknown }> {
+    if (!this.sink) throw new UnavailableError('the daemon is starting: try again');
+    const r = await receiveConfig(
+      { paths: this.o.paths, node: this.node, sink: this.sink, svcmgrPath: installedSvcmgrPath(), driverFor: this.o.driverFor ?? defaultDriverFor, signal: this.ac.signal },
+      svc,
+      body,
+      from,
+    );
+    if (!r.ok) {
+      this.o.log.warn({ svc, from, reason: r.reason }, 'service config refused');
+      return { status: r.status, body: { error: r.reason } };
+    }
+    if (r.result !== 'unchanged') this.catalog.refresh();
+    this.o.log.info({ svc, from, result: r.result }, 'service config received');
+    return { status: 200, body: { result: r.result, checksum: r.checksum, node: r.node } };
   }
 
   /** What the CLI spooled while NATS was down goes to the stream first, in order, once. */

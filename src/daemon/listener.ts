@@ -9,6 +9,9 @@ import type { DaemonLogger } from './log.js';
 import type { EventsPage } from './monitor.js';
 import type { DaemonStatus } from './readModel.js';
 import type { ThreadTable } from './threads.js';
+import { MAX_CONFIG_BODY_BYTES } from '../sync/payload.js';
+
+const parts0 = (pathname: string): string | undefined => pathname.split('/').filter(Boolean)[0];
 
 /** What the listener answers with: read models, and the one command it takes so far. */
 export interface ListenerApi {
@@ -23,6 +26,10 @@ export interface ListenerApi {
   sync(timeoutMs: number): Promise<void>;
   /** run an action on the local instance; its output lines go to `print` as they come */
   runAction(svc: string, req: ActionBody, print: (line: string) => void, signal: AbortSignal): Promise<boolean>;
+  /** a service config pushed by the peer `from` (sync nodes there): the status and body to answer */
+  receiveConfig?(svc: string, body: unknown, from: string): Promise<{ readonly status: number; readonly body: unknown }>;
+  /** the checksum of this node's copy of a service config, null when it has none */
+  configChecksum?(svc: string): { readonly checksum: string | null };
 }
 
 /** The body of POST /services/<svc>/actions. */
@@ -99,13 +106,13 @@ function intParam(u: URL, name: string, dflt: number, max: number): number {
 }
 
 /** Read a request body, refusing big ones. */
-function readBody(req: http.IncomingMessage): Promise<string> {
+function readBody(req: http.IncomingMessage, max = 65_536): Promise<string> {
   return new Promise((resolve, reject) => {
     let size = 0;
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > 65_536) reject(new HttpError(413, 'request body too large'));
+      if (size > max) reject(new HttpError(413, 'request body too large'));
       else chunks.push(c);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
@@ -147,6 +154,10 @@ function socketAnswers(socket: string): Promise<boolean> {
  *   POST /services/<svc>/actions      ActionBody; answers NDJSON as the action runs: {"line": "..."}
  *                                     per output line, then {"ok": true|false} (unix socket only)
  *   GET  /services/<svc>/status?sync=1  waits until the projections hold what the stream holds
+ *   POST /services/<svc>/config       ConfigPayload from a peer's `sync nodes` (TCP only, the signer is the
+ *                                     sender): 200 {result: created|changed|unchanged, checksum, node},
+ *                                     400/409/422 {error} naming why nothing was written
+ *   GET  /services/<svc>/config/checksum  {checksum: sha256 hex of <svc>.conf | null}
  *
  * TCP requests carry `Authorization: Bearer <hex HMAC-SHA256(secret, "<node>:<unix-time>")>`,
  * `X-Hasvc-Node` and `X-Hasvc-Time` (within 5 minutes); anything else is a
@@ -233,7 +244,9 @@ export class Listener {
     }
     const u = new URL(req.url ?? '/', 'http://daemon');
     const method = req.method ?? 'GET';
-    const body = method === 'POST' ? parseJson(await readBody(req)) : undefined;
+    // a config push carries the launchers: the only big body, and only from a signed peer
+    const bodyMax = !local && parts0(u.pathname) === 'services' && u.pathname.endsWith('/config') ? MAX_CONFIG_BODY_BYTES : undefined;
+    const body = method === 'POST' ? parseJson(await readBody(req, bodyMax)) : undefined;
     const parts = u.pathname.split('/').filter(Boolean);
     const route = `${method} /${parts.map((p, i) => (parts[0] === 'services' && i === 1 ? ':svc' : p)).join('/')}`;
     switch (route) {
@@ -279,13 +292,23 @@ export class Listener {
         }
         return;
       }
+      case 'POST /services/:svc/config': {
+        const from = req.headers['x-hasvc-node'];
+        if (local || typeof from !== 'string' || !this.o.api.receiveConfig) throw new HttpError(403, 'a service config is pushed by a peer node over TCP, signed with the cluster secret');
+        const r = await this.o.api.receiveConfig(decodeURIComponent(parts[1] ?? ''), body, from);
+        return sendJson(res, r.status, r.body);
+      }
+      case 'GET /services/:svc/config/checksum': {
+        if (!this.o.api.configChecksum) throw new HttpError(404, 'config checksums are not served here');
+        return sendJson(res, 200, this.o.api.configChecksum(decodeURIComponent(parts[1] ?? '')));
+      }
       case 'POST /daemon/stop':
         // a peer may read our state; stopping the daemon is the local root's call
         if (!local) throw new HttpError(403, 'the daemon is stopped from its own node only (unix socket)');
         res.once('finish', () => this.o.api.stop());
         return sendJson(res, 202, { stopping: true, pid: process.pid });
       default: {
-        const known = ['/daemon/ping', '/daemon/status', '/daemon/stop', '/events'].includes(u.pathname) || (parts[0] === 'services' && (parts[2] === 'status' || parts[2] === 'actions') && parts.length === 3);
+        const known = ['/daemon/ping', '/daemon/status', '/daemon/stop', '/events'].includes(u.pathname) || (parts[0] === 'services' && (parts[2] === 'status' || parts[2] === 'actions') && parts.length === 3) || (parts[0] === 'services' && parts[2] === 'config');
         throw new HttpError(known ? 405 : 404, known ? `${method} not allowed on ${u.pathname}` : `no route ${u.pathname}`);
       }
     }
