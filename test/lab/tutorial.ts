@@ -418,11 +418,25 @@ export const syncNodes: Step = {
   async run(w) {
     const n1 = w.info.nodes.node1.etc;
     const n2 = w.info.nodes.node2.etc;
-    if (await w.available('node1', 'svcmgr', 'sync nodes')) {
+    const canSync = await w.available('node1', 'svcmgr', 'sync nodes');
+    if (canSync && !w.state.daemon) {
+      w.skip('svc1 sync nodes', 'the daemons did not start: node2 has no listener to receive the config');
+    } else if (canSync && !w.state.joined && w.state.secret === undefined) {
+      w.skip('svc1 sync nodes', 'node1\'s cluster secret is unknown (nodemgr get --param cluster.secret failed): node1 cannot be trusted by node2');
+    }
+    if (canSync && w.state.daemon && (w.state.joined || w.state.secret !== undefined)) {
+      if (!w.state.joined) {
+        // sync nodes is signed with the cluster secret: node2 must trust node1, which `daemon join` does
+        w.note('node2 did not join (nodemgr daemon join is not there): node1\'s cluster secret is written in node2\'s cluster.conf instead, so node2 trusts node1\'s signed request');
+        await w.run('node2', ['nodemgr', 'set', '--kw', `cluster.secret=${w.state.secret!}`], { shown: 'nodemgr set --kw cluster.secret=<node1\'s secret>' });
+      }
       await w.run('node1', svc1('sync', 'nodes'));
+      const events = await nodeEvents(w, 'node1');
+      const synced = events.filter((e) => e.type === 'ServiceConfigSynced' && e.svc === SVC);
+      w.check(synced.length > 0, 'node1 recorded ServiceConfigSynced for svc1', `got: ${events.filter((e) => e.type.startsWith('ServiceConfigSync')).map((e) => e.type).join(', ') || 'none'}`);
     } else {
-      w.skip('svc1 sync nodes', 'sync nodes is not built yet');
-      w.note('copy of svc1.conf to node2 by hand: sync nodes is not built yet. From the host, what sync would copy:');
+      if (!canSync) w.skip('svc1 sync nodes', 'sync nodes is not built yet');
+      w.note('copy of svc1.conf to node2 by hand, as sync nodes could not run. From the host, what sync would copy:');
       w.note('node1\'s /etc/opensvc/svc1* (svc1.conf, the svc1 and svc1.d symlinks) into node2\'s /etc/opensvc');
       await w.onHost(['cp', '-a', ...['svc1.conf', 'svc1', 'svc1.d'].map((f) => path.join(n1, f)), `${n2}/`]);
     }
