@@ -1,6 +1,7 @@
 import type { DriverContext, ResourceStatus } from '../../adapters/resources/driver.js';
 import { driverFor } from '../../adapters/resources/registry.js';
 import { syncTargets } from '../../domain/sync/conditions.js';
+import { loadNodeConfig } from '../config/nodeConfig.js';
 import { peerRequest } from '../daemon/client.js';
 import { availAppsExcluded } from './avail.js';
 import { peerTarget } from './peers.js';
@@ -26,14 +27,23 @@ async function askPeer(ctx: DriverContext, node: string, signal: AbortSignal): P
   }
 }
 
+function clusterNodes(ctx: DriverContext): readonly string[] | undefined {
+  try {
+    return loadNodeConfig(ctx.paths, process.env).cluster.nodes;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * sync#i0's status, OpenSVC's words:
  *  - service not up here (apps excluded): n/a, `info: paused, service not up`,
  *    but warn `passive node needs update` when a peer was last seen with
  *    another config (the tutorial's status after a stop);
  *  - up: each peer of nodes/drpnodes asked for its config checksum (all at
- *    once, 1.5 s at most): up when all hold ours, warn when one reachable
- *    peer holds another or none, n/a with an info line when some can't be asked.
+ *    once, 1.5 s at most; not the ones outside cluster.nodes): up when all
+ *    hold ours, warn when one reachable peer holds another or none, n/a with
+ *    an info line when some can't be asked.
  * What peers hold is remembered for the next status without the service up.
  * Never throws: a status check reports, it does not fail.
  */
@@ -53,8 +63,14 @@ export async function syncStatus(ctx: DriverContext): Promise<ResourceStatus> {
     return stale ? { status: 'warn', log: [NEEDS_UPDATE] } : { status: 'n/a', log: ['info: paused, service not up'] };
   }
   if (peers.length === 0) return { status: 'n/a', log: ['info: no other node in nodes or drpnodes'] };
+  // a node that has not joined would refuse us (and log it) on every status check: not asked
+  const members = clusterNodes(ctx);
+  const outside = members === undefined ? [] : peers.filter((n) => !members.includes(n));
   const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(PEER_CHECK_TIMEOUT_MS + 200)]);
-  const checks = await Promise.all(peers.map((n) => askPeer(ctx, n, signal)));
+  const checks = [
+    ...(await Promise.all(peers.filter((n) => !outside.includes(n)).map((n) => askPeer(ctx, n, signal)))),
+    ...outside.map((node): PeerCheck => ({ node, unreachable: `${node} is not in this cluster (cluster.nodes): not asked` })),
+  ];
   const now = Date.now();
   const seen: Record<string, PeerSyncState> = {};
   for (const c of checks) if ('checksum' in c) seen[c.node] = { checksum: c.checksum, seenAt: now };

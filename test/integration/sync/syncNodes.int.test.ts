@@ -101,6 +101,12 @@ describe('svcmgr -s svc1 sync nodes: the service config to the other nodes, thro
     fs.writeFileSync(n2.paths.clusterConf, c2);
     expect(fs.existsSync(path.join(n2.paths.etc, 'svc1.conf'))).toBe(false);
 
+    // a node outside this node's cluster.nodes (not joined yet) is not asked at each status check
+    const c1 = fs.readFileSync(n1.paths.clusterConf, 'utf8');
+    fs.writeFileSync(n1.paths.clusterConf, c1.replace('nodes = node1 node2', 'nodes = node1'));
+    expect(await syncStatusOn(n1)).toEqual({ status: 'n/a', log: ['info: node2 is not in this cluster (cluster.nodes): not asked'] });
+    fs.writeFileSync(n1.paths.clusterConf, c1);
+
     // the peer checks the config it is sent: it must name node2, and the sender
     const notHere = buildPayload(n1.paths, 'svc1', conf(n1).replace('nodes = node1 node2', 'nodes = node1 node3'));
     const r1 = await peerRequest(target, 'POST', '/services/svc1/config', notHere);
