@@ -105,6 +105,25 @@ function writeLaunchers(p: NodePaths, svc: string, payload: ConfigPayload): void
 }
 
 /**
+ * Launchers first, then the <svc> command, <svc>.conf last: the config
+ * appears (or changes) only once what it runs is in place. A launcher dir
+ * or link this node has in the way refuses the sync, saying which file.
+ */
+function writeFiles(d: ReceiveDeps, svc: string, payload: ConfigPayload, conf: boolean): ReceiveResult | undefined {
+  const f = serviceFiles(d.paths, svc);
+  try {
+    fs.mkdirSync(d.paths.etc, { recursive: true });
+    writeLaunchers(d.paths, svc, payload);
+    ensureSymlink(f.link, d.svcmgrPath);
+    if (conf) writeFileAtomic(f.conf, payload.text, { mode: 0o644 });
+    return undefined;
+  } catch (e) {
+    const why = e instanceof ConfigError ? e.problems.join('; ') : (e as Error).message;
+    return { ok: false, status: 409, reason: `${svc} files not written on ${d.node}: ${why}` };
+  }
+}
+
+/**
  * A service config pushed by a peer (`sync nodes` there), already signed
  * with the cluster secret. Refused, with nothing written:
  *  - a payload that does not match its checksum, or a config invalid here;
@@ -146,9 +165,8 @@ export async function receiveConfig(d: ReceiveDeps, svcName: string, raw: unknow
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
   if (currentText !== undefined && configChecksum(currentText) === payload.checksum) {
-    writeLaunchers(d.paths, svc, payload);
-    ensureSymlink(f.link, d.svcmgrPath);
-    return { ok: true, result: 'unchanged', checksum: payload.checksum, node: d.node };
+    const refused = writeFiles(d, svc, payload, false);
+    return refused ?? { ok: true, result: 'unchanged', checksum: payload.checksum, node: d.node };
   }
   let currentDoc;
   if (currentText !== undefined) {
@@ -167,10 +185,8 @@ export async function receiveConfig(d: ReceiveDeps, svcName: string, raw: unknow
       /* the current config no longer validates here: the sent one, valid, replaces it */
     }
   }
-  fs.mkdirSync(d.paths.etc, { recursive: true });
-  writeLaunchers(d.paths, svc, payload);
-  ensureSymlink(f.link, d.svcmgrPath);
-  writeFileAtomic(f.conf, payload.text, { mode: 0o644 });
+  const refused = writeFiles(d, svc, payload, true);
+  if (refused) return refused;
   const cause = payload.causation !== undefined ? { causation: payload.causation } : {};
   if (currentText === undefined) {
     setFrozen(d.paths, svc, true);

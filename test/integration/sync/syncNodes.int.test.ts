@@ -120,6 +120,14 @@ describe('svcmgr -s svc1 sync nodes: the service config to the other nodes, thro
     expect(fs.existsSync(path.join(n2.paths.etc, 'svc1.conf'))).toBe(false);
     expect((await peerRequest(target, 'GET', '/services/svc1/config/checksum')).body).toEqual({ checksum: null });
 
+    // node2 has a launcher directory of its own where the link goes: said, not overwritten
+    const own = path.join(n2.paths.etc, 'svc1.d');
+    fs.mkdirSync(own);
+    const r6 = await peerRequest(target, 'POST', '/services/svc1/config', payload);
+    expect(r6).toEqual({ status: 409, body: { error: `svc1 files not written on node2: ${own} exists and is not a symlink: move it away first` } });
+    expect(fs.existsSync(path.join(n2.paths.etc, 'svc1.conf'))).toBe(false);
+    fs.rmSync(own, { recursive: true });
+
     // sent for real, then node2 runs it: a different config from node1 is refused there
     await ok(n1, ['-s', 'svc1', 'sync', 'nodes']);
     expect((await peerRequest(target, 'GET', '/services/svc1/config/checksum')).body).toEqual({ checksum: configChecksum(conf(n1)) });
