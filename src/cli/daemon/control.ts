@@ -7,6 +7,13 @@ import { daemonRequest, DaemonDownError, isDaemonUp } from '../../daemon/client.
 import { daemonOutPath, runningDaemonPid } from '../../daemon/pidFile.js';
 import type { CliContext } from '../context.js';
 
+/**
+ * A daemon mostly waits: a small young generation keeps its resident memory
+ * low (V8's default semi-space is sized for throughput). The systemd unit
+ * passes the same flags.
+ */
+export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=2'];
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The last lines written to `file` after `offset`: what this start printed, not an earlier one. */
@@ -34,7 +41,7 @@ export async function startDaemon(ctx: CliContext, timeoutMs = 60_000): Promise<
   const offset = fs.fstatSync(fd).size;
   const nodemgr = path.join(path.dirname(ctx.svcmgrPath), 'nodemgr');
   let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  const child = spawn(process.execPath, [nodemgr, 'daemon', 'run'], { detached: true, stdio: ['ignore', fd, fd], env: ctx.env, cwd: '/' });
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, nodemgr, 'daemon', 'run'], { detached: true, stdio: ['ignore', fd, fd], env: ctx.env, cwd: '/' });
   fs.closeSync(fd);
   child.once('exit', (code, signal) => (exit = { code, signal }));
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
