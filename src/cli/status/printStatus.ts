@@ -5,6 +5,7 @@ import { UsageError } from '../../../domain/errors.js';
 import { allowOnly, opt } from '../args.js';
 import type { CliContext } from '../context.js';
 import { renderStatus } from './render.js';
+import { nodename } from '../../config/identity.js';
 
 function localView(svc: ServiceConfig, local: InstanceView, node: string): ServiceStatusView {
   const peers: InstanceView[] = svc.nodes
@@ -45,10 +46,22 @@ async function computedHere(ctx: CliContext): Promise<ServiceStatusView> {
   });
 }
 
+/** The local instance has resources the log holds no status for yet. */
+function neverEvaluated(v: ServiceStatusView, node: string): boolean {
+  const local = v.instances.find((i) => i.node === node);
+  return local !== undefined && local.resources.some((r) => r.status === 'undef');
+}
+
 export async function run(ctx: CliContext): Promise<number> {
   allowOnly(ctx.args, 'print status', ['refresh', 'local']);
   if (!ctx.svc) throw new UsageError('no service selected: use svcmgr -s SVC print status, or the per-service command (svc1 print status)');
-  const view = (await fromDaemon(ctx, ctx.svc)) ?? (await computedHere(ctx));
+  let view = await fromDaemon(ctx, ctx.svc);
+  if (view && neverEvaluated(view, nodename(ctx.env))) {
+    // a service created or changed since the daemon last looked: evaluate it now, once, and record it
+    const here = await computedHere(ctx);
+    view = (await fromDaemon(ctx, ctx.svc)) ?? here;
+  }
+  view ??= await computedHere(ctx);
   if (opt(ctx.args, 'format') === 'json') ctx.out(JSON.stringify(view, null, 2));
   else for (const line of renderStatus(view, ctx.paint)) ctx.out(line);
   return 0;

@@ -51,6 +51,22 @@ describe('actions through the daemon', () => {
     await n.stop();
   });
 
+  test('print status right after create, daemon up: the new resources are evaluated, never shown undef', async () => {
+    const n = await daemonNode(scope());
+    await n.start();
+    expect((await n.svcmgr(['-s', 'svc2', 'create', '--kw', 'app#a.script=nothere'])).exitCode).toBe(0);
+    const status = await n.svcmgr(['-s', 'svc2', 'print', 'status', '--color', 'no']);
+    expect(status.exitCode).toBe(0);
+    expect(status.stdout.split('\n').slice(0, 5)).toEqual([
+      'svc2                           down',
+      '`- instances',
+      '   `- node1                    down       frozen, idle',
+      '      |- app#a          ..../. down       nothere',
+      '      `- sync#i0        ..O./. n/a        rsync svc config to drpnodes, nodes',
+    ]);
+    await n.stop();
+  });
+
   test('a bad action request is refused at the boundary; actions are never taken over TCP', async () => {
     const n = await daemonNode(scope());
     n.writeAppService('svc1', 'exit 0');
