@@ -293,6 +293,24 @@ export class EventStore {
     };
   }
 
+  /** Record a heartbeat on the heartbeat stream (bounded retention), never in the audit log. */
+  async publishHeartbeat(subject: string, record: unknown): Promise<void> {
+    await this.js.publish(subject, encoder.encode(JSON.stringify(record)));
+  }
+
+  /** The event stored at a stream sequence, validated; undefined when absent or invalid. */
+  async eventAt(streamSeq: number): Promise<AnyEvent | undefined> {
+    try {
+      const m = await this.jsm.streams.getMessage(this.auditStream, { seq: streamSeq });
+      if (!m) return undefined;
+      const r = decode(m.seq, m.subject, m.data);
+      return 'event' in r ? r.event : undefined;
+    } catch (e) {
+      if (isApiError(e, 10037)) return undefined;
+      throw e;
+    }
+  }
+
   /** Publish a raw record, bypassing validation: for tests of corrupt data and the bench's raw baseline. */
   async publishRaw(subject: string, data: Uint8Array): Promise<PubAck> {
     const ack = await this.js.publish(subject, data);

@@ -11,5 +11,6 @@ export const NODEMGR: CommandTable = {
   'daemon stop': { summary: 'stop the agent daemon (services keep running)', load: () => import('./daemon/stop.js') },
   'daemon restart': { summary: 'stop then start the agent daemon (services keep running)', load: () => import('./daemon/restart.js') },
   'daemon status': { summary: 'show the daemon threads, their state and address (exit 1 when not running)', load: () => import('./daemon/status.js') },
+  'daemon join': { summary: 'join the cluster of --node NODE, authenticated by its --secret (nodemgr get --param cluster.secret there); --addr HOST[:PORT] when NODE does not resolve', load: () => import('./daemon/join.js') },
   'daemon run': { summary: 'run the agent daemon in the foreground (systemd, containers)', load: () => import('./daemon/run.js') },
 };

@@ -15,6 +15,9 @@ import type { EventSink } from '../events/sink.js';
 import type { NodePaths } from '../paths.js';
 import { Listener } from './listener.js';
 import { installedSvcmgrPath, localChecksum, receiveConfig } from '../sync/receive.js';
+import { Heartbeats } from './hb/heartbeats.js';
+import { acceptJoin } from './hb/join.js';
+import type { PeerStatus } from './hb/protocol.js';
 import { Orchestrator } from './orchestrator.js';
 import type { PeerState } from '../../domain/orchestration/decide.js';
 import type { ActionBody } from './listener.js';
@@ -63,6 +66,7 @@ export class Daemon {
   private scheduler: Scheduler | undefined;
   private orchestrator: Orchestrator | undefined;
   private listener: Listener | undefined;
+  private hb: Heartbeats | undefined;
   private catalog: ServiceCatalog;
   private nodeConf: NodeConfig | undefined;
   private cluster = '';
@@ -157,7 +161,7 @@ export class Daemon {
       api: {
         ping: () => ({ node: this.node, pid: process.pid }),
         status: () => this.status(),
-        serviceStatus: (svc) => (this.monitor ? serviceStatus(svc, this.node, this.monitor.projection, this.catalog.get(svc)) : undefined),
+        serviceStatus: (svc) => (this.monitor ? serviceStatus(svc, this.node, this.monitor.projection, this.catalog.get(svc), (n) => this.hb?.peer(n)?.state === 'down') : undefined),
         events: (since, limit) => this.monitor!.eventsSince(since, limit),
         waitForEvent: (since, ms, signal) => this.monitor!.waitForEvent(since, ms, signal),
         stop: () => void this.stop('stop requested through the listener'),
@@ -165,6 +169,7 @@ export class Daemon {
         runAction: (svc, req, print, signal) => this.runAction(svc, req, print, signal),
         receiveConfig: (svc, body, from) => this.receiveConfig(svc, body, from),
         configChecksum: (svc) => ({ checksum: localChecksum(this.o.paths, svc) ?? null }),
+        join: (node) => this.join(node),
       },
       threads: this.threads,
       log,
@@ -172,6 +177,9 @@ export class Daemon {
     });
     await this.listener.start();
     this.emit({ type: 'ListenerStarted', data: { addr: conf.listener.addr, port: conf.listener.port, socket: paths.daemonSocket } });
+
+    this.hb = new Heartbeats({ paths, env, node: this.node, cluster: this.cluster, store: this.store, threads: this.threads, log, localStatus: () => this.localStatus() });
+    await this.hb.start();
 
     this.recoveryTimer = setInterval(() => void this.recover(), this.o.recoveryEveryMs ?? 30_000);
     this.recoveryTimer.unref();
@@ -184,7 +192,37 @@ export class Daemon {
    * is unknown, and a multi-node service waits rather than risk running twice.
    */
   private peerStates(): Record<string, PeerState> {
-    return {};
+    const out: Record<string, PeerState> = {};
+    for (const n of this.nodeConf?.cluster.nodes ?? []) {
+      const p = n === this.node ? undefined : this.hb?.peer(n);
+      if (p) out[n] = p.state;
+    }
+    return out;
+  }
+
+  /** What the heartbeats tell peers about this node. */
+  private localStatus(): PeerStatus {
+    const instances: Record<string, { avail: string; overall: string; frozen: boolean }> = {};
+    const projection = this.monitor?.projection;
+    for (const svc of projection?.services() ?? []) {
+      const s = projection?.get(svc, this.node);
+      if (s) instances[svc] = { avail: s.avail, overall: s.overall, frozen: s.frozen };
+    }
+    return { load15m: os.loadavg()[2] ?? 0, frozen: this.monitor?.nodeFrozen(this.node) ?? false, instances };
+  }
+
+  /** POST /cluster/join: the signer becomes a member; its heartbeats are expected from now on. */
+  private async join(node: string): Promise<unknown> {
+    const { answer, events } = acceptJoin(this.o.paths, this.o.env, this.cluster, node);
+    for (const e of events) await this.sink?.append(e);
+    try {
+      this.nodeConf = loadNodeConfig(this.o.paths, this.o.env);
+    } catch {
+      /* keep the config known */
+    }
+    await this.hb?.reconcile();
+    this.o.log.info({ node }, 'node joined the cluster');
+    return answer;
   }
 
   /** Read your writes: wait until the projections hold what the stream holds now. */
@@ -275,6 +313,7 @@ export class Daemon {
     }
     const monitor = this.monitor;
     if (!monitor) throw new Error('the monitor is not started');
+    this.hb?.refreshCells();
     return daemonStatus({
       node: this.node,
       cluster: this.cluster,
@@ -287,6 +326,10 @@ export class Daemon {
       projection: monitor.projection,
       localServices: this.catalog.names(),
       localConfig: (svc) => this.catalog.cached(svc),
+      peer: (n) => {
+        const p = this.hb?.peer(n);
+        return p ? { load15m: p.status?.load15m, state: p.state } : undefined;
+      },
     });
   }
 
@@ -304,6 +347,7 @@ export class Daemon {
         }
       };
       await step('listener', () => this.listener?.stop());
+      await step('heartbeats', () => this.hb?.stop());
       await step('orchestrator', () => this.orchestrator?.stop());
       await step('scheduler', () => this.scheduler?.stop(() => this.ac.abort()));
       this.ac.abort();

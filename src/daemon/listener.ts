@@ -30,6 +30,8 @@ export interface ListenerApi {
   receiveConfig?(svc: string, body: unknown, from: string): Promise<{ readonly status: number; readonly body: unknown }>;
   /** the checksum of this node's copy of a service config, null when it has none */
   configChecksum?(svc: string): { readonly checksum: string | null };
+  /** a node (the signer of the request) joins the cluster: the answer is what it writes in its cluster.conf */
+  join?(node: string): Promise<unknown>;
 }
 
 /** The body of POST /services/<svc>/actions. */
@@ -158,6 +160,8 @@ function socketAnswers(socket: string): Promise<boolean> {
  *                                     sender): 200 {result: created|changed|unchanged, checksum, node},
  *                                     400/409/422 {error} naming why nothing was written
  *   GET  /services/<svc>/config/checksum  {checksum: sha256 hex of <svc>.conf | null}
+ *   POST /cluster/join                the signer (X-Hasvc-Node) joins the cluster: 200 JoinAnswer
+ *                                     {cluster, nodes, hbs, peers} (TCP only: signed with the secret to join with)
  *
  * TCP requests carry `Authorization: Bearer <hex HMAC-SHA256(secret, "<node>:<unix-time>")>`,
  * `X-Hasvc-Node` and `X-Hasvc-Time` (within 5 minutes); anything else is a
@@ -232,6 +236,7 @@ export class Listener {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse, local: boolean): Promise<void> {
+    let signer: string | undefined;
     if (!local) {
       let secret: string;
       try {
@@ -241,6 +246,7 @@ export class Listener {
       }
       const v = verifyRequest(req.headers, secret, this.now());
       if (!v.ok) return this.reject(req, res, v.reason);
+      signer = v.node;
     }
     const u = new URL(req.url ?? '/', 'http://daemon');
     const method = req.method ?? 'GET';
@@ -292,6 +298,10 @@ export class Listener {
         }
         return;
       }
+      case 'POST /cluster/join': {
+        if (signer === undefined || !this.o.api.join) throw new HttpError(403, 'a node joins over TCP, its request signed with the cluster secret');
+        return sendJson(res, 200, await this.o.api.join(signer));
+      }
       case 'POST /services/:svc/config': {
         const from = req.headers['x-hasvc-node'];
         if (local || typeof from !== 'string' || !this.o.api.receiveConfig) throw new HttpError(403, 'a service config is pushed by a peer node over TCP, signed with the cluster secret');
@@ -308,7 +318,7 @@ export class Listener {
         res.once('finish', () => this.o.api.stop());
         return sendJson(res, 202, { stopping: true, pid: process.pid });
       default: {
-        const known = ['/daemon/ping', '/daemon/status', '/daemon/stop', '/events'].includes(u.pathname) || (parts[0] === 'services' && (parts[2] === 'status' || parts[2] === 'actions') && parts.length === 3) || (parts[0] === 'services' && parts[2] === 'config');
+        const known = ['/daemon/ping', '/daemon/status', '/daemon/stop', '/events', '/cluster/join'].includes(u.pathname) || (parts[0] === 'services' && (parts[2] === 'status' || parts[2] === 'actions') && parts.length === 3) || (parts[0] === 'services' && parts[2] === 'config');
         throw new HttpError(known ? 405 : 404, known ? `${method} not allowed on ${u.pathname}` : `no route ${u.pathname}`);
       }
     }

@@ -13,6 +13,8 @@ export interface NodeView {
   readonly load15m: number | undefined;
   readonly frozen: boolean;
   readonly local: boolean;
+  /** a peer, as its heartbeats say: up, down (silent past the hb timeout) or unknown (not heard yet) */
+  readonly state?: 'up' | 'down' | 'unknown';
 }
 
 /** One instance (service x node) as a svcmon cell shows it. */
@@ -85,6 +87,8 @@ export interface StatusInputs {
   /** services configured on this node */
   readonly localServices: readonly string[];
   readonly localConfig: (svc: string) => LocalConfig | undefined;
+  /** what the heartbeats know of a peer */
+  readonly peer?: (node: string) => { readonly load15m: number | undefined; readonly state: 'up' | 'down' | 'unknown' } | undefined;
 }
 
 export function serviceSummary(name: string, projection: InstancesProjection, local: LocalConfig | undefined): ServiceSummary {
@@ -113,7 +117,11 @@ export function daemonStatus(i: StatusInputs): DaemonStatus {
   const names = union(i.localServices, i.projection.services()).sort();
   const services = names.map((n) => serviceSummary(n, i.projection, i.localConfig(n)));
   const nodeNames = union(i.clusterNodes.includes(i.node) ? i.clusterNodes : [i.node, ...i.clusterNodes]);
-  const nodes = nodeNames.map((n) => ({ name: n, load15m: n === i.node ? Math.round(i.load15m * 100) / 100 : undefined, frozen: i.nodeFrozen(n), local: n === i.node }));
+  const nodes = nodeNames.map((n): NodeView => {
+    const peer = n === i.node ? undefined : i.peer?.(n);
+    const load = n === i.node ? i.load15m : peer?.load15m;
+    return { name: n, load15m: load === undefined ? undefined : Math.round(load * 100) / 100, frozen: i.nodeFrozen(n), local: n === i.node, ...(peer ? { state: peer.state } : {}) };
+  });
   return { node: i.node, cluster: i.cluster, pid: i.pid, version: i.version, lastSeq: i.projection.lastSeq, threads: i.threads, nodes, services };
 }
 
@@ -147,12 +155,14 @@ function resourcesOf(cfg: ServiceConfig | undefined, s: InstanceState | undefine
  * A node of the service the log knows nothing about shows `undef  daemon
  * down`, as the tutorial's node2 before it joined.
  */
-export function serviceStatus(name: string, node: string, projection: InstancesProjection, local: LocalConfig | undefined): ServiceStatusView | undefined {
+export function serviceStatus(name: string, node: string, projection: InstancesProjection, local: LocalConfig | undefined, peerDown: (node: string) => boolean = () => false): ServiceStatusView | undefined {
   const cfg = local?.config;
   const nodes = union(cfg?.nodes ?? [], projection.nodesOf(name));
   if (!cfg && nodes.length === 0) return undefined;
   const instances: InstanceView[] = nodes.map((n) => {
     const s = projection.get(name, n);
+    // a peer whose heartbeats stopped: what the log last said of it may be stale
+    if (n !== node && peerDown(n)) return { node: n, avail: 'undef', overall: 'undef', frozen: false, monitorState: 'idle', expect: undefined, daemonDown: true, resources: [] };
     if (!s) {
       if (n === node) return { node: n, avail: 'n/a', overall: 'n/a', frozen: false, monitorState: 'idle', expect: undefined, daemonDown: false, resources: resourcesOf(cfg, undefined) };
       return { node: n, avail: 'undef', overall: 'undef', frozen: false, monitorState: 'idle', expect: undefined, daemonDown: true, resources: [] };

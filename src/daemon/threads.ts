@@ -8,6 +8,8 @@ export interface ThreadView {
   readonly address?: string;
   /** why it failed, what it restarts from */
   readonly detail?: string;
+  /** per node cell of a heartbeat thread: `/` this node, `O` peer beating, `X` peer silent */
+  readonly peers?: Readonly<Record<string, string>>;
 }
 
 /** The tutorial's order: heartbeats first, then listener, monitor, scheduler; ours (nats) before them. */
@@ -22,10 +24,15 @@ function rank(name: string): number {
 export class ThreadTable {
   private readonly threads = new Map<string, ThreadView>();
 
-  set(name: string, state: ThreadState, o: { address?: string; detail?: string } = {}): void {
+  set(name: string, state: ThreadState, o: { address?: string; detail?: string; peers?: Readonly<Record<string, string>> } = {}): void {
     const prev = this.threads.get(name);
     const address = o.address ?? prev?.address;
-    this.threads.set(name, { name, state, ...(address !== undefined ? { address } : {}), ...(o.detail !== undefined ? { detail: o.detail } : {}) });
+    const peers = o.peers ?? prev?.peers;
+    this.threads.set(name, { name, state, ...(address !== undefined ? { address } : {}), ...(o.detail !== undefined ? { detail: o.detail } : {}), ...(peers !== undefined ? { peers } : {}) });
+  }
+
+  delete(name: string): void {
+    this.threads.delete(name);
   }
 
   get(name: string): ThreadView | undefined {

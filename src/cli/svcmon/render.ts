@@ -79,13 +79,18 @@ export function renderSvcmon(s: DaemonStatus, p: Painter, o: RenderOptions = {})
   const out: string[] = [];
 
   out.push(header('Threads'));
-  for (const t of s.threads) out.push(threadLine(t, threadName, p));
+  for (const t of s.threads) {
+    const line = threadLine(t, threadName, p);
+    // heartbeat threads have a cell per node: `/` this node, `O` beating, `X` silent
+    if (t.peers === undefined) out.push(line);
+    else out.push(`${line}${' '.repeat(Math.max(1, left - visibleLength(line)))}| ${cells(nodes.map((n) => t.peers?.[n] ?? ''))}`.trimEnd());
+  }
   out.push('');
 
   out.push(header('Nodes'));
   const load = s.nodes.map((n) => (n.load15m === undefined ? '' : n.load15m.toFixed(1)));
   out.push(`${` ${p.bold(' 15m')}`}${' '.repeat(left - 5)}| ${cells(load)}`.trimEnd());
-  out.push(`${` ${p.bold(' state')}`}${' '.repeat(left - 7)}| ${cells(s.nodes.map((n) => (n.frozen ? '*' : '')), (_v, _i, x) => p.grey(x))}`.trimEnd());
+  out.push(`${` ${p.bold(' state')}`}${' '.repeat(left - 7)}| ${cells(s.nodes.map((n) => `${n.frozen ? '*' : ''}${n.state === 'down' ? 'X' : ''}`), (_v, _i, x) => p.grey(x))}`.trimEnd());
   out.push('');
 
   out.push(header('Services'));
@@ -106,6 +111,16 @@ export function renderSvcmon(s: DaemonStatus, p: Painter, o: RenderOptions = {})
     out.push(`${head}${' '.repeat(Math.max(1, left - headLen))}| ${painted}`.trimEnd());
   }
   return out;
+}
+
+const ANSI_RE = /\x1b\[[0-9;]*m/g;
+
+function stripAnsi(text: string): string {
+  return text.replace(ANSI_RE, '');
+}
+
+function visibleLength(text: string): number {
+  return stripAnsi(text).length;
 }
 
 function threadLine(t: ThreadView, nameWidth: number, p: Painter): string {

@@ -1,0 +1,382 @@
+import http from 'node:http';
+import type { EventStore } from '../../../adapters/nats/eventStore.js';
+import type { HeartbeatConfig, NodeConfig } from '../../../domain/config/node.js';
+import { heartbeatSubject } from '../../../domain/events.js';
+import type { AnyEvent } from '../../../domain/events.js';
+import { loadClusterIdentity } from '../../config/identity.js';
+import { loadNodeConfig } from '../../config/nodeConfig.js';
+import type { NodePaths } from '../../paths.js';
+import { verifyRequest } from '../auth.js';
+import { peerRequest } from '../client.js';
+import type { DaemonLogger } from '../log.js';
+import type { ThreadTable } from '../threads.js';
+import { OriginIndex } from './originIndex.js';
+import { peerAddress } from './peers.js';
+import { BEAT_VERSION, BeatError, MAX_BEAT_BYTES, parseAck, parseBeat, selectBatch } from './protocol.js';
+import type { Beat, PeerStatus } from './protocol.js';
+import { appendReplicated } from './replicate.js';
+
+export interface HeartbeatsOptions {
+  readonly paths: NodePaths;
+  readonly env: NodeJS.ProcessEnv;
+  readonly node: string;
+  readonly cluster: string;
+  readonly store: EventStore;
+  readonly threads: ThreadTable;
+  readonly log: DaemonLogger;
+  /** what this node tells its peers about itself */
+  readonly localStatus: () => PeerStatus;
+  /** how often hb#N sections are looked for in the config (added, changed, removed) */
+  readonly reconcileMs?: number;
+  readonly now?: () => number;
+}
+
+/** A peer as the heartbeats see it: svcmon's Nodes section. */
+export interface PeerView {
+  readonly status: PeerStatus | undefined;
+  /** up: a beat within the timeout; down: silent longer; unknown: not heard since this daemon started, timeout not reached */
+  readonly state: 'up' | 'down' | 'unknown';
+}
+
+interface Rx {
+  readonly hb: HeartbeatConfig;
+  readonly server: http.Server;
+  readonly address: string;
+}
+
+interface Tx {
+  hb: HeartbeatConfig;
+  timer: NodeJS.Timeout | undefined;
+  /** peer -> origin -> last sequence the peer holds, from its last answer */
+  readonly acks: Map<string, Map<string, number>>;
+  /** peer -> last send ok */
+  readonly ok: Map<string, boolean>;
+  readonly busy: Set<string>;
+}
+
+const MAX_ROUNDS_PER_TICK = 50;
+
+function sameHb(a: HeartbeatConfig, b: HeartbeatConfig): boolean {
+  return a.port === b.port && a.addr === b.addr;
+}
+
+/**
+ * The unicast heartbeats: per [hb#N] of type unicast, hb#N.rx listens on
+ * <addr>:<port> (0.0.0.0:10000 by default) and hb#N.tx beats every
+ * `interval` to each other node of cluster.nodes, same port. A beat carries
+ * the sender's status and the events the peer lacks (protocol.ts); the
+ * receiver appends them to its own stream and records HeartbeatReceived in
+ * the heartbeat stream. A peer silent for `timeout` is down.
+ */
+export class Heartbeats {
+  private readonly index = new OriginIndex();
+  private readonly rx = new Map<string, Rx>();
+  private readonly tx = new Map<string, Tx>();
+  /** node -> hb rid -> last beat received (ms) */
+  private readonly seen = new Map<string, Map<string, number>>();
+  private readonly status = new Map<string, PeerStatus>();
+  private conf: NodeConfig | undefined;
+  private stopFollow: (() => Promise<void>) | undefined;
+  private reconcileTimer: NodeJS.Timeout | undefined;
+  private reconciling: Promise<void> | undefined;
+  private stopped = false;
+  private readonly startedAt: number;
+  private readonly now: () => number;
+
+  constructor(private readonly o: HeartbeatsOptions) {
+    this.now = o.now ?? Date.now;
+    this.startedAt = this.now();
+  }
+
+  async start(): Promise<void> {
+    const end = await this.o.store.replay({}, (e) => this.index.add(e.event.origin, e.event.seq, e.streamSeq));
+    this.stopFollow = await this.o.store.follow({ fromSeq: end + 1 }, (e) => this.index.add(e.event.origin, e.event.seq, e.streamSeq));
+    await this.reconcile();
+    this.reconcileTimer = setInterval(() => void this.reconcile(), this.o.reconcileMs ?? 1000);
+    this.reconcileTimer.unref();
+  }
+
+  /** Start, restart or stop hb#N threads to match the config; refresh the per-node cells. */
+  reconcile(): Promise<void> {
+    this.reconciling ??= this.doReconcile().finally(() => (this.reconciling = undefined));
+    return this.reconciling;
+  }
+
+  private async doReconcile(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      this.conf = loadNodeConfig(this.o.paths, this.o.env);
+    } catch (e) {
+      if (!this.conf) this.o.log.warn({ err: (e as Error).message }, 'heartbeats: node config unreadable');
+    }
+    const conf = this.conf;
+    if (!conf) return;
+    const hbs = new Map(conf.hbs.filter((h) => h.type === 'unicast').map((h) => [h.rid, h]));
+    for (const [rid, r] of [...this.rx]) {
+      const want = hbs.get(rid);
+      if (!want || !sameHb(want, r.hb)) {
+        this.rx.delete(rid);
+        await closeServer(r.server);
+        this.o.threads.delete(`${rid}.rx`);
+      }
+    }
+    for (const [rid, t] of [...this.tx]) {
+      const want = hbs.get(rid);
+      if (want) t.hb = want;
+      else {
+        this.tx.delete(rid);
+        if (t.timer) clearTimeout(t.timer);
+        this.o.threads.delete(`${rid}.tx`);
+      }
+    }
+    for (const [rid, hb] of hbs) {
+      if (this.stopped) return;
+      if (!this.rx.has(rid)) await this.startRx(hb);
+      if (!this.tx.has(rid)) {
+        const t: Tx = { hb, timer: undefined, acks: new Map(), ok: new Map(), busy: new Set() };
+        this.tx.set(rid, t);
+        this.o.threads.set(`${rid}.tx`, 'running');
+        this.schedule(t, 0);
+      }
+    }
+    this.refreshCells();
+  }
+
+  private peersOf(conf: NodeConfig): string[] {
+    return conf.cluster.nodes.filter((n) => n !== this.o.node);
+  }
+
+  /** Bring the hb#N threads' per-node cells up to date (svcmon reads them). */
+  refreshCells(): void {
+    const conf = this.conf;
+    if (!conf) return;
+    const nodes = conf.cluster.nodes.includes(this.o.node) ? conf.cluster.nodes : [this.o.node, ...conf.cluster.nodes];
+    for (const [rid, r] of this.rx) {
+      const cells = Object.fromEntries(nodes.map((n) => [n, n === this.o.node ? '/' : this.fresh(n, rid, r.hb.timeout) ? 'O' : 'X']));
+      const t = this.o.threads.get(`${rid}.rx`);
+      if (t) this.o.threads.set(`${rid}.rx`, t.state, { peers: cells });
+    }
+    for (const [rid, t] of this.tx) {
+      const cells = Object.fromEntries(nodes.map((n) => [n, n === this.o.node ? '/' : t.ok.get(n) === true ? 'O' : 'X']));
+      const th = this.o.threads.get(`${rid}.tx`);
+      if (th) this.o.threads.set(`${rid}.tx`, th.state, { peers: cells });
+    }
+  }
+
+  private fresh(node: string, rid: string, timeoutS: number): boolean {
+    const at = this.seen.get(node)?.get(rid);
+    return at !== undefined && this.now() - at <= timeoutS * 1000;
+  }
+
+  /** The peer's last status and whether it beats. */
+  peer(node: string): PeerView | undefined {
+    const conf = this.conf;
+    if (!conf || node === this.o.node) return undefined;
+    const hbs = conf.hbs.filter((h) => h.type === 'unicast');
+    if (hbs.length === 0) return undefined;
+    const up = hbs.some((h) => this.fresh(node, h.rid, h.timeout));
+    const timeout = Math.max(...hbs.map((h) => h.timeout)) * 1000;
+    const state = up ? 'up' : !this.seen.has(node) && this.now() - this.startedAt < timeout ? 'unknown' : 'down';
+    return { status: this.status.get(node), state };
+  }
+
+  private async startRx(hb: HeartbeatConfig): Promise<void> {
+    const host = hb.addr ?? '0.0.0.0';
+    const address = `${host}:${hb.port}`;
+    const name = `${hb.rid}.rx`;
+    const prevDetail = this.o.threads.get(name)?.detail;
+    this.o.threads.set(name, 'starting', { address });
+    const server = http.createServer((req, res) => {
+      this.onRequest(hb, req, res).catch((e: unknown) => {
+        const status = e instanceof BeatError ? 400 : 500;
+        if (status === 500) this.o.log.error({ hb: hb.rid, err: (e as Error).message }, 'heartbeat not handled');
+        if (!res.headersSent) send(res, status, { error: (e as Error).message });
+        else res.destroy();
+      });
+    });
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 60_000;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host, port: hb.port }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (e) {
+      const detail = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      this.o.threads.set(name, 'failed', { address, detail });
+      // tried again on every reconcile: said once per cause
+      if (prevDetail !== detail) this.o.log.error({ hb: hb.rid, address, err: (e as Error).message }, 'heartbeat receiver cannot listen');
+      return;
+    }
+    this.rx.set(hb.rid, { hb, server, address });
+    this.o.threads.set(name, 'running', { address });
+    this.o.log.info({ hb: hb.rid, address }, 'heartbeat receiver started');
+  }
+
+  private async onRequest(hb: HeartbeatConfig, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (req.method !== 'POST' || req.url !== '/hb') return send(res, 404, { error: `no route ${req.method ?? ''} ${req.url ?? ''}` });
+    let secret: string;
+    try {
+      secret = loadClusterIdentity(this.o.paths).secret;
+    } catch (e) {
+      return send(res, 503, { error: `cluster secret unavailable: ${(e as Error).message}` });
+    }
+    const v = verifyRequest(req.headers, secret, this.now());
+    if (!v.ok) {
+      this.o.log.warn({ hb: hb.rid, peer: req.socket.remoteAddress, reason: v.reason }, 'heartbeat refused');
+      return send(res, 401, { error: 'unauthorized: sign heartbeats with the cluster secret' });
+    }
+    const text = await readBody(req, MAX_BEAT_BYTES);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      throw new BeatError('heartbeat body is not valid JSON');
+    }
+    const { beat, rejected } = parseBeat(raw, this.o.node);
+    if (beat.node !== v.node) throw new BeatError(`heartbeat of ${beat.node} signed by ${v.node}`);
+    if (beat.cluster !== this.o.cluster) return send(res, 409, { error: `cluster ${beat.cluster} is not ours (${this.o.cluster})` });
+    if (this.conf && !this.conf.cluster.nodes.includes(beat.node)) return send(res, 403, { error: `${beat.node} is not a node of cluster ${this.o.cluster}` });
+    if (rejected.length > 0) this.o.log.warn({ from: beat.node, hb: hb.rid, count: rejected.length, reasons: rejected.slice(0, 5) }, 'heartbeat events refused');
+    const origins = Object.keys(beat.heads).filter((o) => o !== this.o.node);
+    const { appended, acks } = await appendReplicated(this.o.store, this.o.paths.writerLock, beat.events, origins);
+    if (appended > 0) this.o.log.debug({ from: beat.node, appended }, 'events replicated');
+    this.markSeen(beat, hb);
+    send(res, 200, { node: this.o.node, acks });
+  }
+
+  private markSeen(beat: Beat, hb: HeartbeatConfig): void {
+    let m = this.seen.get(beat.node);
+    if (!m) {
+      m = new Map();
+      this.seen.set(beat.node, m);
+    }
+    const wasUp = this.fresh(beat.node, hb.rid, hb.timeout);
+    m.set(hb.rid, this.now());
+    this.status.set(beat.node, beat.status);
+    if (!wasUp) {
+      this.o.log.info({ from: beat.node, hb: hb.rid }, 'peer beating');
+      this.refreshCells();
+    }
+    const record = { type: 'HeartbeatReceived', v: 1, cluster: this.o.cluster, origin: this.o.node, time: new Date(this.now()).toISOString(), data: { from: beat.node, hb: hb.rid } };
+    this.o.store.publishHeartbeat(heartbeatSubject(this.o.cluster, beat.node), record).catch((e: unknown) => this.o.log.debug({ err: (e as Error).message }, 'HeartbeatReceived not recorded'));
+  }
+
+  private schedule(t: Tx, ms: number): void {
+    if (this.stopped) return;
+    t.timer = setTimeout(() => {
+      void this.tick(t).finally(() => {
+        if (this.tx.get(t.hb.rid) === t) this.schedule(t, t.hb.interval * 1000);
+      });
+    }, ms);
+    t.timer.unref();
+  }
+
+  private async tick(t: Tx): Promise<void> {
+    const conf = this.conf;
+    if (!conf) return;
+    await Promise.all(this.peersOf(conf).map((peer) => this.beatTo(t, conf, peer)));
+    this.refreshCells();
+  }
+
+  /** Beat to one peer; while it lacks events the stream holds, beat again at once (catching up). */
+  private async beatTo(t: Tx, conf: NodeConfig, peer: string): Promise<void> {
+    if (t.busy.has(peer)) return;
+    t.busy.add(peer);
+    try {
+      for (let round = 0; round < MAX_ROUNDS_PER_TICK && !this.stopped; round++) {
+        const wants = selectBatch(this.index.heads(), t.acks.get(peer), peer);
+        const events = await this.read(wants);
+        const ok = await this.send(t, conf, peer, events);
+        if (!ok || wants.length === 0) return;
+      }
+    } finally {
+      t.busy.delete(peer);
+    }
+  }
+
+  private async read(wants: ReturnType<typeof selectBatch>): Promise<AnyEvent[]> {
+    const seqs = wants.flatMap((w) => this.index.after(w.origin, w.after, w.max));
+    const events = await Promise.all(seqs.map((s) => this.o.store.eventAt(s)));
+    return events.filter((e): e is AnyEvent => e !== undefined);
+  }
+
+  private async send(t: Tx, conf: NodeConfig, peer: string, events: AnyEvent[]): Promise<boolean> {
+    const secret = conf.cluster.secret;
+    if (!secret) return false;
+    const beat: Beat = {
+      v: BEAT_VERSION,
+      cluster: this.o.cluster,
+      node: this.o.node,
+      hb: t.hb.rid,
+      status: this.o.localStatus(),
+      heads: Object.fromEntries(this.index.heads()),
+      events,
+    };
+    const { host } = peerAddress(conf, peer);
+    const wasOk = t.ok.get(peer);
+    try {
+      const r = await peerRequest({ host, port: t.hb.port, node: this.o.node, secret }, 'POST', '/hb', beat, { timeoutMs: Math.max(2000, t.hb.interval * 1000), now: this.now });
+      if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${typeof r.body === 'object' && r.body !== null ? String((r.body as { error?: unknown }).error) : String(r.body)}`);
+      const ack = parseAck(r.body);
+      t.acks.set(peer, new Map(Object.entries(ack.acks)));
+      t.ok.set(peer, true);
+      if (wasOk !== true) this.o.log.info({ to: peer, hb: t.hb.rid, host, port: t.hb.port }, 'heartbeats reach the peer');
+      return true;
+    } catch (e) {
+      t.ok.set(peer, false);
+      // a peer that restarted answers afresh: ask where it stands before sending more
+      t.acks.delete(peer);
+      if (wasOk !== false) this.o.log.warn({ to: peer, hb: t.hb.rid, host, port: t.hb.port, err: (e as Error).message }, 'heartbeat not delivered');
+      return false;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.reconcileTimer) clearInterval(this.reconcileTimer);
+    await this.reconciling?.catch(() => undefined);
+    for (const [rid, t] of this.tx) {
+      if (t.timer) clearTimeout(t.timer);
+      this.o.threads.set(`${rid}.tx`, 'stopped');
+    }
+    for (const [rid, r] of this.rx) {
+      await closeServer(r.server);
+      this.o.threads.set(`${rid}.rx`, 'stopped');
+    }
+    await this.stopFollow?.();
+  }
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+  const data = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': data.length });
+  res.end(data);
+}
+
+function readBody(req: http.IncomingMessage, max: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        reject(new BeatError('heartbeat too large'));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function closeServer(s: http.Server): Promise<void> {
+  if (!s.listening) return Promise.resolve();
+  return new Promise((resolve) => {
+    s.close(() => resolve());
+    s.closeAllConnections();
+  });
+}
