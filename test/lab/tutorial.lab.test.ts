@@ -156,7 +156,7 @@ const asRoot = process.getuid?.() === 0;
   });
 
   test('start on node1 while svc1 runs on node2 aborts on the ip conflict, and changes nothing', async () => {
-    const before = lastSeq(await nodeEvents(w, 'node1'));
+    const before = lastSeq((await nodeEvents(w, 'node1')).filter((e) => e.origin === 'node1'));
     const r = await step(conflict);
     expect(r.exitCode).not.toBe(0);
     expect(r.lines.map((l) => l.trimEnd())).toEqual([

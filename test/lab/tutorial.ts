@@ -94,8 +94,8 @@ export async function nodeEvents(w: Walk, node: LabNode): Promise<RecordedEvent[
 }
 
 async function eventMark(w: Walk, node: LabNode): Promise<number> {
-  // unreadable events make the later check fail, with the reason
-  return lastSeq(await nodeEvents(w, node).catch(() => []));
+  // unreadable events make the later check fail, with the reason; once joined, the stream holds the peer's events too
+  return lastSeq((await nodeEvents(w, node).catch(() => [])).filter((e) => e.origin === node));
 }
 
 interface ActionEvents {
@@ -405,10 +405,37 @@ export const joinCluster: Step = {
       w.skip('nodemgr daemon join', 'nodemgr daemon join exists but the daemons did not start (see OpenSVC Installation)');
       return;
     }
-    await w.run('node2', ['nodemgr', 'daemon', 'join', '--secret', value, '--node', 'node1'], { shown: `nodemgr daemon join --secret ${value} --node node1` });
+    const join = await w.run('node2', ['nodemgr', 'daemon', 'join', '--secret', value, '--node', 'node1'], { shown: `nodemgr daemon join --secret ${value} --node node1` });
+    const expected = ['node2        freeze local node', 'node2        add heartbeat hb#1', 'node2        join node node1', 'node2        thaw local node'];
+    w.check(join.lines.length === expected.length && join.lines.every((l, i) => l.trimEnd() === expected[i]), 'the four lines of the tutorial: freeze, add heartbeat hb#1, join node node1, thaw', `got:\n${join.output}`);
     w.state.joined = true;
-    if (await w.available('node2', 'svcmon', '')) await w.run('node2', ['svcmon'], { soft: true });
-    else w.skip('svcmon', 'bin/svcmon is not built yet');
+    if (!(await w.available('node2', 'svcmon', ''))) {
+      w.skip('svcmon', 'bin/svcmon is not built yet');
+      return;
+    }
+    // the first beats and node1's events take a few seconds (hb#1 interval 5s) to reach node2
+    const rxUp = /^ hb#1\.rx +running 0\.0\.0\.0:10000 +\| O +\/$/;
+    const svc1Seen = /^ svc1 +\S+ +failover +\| O/;
+    for (let i = 0; i < 60; i++) {
+      const mon = await w.run('node2', ['svcmon', '--color', 'no'], { quiet: true, exit: 'any' });
+      if (mon.lines.some((l) => rxUp.test(l)) && mon.lines.some((l) => svc1Seen.test(l))) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    const mon = await w.run('node2', ['svcmon'], { soft: true });
+    w.expectLines(
+      mon,
+      [
+        /^Threads +node1 node2$/,
+        rxUp,
+        /^ hb#1\.tx +running +\| O +\/$/,
+        / listener +running 0\.0\.0\.0:1214$/,
+        /^Nodes +node1 node2$/,
+        /^ {2}15m +\| \d+\.\d +\d+\.\d$/,
+        /^Services +node1 node2$/,
+        svc1Seen,
+      ],
+      'svcmon on node2: both nodes, hb#1 receiving from node1, both loads, svc1 running on node1',
+    );
   },
 };
 
