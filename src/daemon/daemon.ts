@@ -19,6 +19,8 @@ import { Heartbeats } from './hb/heartbeats.js';
 import { acceptJoin } from './hb/join.js';
 import type { PeerStatus } from './hb/protocol.js';
 import { Orchestrator } from './orchestrator.js';
+import { setFrozen } from '../action/statusCache.js';
+import { serviceExists } from '../config/serviceFiles.js';
 import type { PeerState } from '../../domain/orchestration/decide.js';
 import type { ActionBody } from './listener.js';
 import { runAction } from '../action/runner.js';
@@ -167,6 +169,7 @@ export class Daemon {
         stop: () => void this.stop('stop requested through the listener'),
         sync: (ms) => this.syncProjections(ms),
         runAction: (svc, req, print, signal) => this.runAction(svc, req, print, signal),
+        setFrozen: (svc, frozen, by) => this.setInstanceFrozen(svc, frozen, by),
         receiveConfig: (svc, body, from) => this.receiveConfig(svc, body, from),
         configChecksum: (svc) => ({ checksum: localChecksum(this.o.paths, svc) ?? null }),
         join: (node) => this.join(node),
@@ -223,6 +226,16 @@ export class Daemon {
     await this.hb?.reconcile();
     this.o.log.info({ node }, 'node joined the cluster');
     return answer;
+  }
+
+  /** A freeze or thaw asked by a peer (cluster-wide `svc1 thaw`): recorded here as this node's own. */
+  private async setInstanceFrozen(svc: string, frozen: boolean, by: string): Promise<boolean> {
+    if (!this.sink || !serviceExists(this.o.paths, svc)) return false;
+    await this.sink.append({ type: frozen ? 'InstanceFrozen' : 'InstanceThawed', svc, data: {} });
+    setFrozen(this.o.paths, svc, frozen);
+    this.o.log.info({ svc, frozen, by }, frozen ? 'instance frozen' : 'instance thawed');
+    this.orchestrator?.poke();
+    return true;
   }
 
   /** Read your writes: wait until the projections hold what the stream holds now. */

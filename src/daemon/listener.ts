@@ -26,6 +26,8 @@ export interface ListenerApi {
   sync(timeoutMs: number): Promise<void>;
   /** run an action on the local instance; its output lines go to `print` as they come */
   runAction(svc: string, req: ActionBody, print: (line: string) => void, signal: AbortSignal): Promise<boolean>;
+  /** freeze or thaw this node's instance of a service, asked by `by` (a peer's freeze/thaw, or the local CLI) */
+  setFrozen?(svc: string, frozen: boolean, by: string): Promise<boolean>;
   /** a service config pushed by the peer `from` (sync nodes there): the status and body to answer */
   receiveConfig?(svc: string, body: unknown, from: string): Promise<{ readonly status: number; readonly body: unknown }>;
   /** the checksum of this node's copy of a service config, null when it has none */
@@ -160,6 +162,7 @@ function socketAnswers(socket: string): Promise<boolean> {
  *                                     sender): 200 {result: created|changed|unchanged, checksum, node},
  *                                     400/409/422 {error} naming why nothing was written
  *   GET  /services/<svc>/config/checksum  {checksum: sha256 hex of <svc>.conf | null}
+ *   POST /services/<svc>/freeze|thaw  freeze or thaw this node's instance (a peer's cluster-wide freeze/thaw)
  *   POST /cluster/join                the signer (X-Hasvc-Node) joins the cluster: 200 JoinAnswer
  *                                     {cluster, nodes, hbs, peers} (TCP only: signed with the secret to join with)
  *
@@ -301,6 +304,14 @@ export class Listener {
       case 'POST /cluster/join': {
         if (signer === undefined || !this.o.api.join) throw new HttpError(403, 'a node joins over TCP, its request signed with the cluster secret');
         return sendJson(res, 200, await this.o.api.join(signer));
+      }
+      case 'POST /services/:svc/freeze':
+      case 'POST /services/:svc/thaw': {
+        if (!this.o.api.setFrozen) throw new HttpError(404, 'freeze and thaw are not served here');
+        const by = local ? 'local' : String(req.headers['x-hasvc-node']);
+        const known = await this.o.api.setFrozen(decodeURIComponent(parts[1] ?? ''), parts[2] === 'freeze', by);
+        if (!known) throw new HttpError(404, `service ${decodeURIComponent(parts[1] ?? '')} is not configured on this node`);
+        return sendJson(res, 200, { frozen: parts[2] === 'freeze' });
       }
       case 'POST /services/:svc/config': {
         const from = req.headers['x-hasvc-node'];

@@ -25,6 +25,12 @@ export interface OrchestratorOptions {
   readonly peers: () => Readonly<Record<string, PeerState>>;
   /** how often it looks, besides on every new event (ms) */
   readonly intervalMs?: number;
+  /**
+   * how long a start on a multi-node service must stay the decision before it
+   * is carried out: what the peers last said may be a beat old (a thaw, a
+   * start in progress), and two nodes must not both start a failover service
+   */
+  readonly settleMs?: number;
 }
 
 /**
@@ -40,6 +46,8 @@ export class Orchestrator {
   private readonly busy = new Set<string>();
   private readonly lastReason = new Map<string, string>();
   private readonly inflight = new Set<Promise<unknown>>();
+  /** start decisions waiting to settle: service -> since when */
+  private readonly pending = new Map<string, number>();
 
   constructor(private readonly o: OrchestratorOptions) {}
 
@@ -82,7 +90,17 @@ export class Orchestrator {
       peers: this.o.peers(),
       services: services.map((c) => serviceFacts(c, this.o.node, this.o.monitor.projection)),
     });
-    for (const intent of intents) this.carryOut(intent);
+    const multiNode = new Map(services.map((c) => [c.name, c.nodes.length > 1]));
+    for (const intent of intents) {
+      if (intent.kind === 'RunAction' && intent.action === 'start' && multiNode.get(intent.svc)) {
+        const since = this.pending.get(intent.svc) ?? Date.now();
+        this.pending.set(intent.svc, since);
+        if (Date.now() - since < (this.o.settleMs ?? 5000)) continue;
+      } else {
+        this.pending.delete(intent.svc);
+      }
+      this.carryOut(intent);
+    }
   }
 
   private carryOut(intent: Intent): void {
@@ -97,6 +115,7 @@ export class Orchestrator {
     const cfg = this.o.catalog.get(intent.svc)?.config;
     if (!cfg) return;
     this.busy.add(intent.svc);
+    this.pending.delete(intent.svc);
     this.lastReason.set(intent.svc, intent.reason);
     this.o.log.info({ svc: intent.svc, action: intent.action, reason: intent.reason }, 'orchestrator: acting');
     const p = runAction(

@@ -1,0 +1,85 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, test } from '@jest/globals';
+import { useTestScope } from '../../support/jest.js';
+import { trackPid } from '../../support/process.js';
+import { waitFor } from '../../support/wait.js';
+import { ensureBuilt, eventsOf, type DaemonNode } from '../daemon/support.js';
+import { clusterPair } from './support.js';
+
+/** The same service config on both nodes (as sync nodes would leave it), each launcher keeping its pid in its node's root. */
+function haService(nodes: readonly DaemonNode[], id: string): void {
+  for (const n of nodes) {
+    const dir = path.join(n.paths.etc, 'svc1.dir');
+    fs.mkdirSync(dir, { recursive: true });
+    if (!fs.existsSync(path.join(n.paths.etc, 'svc1.d'))) fs.symlinkSync('svc1.dir', path.join(n.paths.etc, 'svc1.d'));
+    const pidf = path.join(n.root, 'web.pid');
+    fs.writeFileSync(
+      path.join(dir, 'weblauncher'),
+      [
+        '#!/bin/bash',
+        'case $1 in',
+        `start) nohup sleep 1000 >/dev/null 2>&1 & echo $! > '${pidf}' ;;`,
+        `stop) [ -f '${pidf}' ] && kill $(cat '${pidf}') 2>/dev/null; rm -f '${pidf}'; exit 0 ;;`,
+        `status) [ -f '${pidf}' ] || exit 1; s=$(awk '/^State:/{print $2}' /proc/$(cat '${pidf}')/status 2>/dev/null); [ -n "$s" ] && [ "$s" != Z ] ;;`,
+        '*) exit 0 ;;',
+        'esac',
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    fs.writeFileSync(
+      path.join(n.paths.etc, 'svc1.conf'),
+      ['[DEFAULT]', `id = ${id}`, 'nodes = node1 node2', 'orchestrate = ha', 'monitor_schedule = 1s', '', '[app#web]', 'monitor = True', 'script = weblauncher', 'start = 10', 'check = 10', 'stop = 90', ''].join('\n'),
+    );
+  }
+}
+
+const running = (n: DaemonNode) => fs.existsSync(path.join(n.root, 'web.pid'));
+
+describe('orchestrate = ha on two nodes', () => {
+  const scope = useTestScope();
+  beforeAll(() => ensureBuilt(), 240_000);
+
+  test('svc1 thaw on node1 thaws both; node1 starts it; its monitored app killed, the service moves to node2', async () => {
+    const { n1, n2, listenerPort, secret } = await clusterPair(scope(), { timeout: 6, interval: 1 });
+    await n1.start();
+    await n2.start();
+    const joined = await n2.nodemgr(['daemon', 'join', '--secret', secret, '--node', 'node1', '--addr', `127.0.0.1:${listenerPort}`]);
+    expect(joined.exitCode).toBe(0);
+    trackPid(scope(), n2.daemonPid()!, true);
+    haService([n1, n2], crypto.randomUUID());
+
+    // frozen (new) everywhere: nobody starts it
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(running(n1) || running(n2)).toBe(false);
+
+    const thaw = await n1.svcmgr(['-s', 'svc1', 'thaw']);
+    expect(thaw.stderr).toBe('');
+    expect(thaw.exitCode).toBe(0);
+    await waitFor('svc1 started on node1', () => running(n1), 30_000);
+    trackPid(scope(), Number(fs.readFileSync(path.join(n1.root, 'web.pid'), 'utf8')));
+    expect(running(n2)).toBe(false);
+    const start1 = eventsOf(await n1.events(), 'ActionStarted', 'svc1').find((e) => e.origin === 'node1')!;
+    expect(start1.data).toMatchObject({ action: 'start', user: 'orchestrator' });
+
+    // the app dies behind the agent's back: node1 stops svc1, node2 takes it over
+    process.kill(Number(fs.readFileSync(path.join(n1.root, 'web.pid'), 'utf8')), 'SIGKILL');
+    await waitFor('svc1 started on node2', () => running(n2), 45_000);
+    trackPid(scope(), Number(fs.readFileSync(path.join(n2.root, 'web.pid'), 'utf8')));
+    const all = await n2.events();
+    const relocation = eventsOf(all, 'ActionStarted', 'svc1').find((e) => e.origin === 'node1' && e.type === 'ActionStarted' && e.data.relocation === true);
+    expect(relocation?.data).toMatchObject({ action: 'stop', reason: 'monitored resource app#web down: stopping to relocate' });
+    const start2 = eventsOf(all, 'ActionStarted', 'svc1').find((e) => e.origin === 'node2');
+    expect(start2?.data).toMatchObject({ action: 'start', user: 'orchestrator', reason: 'not running on any live node: node2 is first of node2' });
+    // and it stays there
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(running(n1)).toBe(false);
+    expect(running(n2)).toBe(true);
+    await n2.svcmgr(['-s', 'svc1', 'freeze']);
+    await n2.svcmgr(['-s', 'svc1', 'stop', '--local']);
+    await n1.stop();
+    await n2.stop();
+  });
+});
