@@ -86,8 +86,11 @@ export async function run(ctx: CliContext): Promise<number> {
   const line = (msg: string) => ctx.out(`${me.padEnd(12)} ${msg}`);
 
   const clusterBefore = getValue(docs.cluster, 'cluster', 'name');
+  const daemonUp = await isDaemonUp(ctx.paths);
   line('freeze local node');
-  await record(ctx, [{ type: 'NodeFrozen', data: {} }]);
+  // with no daemon, the events would wait in the spool stamped with the old cluster, whose stream the next start no longer opens: all go after the change
+  const frozen: NewEvent = { type: 'NodeFrozen', data: {} };
+  if (daemonUp) await record(ctx, [frozen]);
   // heartbeats are cluster-wide: added to cluster.conf unless there already (node.conf may tune this node's own)
   const present = new Set(sectionNames(docs.cluster));
   const adding = answer.hbs.filter((h) => !present.has(h.rid));
@@ -95,14 +98,14 @@ export async function run(ctx: CliContext): Promise<number> {
   const changes = updateNodeConfig(ctx.paths, ctx.env, (docs) => ({ ...docs, cluster: withJoin(docs.cluster, answer, secret, adding) }));
   line(`join node ${target}`);
   const quiet: CliContext = { ...ctx, out: () => undefined };
-  if (await isDaemonUp(ctx.paths)) {
+  if (daemonUp) {
     // the daemon's stream is its cluster's: a new name needs a new start
     if (clusterBefore !== answer.cluster) {
       await stopDaemon(quiet);
       await startDaemon(quiet);
     }
   }
-  await record(ctx, [...changes.map((c): NewEvent => ({ type: 'NodeConfigChanged', data: { file: c.file, changed: [...c.changed] } })), { type: 'NodeThawed', data: {} }]).catch((e: unknown) => {
+  await record(ctx, [...(daemonUp ? [] : [frozen]), ...changes.map((c): NewEvent => ({ type: 'NodeConfigChanged', data: { file: c.file, changed: [...c.changed] } })), { type: 'NodeThawed', data: {} }]).catch((e: unknown) => {
     throw new ConflictError(`daemon join: joined, but the local node is still frozen: ${(e as Error).message}`);
   });
   line('thaw local node');

@@ -133,6 +133,24 @@ describe('nodemgr daemon join, heartbeats and the cluster log', () => {
     await n2.stop();
   });
 
+  test('join while node2\'s daemon is down: the config is written, and its first start beats and replicates in the joined cluster', async () => {
+    const { n1, n2, listenerPort, secret } = await clusterPair(scope(), { interval: 1 });
+    await n1.start();
+    const r = await join(n2, secret, listenerPort);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.split('\n')).toEqual(JOIN_LINES);
+    expect(loadClusterIdentity(n2.paths)).toEqual(loadClusterIdentity(n1.paths));
+    await n2.start();
+    await waitFor('node1 hears node2', async () => (await n1.status()).nodes.find((x) => x.name === 'node2')?.state === 'up', 20_000, 200);
+    const ids = await converged(n2, n1, 'node2');
+    onceInOrder(ids);
+    const types = (await n1.events()).map((e) => e.event).filter((e) => e.origin === 'node2').map((e) => e.type);
+    expect(types.slice(0, 3)).toEqual(['NodeFrozen', 'NodeConfigChanged', 'NodeThawed']);
+    expect(types).toContain('DaemonStarted');
+    await n1.stop();
+    await n2.stop();
+  });
+
   test('kill -9 of node2: node1 marks it down after the timeout; node2 restarted converges again, no event twice', async () => {
     const { n1, n2, listenerPort, secret } = await clusterPair(scope(), { timeout: 3, interval: 1 });
     await n1.start();
