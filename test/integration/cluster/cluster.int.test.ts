@@ -9,7 +9,8 @@ import type { ServiceStatusView } from '../../../projections/statusView.js';
 import { useTestScope } from '../../support/jest.js';
 import { trackPid } from '../../support/process.js';
 import { waitFor } from '../../support/wait.js';
-import { ensureBuilt, eventsOf, type DaemonNode } from '../daemon/support.js';
+import { freePort } from '../../../adapters/nats/server.js';
+import { daemonNode, ensureBuilt, eventsOf, type DaemonNode } from '../daemon/support.js';
 import { clusterPair, idsOf } from './support.js';
 
 const JOIN_LINES = ['node2        freeze local node', 'node2        add heartbeat hb#1', 'node2        join node node1', 'node2        thaw local node'];
@@ -47,6 +48,23 @@ function onceInOrder(ids: readonly string[]): void {
 describe('nodemgr daemon join, heartbeats and the cluster log', () => {
   const scope = useTestScope();
   beforeAll(() => ensureBuilt(), 240_000);
+
+  test('Cluster Build: nodemgr set hb#1.type unicast on a running node1 starts hb#1.rx and hb#1.tx at once, svcmon shows them as the tutorial', async () => {
+    const n1 = await daemonNode(scope(), 'node1');
+    const port = await freePort();
+    await n1.start();
+    expect((await n1.nodemgr(['set', '--param', 'hb#1.type', '--value', 'unicast'])).exitCode).toBe(0);
+    expect((await n1.nodemgr(['set', '--param', 'hb#1.port', '--value', String(port)])).exitCode).toBe(0);
+    const rx = ` hb#1.rx   running 0.0.0.0:${port}`;
+    const want = [`${rx}${' '.repeat(Math.max(1, 33 - rx.length))}| /`, `${' hb#1.tx   running'.padEnd(33)}| /`];
+    let lines: string[] = [];
+    await waitFor('hb#1 threads in svcmon', async () => {
+      lines = (await n1.svcmon()).stdout.split('\n');
+      return want.every((l) => lines.includes(l));
+    }, 10_000, 200);
+    expect(lines.slice(0, 3)).toEqual([`${'Threads'.padEnd(35)}node1`, ...want]);
+    await n1.stop();
+  });
 
   test('a wrong secret is refused by node1 (401): one line, nothing written on either node', async () => {
     const { n1, n2, listenerPort } = await clusterPair(scope());
