@@ -157,6 +157,15 @@ export function createAppDriver(conf: ResourceConfig): ResourceDriver {
       }
       throw err;
     }
+    if (action === 'stop') {
+      // as OpenSVC: an app whose status says it is not running is not stopped again
+      // (a launcher's `killall` fails when nothing runs, which would fail a relocation)
+      const st = await run(ctx, l, 'status', false).catch(() => undefined);
+      if (st !== undefined && !st.timedOut && st.exitCode !== 0) {
+        ctx.log('info', `${script} is already stopped`);
+        return 'already';
+      }
+    }
     const r = await run(ctx, l, action, true);
     if (r.exitCode !== 0) {
       const why = tail(r.stderr) || tail(r.stdout);

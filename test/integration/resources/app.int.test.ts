@@ -58,12 +58,17 @@ describe('app driver', () => {
     expect(rc.messages()[0]).toBe(`exec ${shown} stop as user root`);
     expect(rc.messages()[1]).toMatch(DONE_RE);
     expect((await d.status(rc.ctx)).status).toBe('down');
+
+    // stopped already: its status says so, the launcher's stop is not run again
+    rc.clear();
+    await expect(d.stop(rc.ctx)).resolves.toBe('already');
+    expect(rc.messages()).toEqual(['weblauncher is already stopped']);
   });
 
   test('a failing start reports its exit code and stderr; a hung stop is killed at stop_timeout, its children too', async () => {
     const { root, dir, rc } = await node(scope());
     const child = path.join(root, 'child.pid');
-    caseLauncher(dir, 'bad', `start) echo "starting"; echo "no port available" >&2; exit 3 ;;\nstop) sleep 30 & echo $! > '${child}'; wait ;;`);
+    caseLauncher(dir, 'bad', `start) echo "starting"; echo "no port available" >&2; exit 3 ;;\nstatus) exit 0 ;;\nstop) sleep 30 & echo $! > '${child}'; wait ;;`);
     const d = createAppDriver(resourceConfig('app#bad', { script: 'bad', stop_timeout: 1 }));
     const err = await d.start(rc.ctx).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ResourceError);
