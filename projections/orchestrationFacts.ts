@@ -14,7 +14,7 @@ export function instanceFacts(s: InstanceState, monitored: ReadonlySet<string>):
     monitorState: s.monitorState,
     expect: s.expect,
     monitoredDown,
-    lastAction: s.lastAction ? { action: s.lastAction.action, result: s.lastAction.result, relocation: s.lastAction.relocation } : undefined,
+    lastAction: s.lastAction ? { action: s.lastAction.action, result: s.lastAction.result, relocation: s.lastAction.relocation, byOrchestrator: s.lastAction.by === 'orchestrator' } : undefined,
   };
 }
 

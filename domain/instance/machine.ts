@@ -10,9 +10,11 @@ export interface InstanceContext {
   readonly expect: string | undefined;
   /** id of the ActionStarted event of the action in progress */
   readonly actionId: string | undefined;
-  readonly lastAction: { readonly action: string; readonly result: string; readonly at: string; readonly relocation: boolean } | undefined;
+  readonly lastAction: { readonly action: string; readonly result: string; readonly at: string; readonly relocation: boolean; readonly by: string | undefined } | undefined;
   /** the orchestrator ran the action in progress to relocate the service */
   readonly relocating: boolean;
+  /** who runs the action in progress (ActionStarted's user: `orchestrator` for the daemon's own) */
+  readonly actionBy: string | undefined;
   readonly deleted: boolean;
 }
 
@@ -36,12 +38,19 @@ export const instanceMachine = setup({
     beginAction: assign(({ event }) => ({
       actionId: event.id,
       relocating: event.type === 'ActionStarted' && event.data.relocation === true,
+      actionBy: event.type === 'ActionStarted' ? event.data.user : undefined,
     })),
     endAction: assign(({ event, context }) => {
       if (event.type !== 'ActionFinished') return {};
       const ok = event.data.result === 'ok';
       const expect = event.data.action === 'start' && ok ? 'started' : event.data.action === 'stop' && ok ? undefined : context.expect;
-      return { actionId: undefined, relocating: false, expect, lastAction: { action: event.data.action, result: event.data.result, at: event.time, relocation: context.relocating } };
+      return {
+        actionId: undefined,
+        relocating: false,
+        actionBy: undefined,
+        expect,
+        lastAction: { action: event.data.action, result: event.data.result, at: event.time, relocation: context.relocating, by: context.actionBy },
+      };
     }),
     clearAction: assign({ actionId: () => undefined }),
     instanceStatus: assign(({ event }) => (event.type === 'InstanceStatusChanged' ? { avail: event.data.avail as Avail, overall: event.data.overall as Avail } : {})),
@@ -60,6 +69,7 @@ export const instanceMachine = setup({
     actionId: undefined,
     lastAction: undefined,
     relocating: false,
+    actionBy: undefined,
     deleted: false,
   }),
   on: {

@@ -7,12 +7,15 @@
  * Rules for a failover service with `orchestrate = ha` (or `start`, which
  * places the service but never relocates it):
  *  1. nothing happens on a frozen node or a frozen instance, nor while an
- *     action runs on the instance;
+ *     action runs on the instance, nor after a failed stop (an operator
+ *     has to look: stopping again would fail the same way);
  *  2. ha: an instance that was started and has a monitored resource down is
  *     stopped, so another node takes the service over (relocation);
  *  3. when no instance is up or starting on a live node, the first node of
  *     the service's `nodes` that is alive, not frozen, whose instance is not
- *     frozen, did not fail to start and was not just relocated away from,
+ *     frozen, did not fail an orchestrated start (a failed manual start, such
+ *     as the tutorial's ip conflict abort, blocks nothing) and was not just
+ *     relocated away from,
  *     starts it. It is this node's business only when it is that first node;
  *  4. a peer never heard from since the daemon started makes the decision
  *     wait (it may run the service): only a peer seen and then lost counts
@@ -28,8 +31,8 @@ export interface InstanceFacts {
   readonly expect: string | undefined;
   /** rids of resources with monitor = true whose status is down or warn */
   readonly monitoredDown: readonly string[];
-  /** the last finished action, and whether the orchestrator ran it to relocate */
-  readonly lastAction: { readonly action: string; readonly result: string; readonly relocation: boolean } | undefined;
+  /** the last finished action: whether the orchestrator ran it, and to relocate */
+  readonly lastAction: { readonly action: string; readonly result: string; readonly relocation: boolean; readonly byOrchestrator: boolean } | undefined;
 }
 
 export interface ServiceFacts {
@@ -69,6 +72,7 @@ export function decideService(c: ClusterFacts, s: ServiceFacts): Intent {
   if (c.nodeFrozen) return ignore('node frozen');
   if (local?.frozen ?? true) return ignore('instance frozen');
   if (local!.monitorState === 'starting' || local!.monitorState === 'stopping') return ignore(`${local!.monitorState} in progress`);
+  if (local!.monitorState === 'stop failed') return ignore('stop failed: waiting for an operator');
 
   if (s.orchestrate === 'ha' && local!.expect === 'started' && local!.monitoredDown.length > 0) {
     return { kind: 'RunAction', svc: s.name, action: 'stop', relocation: true, reason: `monitored resource ${local!.monitoredDown.join(', ')} down: stopping to relocate` };
@@ -83,7 +87,8 @@ export function decideService(c: ClusterFacts, s: ServiceFacts): Intent {
     if (peerState(c, n) !== 'up') return false;
     const i = s.instances[n];
     if (i === undefined) return n !== c.node ? false : true;
-    if (i.frozen || i.monitorState === 'start failed') return false;
+    if (i.frozen || i.monitorState === 'stop failed') return false;
+    if (i.monitorState === 'start failed' && i.lastAction?.byOrchestrator !== false) return false;
     return !(strict && i.lastAction?.action === 'stop' && i.lastAction.relocation);
   };
   // a node the service was just relocated away from is the last resort, not a candidate

@@ -47,7 +47,7 @@ describe('orchestrator decisions', () => {
       relocation: true,
       reason: 'monitored resource app#web down: stopping to relocate',
     });
-    const relocatedAway: InstanceFacts = { ...down, lastAction: { action: 'stop', result: 'ok', relocation: true } };
+    const relocatedAway: InstanceFacts = { ...down, lastAction: { action: 'stop', result: 'ok', relocation: true, byOrchestrator: true } };
     const after = svc({ node1: relocatedAway, node2: down });
     expect(on('node1', after, { node2: 'up' }).reason).toBe('node2 comes first in placement');
     expect(on('node2', after, { node1: 'up' })).toMatchObject({ kind: 'RunAction', action: 'start', reason: 'not running on any live node: node2 is first of node2' });
@@ -58,9 +58,20 @@ describe('orchestrator decisions', () => {
     expect(on('node1', svc({ node1: failing, node2: down }, { orchestrate: 'start' }), { node2: 'up' }).reason).toBe('running here');
   });
 
-  it('skips a node whose start failed, and a peer without the service', () => {
-    expect(on('node2', svc({ node1: { ...down, monitorState: 'start failed' }, node2: down }), { node1: 'up' })).toMatchObject({ kind: 'RunAction', action: 'start' });
-    expect(on('node1', svc({ node1: { ...down, monitorState: 'start failed' } }), { node2: 'up' }).reason).toBe('no node can start it');
+  it('skips a node whose orchestrated start failed, and a peer without the service', () => {
+    const failed: InstanceFacts = { ...down, monitorState: 'start failed', lastAction: { action: 'start', result: 'failed', relocation: false, byOrchestrator: true } };
+    expect(on('node2', svc({ node1: failed, node2: down }), { node1: 'up' })).toMatchObject({ kind: 'RunAction', action: 'start' });
+    expect(on('node1', svc({ node1: failed }), { node2: 'up' }).reason).toBe('no node can start it');
+  });
+
+  it('a failed manual start (the ip conflict abort) blocks nothing', () => {
+    const aborted: InstanceFacts = { ...down, monitorState: 'start failed', lastAction: { action: 'start', result: 'failed', relocation: false, byOrchestrator: false } };
+    expect(on('node1', svc({ node1: aborted, node2: down }), { node2: 'up' })).toMatchObject({ kind: 'RunAction', action: 'start' });
+  });
+
+  it('after a failed stop, it waits for an operator instead of stopping again and again', () => {
+    const failing: InstanceFacts = { ...up, avail: 'warn', monitoredDown: ['app#web'], monitorState: 'stop failed' };
+    expect(on('node1', svc({ node1: failing, node2: down }), { node2: 'up' })).toEqual({ kind: 'Ignore', svc: 'svc1', reason: 'stop failed: waiting for an operator' });
   });
 
   it('a single-node service needs no heartbeat', () => {
