@@ -173,7 +173,7 @@ const asRoot = process.getuid?.() === 0;
     expect(types).not.toContain('RollbackStarted');
   });
 
-  test('High Availability (skipped until the daemon and cluster join exist), then stop: nothing left', async () => {
+  test('High Availability: orchestrate = ha, monitor = True, thaw; the web server killed, the daemons move svc1; then stop: nothing left', async () => {
     await step(highAvailability);
     await step(stopAtEnd);
     for (const n of ['node1', 'node2'] as const) {
@@ -181,5 +181,5 @@ const asRoot = process.getuid?.() === 0;
       expect(await addressesOn(n, 'eth0')).not.toContain(`${info.svcAddr}/24`);
     }
     expect(await vgTags(info.vg)).toEqual([]);
-  });
+  }, 240_000);
 });

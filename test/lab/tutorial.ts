@@ -537,6 +537,8 @@ export const highAvailability: Step = {
     const from = w.state.runningOn ?? 'node2';
     const to = OTHER[from];
     await w.run(from, svc1('set', '--kw', 'orchestrate=ha', '--kw', 'app#web.monitor=True'));
+    // the other node must orchestrate the same config: sent from where svc1 runs
+    await w.run(from, svc1('sync', 'nodes', '--force'));
     await w.run(from, svc1('thaw'));
     w.note(`the web server dies on ${from}`);
     await w.sh(from, 'pkill --ns $$ --nslist net -f "http\\.server 8080 "', { shown: 'pkill -f "http.server 8080 "' });
