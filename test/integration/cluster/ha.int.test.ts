@@ -36,7 +36,16 @@ function haService(nodes: readonly DaemonNode[], id: string): void {
   }
 }
 
-const running = (n: DaemonNode) => fs.existsSync(path.join(n.root, 'web.pid'));
+/** The node's web app process is alive (a pid file may outlive it: a stop is skipped when the app is already dead). */
+function running(n: DaemonNode): boolean {
+  try {
+    const pid = Number(fs.readFileSync(path.join(n.root, 'web.pid'), 'utf8'));
+    const state = /^State:\s+(\S)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return state !== undefined && state !== 'Z';
+  } catch {
+    return false;
+  }
+}
 
 describe('orchestrate = ha on two nodes', () => {
   const scope = useTestScope();
