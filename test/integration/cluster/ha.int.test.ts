@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, test } from '@jest/globals';
 import { useTestScope } from '../../support/jest.js';
 import { trackPid } from '../../support/process.js';
 import { waitFor } from '../../support/wait.js';
-import { ensureBuilt, eventsOf, type DaemonNode } from '../daemon/support.js';
+import { ensureBuilt, eventsOf, sleepAppLauncher, sleepAppRunning, type DaemonNode } from '../daemon/support.js';
 import { clusterPair } from './support.js';
 
 /** The same service config on both nodes (as sync nodes would leave it), each launcher keeping its pid in its node's root. */
@@ -15,20 +15,7 @@ function haService(nodes: readonly DaemonNode[], id: string): void {
     fs.mkdirSync(dir, { recursive: true });
     if (!fs.existsSync(path.join(n.paths.etc, 'svc1.d'))) fs.symlinkSync('svc1.dir', path.join(n.paths.etc, 'svc1.d'));
     const pidf = path.join(n.root, 'web.pid');
-    fs.writeFileSync(
-      path.join(dir, 'weblauncher'),
-      [
-        '#!/bin/bash',
-        'case $1 in',
-        `start) nohup sleep 1000 >/dev/null 2>&1 & echo $! > '${pidf}' ;;`,
-        `stop) [ -f '${pidf}' ] && kill $(cat '${pidf}') 2>/dev/null; rm -f '${pidf}'; exit 0 ;;`,
-        `status) [ -f '${pidf}' ] || exit 1; s=$(awk '/^State:/{print $2}' /proc/$(cat '${pidf}')/status 2>/dev/null); [ -n "$s" ] && [ "$s" != Z ] ;;`,
-        '*) exit 0 ;;',
-        'esac',
-        '',
-      ].join('\n'),
-      { mode: 0o755 },
-    );
+    fs.writeFileSync(path.join(dir, 'weblauncher'), `#!/bin/bash\n${sleepAppLauncher(pidf)}\n`, { mode: 0o755 });
     fs.writeFileSync(
       path.join(n.paths.etc, 'svc1.conf'),
       ['[DEFAULT]', `id = ${id}`, 'nodes = node1 node2', 'orchestrate = ha', 'monitor_schedule = 1s', '', '[app#web]', 'monitor = True', 'script = weblauncher', 'start = 10', 'check = 10', 'stop = 90', ''].join('\n'),
@@ -36,16 +23,7 @@ function haService(nodes: readonly DaemonNode[], id: string): void {
   }
 }
 
-/** The node's web app process is alive (a pid file may outlive it: a stop is skipped when the app is already dead). */
-function running(n: DaemonNode): boolean {
-  try {
-    const pid = Number(fs.readFileSync(path.join(n.root, 'web.pid'), 'utf8'));
-    const state = /^State:\s+(\S)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return state !== undefined && state !== 'Z';
-  } catch {
-    return false;
-  }
-}
+const running = (n: DaemonNode) => sleepAppRunning(path.join(n.root, 'web.pid'));
 
 describe('orchestrate = ha on two nodes', () => {
   const scope = useTestScope();

@@ -5,7 +5,7 @@ import { daemonRequest, peerRequest } from '../../../src/daemon/client.js';
 import { loadClusterIdentity } from '../../../src/config/identity.js';
 import { useTestScope } from '../../support/jest.js';
 import { trackPid } from '../../support/process.js';
-import { daemonNode, ensureBuilt, eventsOf } from './support.js';
+import { daemonNode, ensureBuilt, eventsOf, sleepAppLauncher } from './support.js';
 
 describe('actions through the daemon', () => {
   const scope = useTestScope();
@@ -14,14 +14,7 @@ describe('actions through the daemon', () => {
   test('svcmgr start without --local runs in the daemon, its output streamed as the tutorial shows it; print status reads the projection', async () => {
     const n = await daemonNode(scope());
     const appPid = path.join(n.root, 'app.pid');
-    n.writeAppService('svc1', [
-      'case $1 in',
-      `start) nohup sleep 1000 >/dev/null 2>&1 & echo $! > '${appPid}' ;;`,
-      `stop) kill $(cat '${appPid}'); while kill -0 $(cat '${appPid}') 2>/dev/null; do sleep 0.05; done ;;`,
-      `status) s=$(awk '/^State:/{print $2}' /proc/$(cat '${appPid}' 2>/dev/null)/status 2>/dev/null); [ -n "$s" ] && [ "$s" != Z ] ;;`,
-      '*) exit 0 ;;',
-      'esac',
-    ].join('\n'));
+    n.writeAppService('svc1', sleepAppLauncher(appPid));
     await n.start();
 
     const started = await n.svcmgr(['-s', 'svc1', 'start']);

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, test } from '@jest/globals';
 import { useTestScope } from '../../support/jest.js';
 import { trackPid } from '../../support/process.js';
 import { waitFor } from '../../support/wait.js';
-import { daemonNode, ensureBuilt, eventsOf, waitForEvents } from './support.js';
+import { daemonNode, ensureBuilt, eventsOf, sleepAppLauncher, waitForEvents } from './support.js';
 
 describe('orchestrator in the daemon (orchestrate = ha, one node)', () => {
   const scope = useTestScope();
@@ -15,14 +15,7 @@ describe('orchestrator in the daemon (orchestrate = ha, one node)', () => {
     const appPid = path.join(n.root, 'app.pid');
     n.writeAppService(
       'svc1',
-      [
-        'case $1 in',
-        `start) nohup sleep 1000 >/dev/null 2>&1 & echo $! > '${appPid}' ;;`,
-        `stop) [ -f '${appPid}' ] && kill $(cat '${appPid}') 2>/dev/null; rm -f '${appPid}'; exit 0 ;;`,
-        `status) [ -f '${appPid}' ] || exit 1; s=$(awk '/^State:/{print $2}' /proc/$(cat '${appPid}')/status 2>/dev/null); [ -n "$s" ] && [ "$s" != Z ] ;;`,
-        '*) exit 0 ;;',
-        'esac',
-      ].join('\n'),
+      sleepAppLauncher(appPid),
       { monitor: true, defaults: { orchestrate: 'ha', monitor_schedule: '1s' } },
     );
     await n.start();

@@ -178,3 +178,30 @@ export async function spawnNodeCommand(scope: TestScope, n: DaemonNode, name: 's
   trackPid(scope, pid, true);
   return pid;
 }
+
+/**
+ * A launcher body for a stand-in app: `sleep` as the process, its pid in
+ * `pidFile`; status is up while that process lives (a zombie is dead: state Z
+ * until whoever inherited it reaps it); stop kills it.
+ */
+export function sleepAppLauncher(pidFile: string): string {
+  return [
+    'case $1 in',
+    `start) nohup sleep 1000 >/dev/null 2>&1 & echo $! > '${pidFile}' ;;`,
+    `stop) [ -f '${pidFile}' ] && kill $(cat '${pidFile}') 2>/dev/null; rm -f '${pidFile}'; exit 0 ;;`,
+    `status) [ -f '${pidFile}' ] || exit 1; s=$(awk '/^State:/{print $2}' /proc/$(cat '${pidFile}')/status 2>/dev/null); [ -n "$s" ] && [ "$s" != Z ] ;;`,
+    '*) exit 0 ;;',
+    'esac',
+  ].join('\n');
+}
+
+/** Whether the stand-in app of `pidFile` runs. */
+export function sleepAppRunning(pidFile: string): boolean {
+  try {
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    const state = /^State:\s+(\S)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return state !== undefined && state !== 'Z';
+  } catch {
+    return false;
+  }
+}
