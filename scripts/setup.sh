@@ -17,6 +17,7 @@ have ip          || need_pkgs+=(iproute2)
 have pgrep       || need_pkgs+=(procps)
 have python3     || need_pkgs+=(python3)
 have nsenter     || need_pkgs+=(util-linux)
+have openssl     || need_pkgs+=(openssl)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -22,7 +22,12 @@ export interface NodeConfig {
   readonly cluster: { readonly name: string | undefined; readonly secret: string | undefined; readonly nodes: readonly string[] };
   readonly node: { readonly env: string; readonly ruser: string | undefined };
   readonly nats: { readonly url: string | undefined; readonly port: number };
-  readonly listener: { readonly addr: string; readonly port: number };
+  readonly listener: {
+    readonly addr: string;
+    readonly port: number;
+    /** files; HTTPS on the TCP listener when cert and key are set */
+    readonly tls: { readonly cert: string; readonly key: string; readonly ca: string | undefined } | undefined;
+  };
   readonly hbs: readonly HeartbeatConfig[];
   /** every section after defaults and conversion */
   readonly sections: Readonly<Record<string, Readonly<Record<string, KeywordValue>>>>;
@@ -66,12 +71,25 @@ export function checkNodeDocuments(docs: { node: IniDocument; cluster: IniDocume
       timeout: num(kw.timeout, 15),
       interval: num(kw.interval, 5),
     }));
+  const lsnr = get('listener');
+  if ((str(lsnr.tls_cert) === undefined) !== (str(lsnr.tls_key) === undefined)) {
+    return { ok: false, problems: ['[listener] tls_cert and tls_key go together: set both for HTTPS, or neither'] };
+  }
   const cl = get('cluster');
   const config: NodeConfig = {
     cluster: { name: str(cl.name), secret: str(cl.secret), nodes: Array.isArray(cl.nodes) ? cl.nodes : [nodename] },
     node: { env: str(get('node').env) ?? 'TST', ruser: str(get('node').ruser) },
     nats: { url: str(get('nats').url), port: num(get('nats').port, 4222) },
-    listener: { addr: str(get('listener').addr) ?? '0.0.0.0', port: num(get('listener').port, 1214) },
+    listener: {
+      addr: str(get('listener').addr) ?? '0.0.0.0',
+      port: num(get('listener').port, 1214),
+      tls: (() => {
+        const l = get('listener');
+        const cert = str(l.tls_cert);
+        const key = str(l.tls_key);
+        return cert !== undefined && key !== undefined ? { cert, key, ca: str(l.tls_ca) } : undefined;
+      })(),
+    },
     hbs,
     sections,
   };

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import { HasvcError, UnavailableError } from '../../domain/errors.js';
 import type { NodePaths } from '../paths.js';
 import { signRequest } from './auth.js';
@@ -24,10 +25,10 @@ export class DaemonDownError extends UnavailableError {
 
 const DOWN_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTSOCK']);
 
-function send<T>(target: http.RequestOptions, method: string, urlPath: string, body: unknown, o: RequestOptions, down: (e: Error) => Error): Promise<DaemonResponse<T>> {
+function send<T>(target: http.RequestOptions | https.RequestOptions, method: string, urlPath: string, body: unknown, o: RequestOptions, down: (e: Error) => Error, secure = false): Promise<DaemonResponse<T>> {
   const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
   return new Promise((resolve, reject) => {
-    const req = http.request(
+    const req = (secure ? https.request : http.request)(
       {
         ...target,
         method,
@@ -100,12 +101,15 @@ export interface PeerTarget {
   /** this node's name and the cluster secret, to sign the request */
   readonly node: string;
   readonly secret: string;
+  /** the peers' listeners speak HTTPS: their certificates are checked against this CA (PEM), or the system's */
+  readonly tls?: { readonly ca: string | undefined };
 }
 
 /** A request to a node's TCP listener, signed with the cluster secret. */
 export function peerRequest<T = unknown>(t: PeerTarget, method: string, urlPath: string, body?: unknown, o: RequestOptions & { readonly now?: () => number } = {}): Promise<DaemonResponse<T>> {
   const headers = signRequest(t.secret, t.node, (o.now ?? Date.now)());
-  return send<T>({ host: t.host, port: t.port, headers }, method, urlPath, body, o, (e) => new UnavailableError(`no answer from ${t.host}:${t.port}: ${e.message}`, { cause: e }));
+  const target = t.tls ? { host: t.host, port: t.port, headers, ...(t.tls.ca !== undefined ? { ca: t.tls.ca } : {}) } : { host: t.host, port: t.port, headers };
+  return send<T>(target, method, urlPath, body, o, (e) => new UnavailableError(`no answer from ${t.host}:${t.port}: ${e.message}`, { cause: e }), t.tls !== undefined);
 }
 
 /**

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import { FileLock } from '../../adapters/fs/lock.js';
 import { EventStore } from '../../adapters/nats/eventStore.js';
@@ -158,6 +159,7 @@ export class Daemon {
     this.listener = new Listener({
       addr: conf.listener.addr,
       port: conf.listener.port,
+      ...(conf.listener.tls ? { tls: { cert: fs.readFileSync(conf.listener.tls.cert, 'utf8'), key: fs.readFileSync(conf.listener.tls.key, 'utf8') } } : {}),
       socket: paths.daemonSocket,
       secret: () => loadClusterIdentity(paths).secret,
       api: {

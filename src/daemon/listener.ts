@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import { ConflictError, UnavailableError } from '../../domain/errors.js';
@@ -73,6 +74,8 @@ export function parseActionBody(raw: unknown): ActionBody {
 export interface ListenerOptions {
   readonly addr: string;
   readonly port: number;
+  /** PEM contents: the TCP listener speaks HTTPS with this node's certificate */
+  readonly tls?: { readonly cert: string; readonly key: string };
   readonly socket: string;
   /** read on every TCP request: a secret changed by `daemon join` applies at once */
   readonly secret: () => string;
@@ -207,14 +210,15 @@ export class Listener {
   }
 
   private server(local: boolean): http.Server {
-    const s = http.createServer((req, res) => {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
       this.handle(req, res, local).catch((e: unknown) => {
         const status = e instanceof HttpError ? e.status : 500;
         if (status === 500) this.o.log.error({ url: req.url, err: (e as Error).message }, 'request failed');
         if (!res.headersSent) sendJson(res, status, { error: (e as Error).message });
         else res.destroy();
       });
-    });
+    };
+    const s: http.Server = !local && this.o.tls ? https.createServer({ cert: this.o.tls.cert, key: this.o.tls.key, minVersion: 'TLSv1.2' }, handler) : http.createServer(handler);
     s.headersTimeout = 10_000;
     s.requestTimeout = (MAX_WAIT_S + 10) * 1000;
     s.keepAliveTimeout = 5_000;

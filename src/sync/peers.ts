@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { loadClusterIdentity, nodename } from '../config/identity.js';
 import { loadNodeConfig } from '../config/nodeConfig.js';
 import type { PeerTarget } from '../daemon/client.js';
@@ -19,5 +20,13 @@ export function peerAddress(p: NodePaths, env: NodeJS.ProcessEnv, peer: string):
 
 /** What peerRequest needs to reach and sign for `peer`. */
 export function peerTarget(p: NodePaths, env: NodeJS.ProcessEnv, peer: string): PeerTarget & { readonly peer: string } {
-  return { ...peerAddress(p, env, peer), node: nodename(env), secret: loadClusterIdentity(p).secret, peer };
+  const tls = loadNodeConfig(p, env).listener.tls;
+  return {
+    ...peerAddress(p, env, peer),
+    node: nodename(env),
+    secret: loadClusterIdentity(p).secret,
+    peer,
+    // the nodes of a cluster all speak HTTPS when this one does
+    ...(tls ? { tls: { ca: tls.ca !== undefined ? fs.readFileSync(tls.ca, 'utf8') : undefined } } : {}),
+  };
 }

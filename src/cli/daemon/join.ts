@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { getValue, sectionNames, setValue } from '../../../domain/config/document.js';
 import { checkNodeDocuments } from '../../../domain/config/node.js';
 import type { IniDocument } from '../../../domain/config/document.js';
@@ -73,7 +74,9 @@ export async function run(ctx: CliContext): Promise<number> {
 
   let r;
   try {
-    r = await peerRequest({ host: to.host, port: to.port, node: me, secret }, 'POST', '/cluster/join', { node: me }, { timeoutMs: 15_000 });
+    // a node set up for HTTPS ([listener] tls_*) joins a cluster that speaks it
+    const tls = conf.listener.tls ? { tls: { ca: conf.listener.tls.ca !== undefined ? fs.readFileSync(conf.listener.tls.ca, 'utf8') : undefined } } : {};
+    r = await peerRequest({ host: to.host, port: to.port, node: me, secret, ...tls }, 'POST', '/cluster/join', { node: me }, { timeoutMs: 15_000 });
   } catch (e) {
     throw new UnavailableError(`daemon join: ${target} (${to.host}:${to.port}) does not answer: ${(e as Error).message}`, { cause: e });
   }
