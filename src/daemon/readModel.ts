@@ -17,16 +17,8 @@ export interface NodeView {
   readonly state?: 'up' | 'down' | 'unknown';
 }
 
-/** One instance (service x node) as a svcmon cell shows it. */
-export interface InstanceSummary {
-  readonly node: string;
-  readonly avail: Avail;
-  readonly overall: Avail;
-  readonly frozen: boolean;
-  /** idle, starting, stopping, start failed, stop failed */
-  readonly monitorState: string;
-  readonly expect: string | undefined;
-}
+/** One instance (service x node) as a svcmon cell shows it: the status tree's instance, without its resources. */
+export type InstanceSummary = Pick<InstanceView, 'node' | 'avail' | 'overall' | 'frozen' | 'monitorState' | 'expect'>;
 
 export interface ServiceSummary {
   readonly name: string;
