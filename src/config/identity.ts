@@ -43,10 +43,19 @@ export function readConfigDocument(file: string): { readonly text: string; reado
  */
 export function loadClusterIdentity(p: NodePaths): ClusterIdentity {
   for (let attempt = 0; ; attempt++) {
-    const cur = readConfigDocument(p.clusterConf);
-    const name = getValue(cur.doc, 'cluster', 'name');
-    const secret = getValue(cur.doc, 'cluster', 'secret');
+    let cur = readConfigDocument(p.clusterConf);
+    let name = getValue(cur.doc, 'cluster', 'name');
+    let secret = getValue(cur.doc, 'cluster', 'secret');
     if (name && secret) return { name, secret };
+    if (cur.exists && (name || secret || cur.text.trim() === '')) {
+      // an existing file caught half-written by a tool that writes in place: look
+      // again before generating anything, a new secret would split the cluster
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+      cur = readConfigDocument(p.clusterConf);
+      name = getValue(cur.doc, 'cluster', 'name');
+      secret = getValue(cur.doc, 'cluster', 'secret');
+      if (name && secret) return { name, secret };
+    }
     let next = cur.doc;
     if (!name) next = setValue(next, 'cluster', 'name', defaultClusterName());
     if (!secret) next = setValue(next, 'cluster', 'secret', crypto.randomBytes(16).toString('hex'));

@@ -7,6 +7,7 @@ import { buildPayload } from '../../../src/sync/payload.js';
 import { useTestScope } from '../../support/jest.js';
 import { ensureBuilt, eventsOf, REPO, type DaemonNode } from '../daemon/support.js';
 import { SECRET, syncStatusOn, twoNodes, writeService } from './support.js';
+import { writeFileAtomic } from '../../../src/config/atomicWrite.js';
 
 const conf = (n: DaemonNode, svc = 'svc1') => fs.readFileSync(path.join(n.paths.etc, `${svc}.conf`), 'utf8');
 
@@ -93,19 +94,19 @@ describe('svcmgr -s svc1 sync nodes: the service config to the other nodes, thro
 
     // node2's secret changes (another cluster): sync nodes says why
     const c2 = fs.readFileSync(n2.paths.clusterConf, 'utf8');
-    fs.writeFileSync(n2.paths.clusterConf, c2.replace(SECRET, 'f'.repeat(32)));
+    writeFileAtomic(n2.paths.clusterConf, c2.replace(SECRET, 'f'.repeat(32)), { forceMode: 0o600 });
     const untrusted = await n1.svcmgr(['-s', 'svc1', 'sync', 'nodes']);
     expect(untrusted.exitCode).toBe(1);
     expect(untrusted.stderr.trim()).toBe('sync nodes: node2 refused the request (401): this node is not trusted there, the cluster secrets differ (nodemgr daemon join)');
     expect(await syncStatusOn(n1)).toEqual({ status: 'n/a', log: ['info: node2 refused our credentials (cluster secret)'] });
-    fs.writeFileSync(n2.paths.clusterConf, c2);
+    writeFileAtomic(n2.paths.clusterConf, c2, { forceMode: 0o600 });
     expect(fs.existsSync(path.join(n2.paths.etc, 'svc1.conf'))).toBe(false);
 
     // a node outside this node's cluster.nodes (not joined yet) is not asked at each status check
     const c1 = fs.readFileSync(n1.paths.clusterConf, 'utf8');
-    fs.writeFileSync(n1.paths.clusterConf, c1.replace('nodes = node1 node2', 'nodes = node1'));
+    writeFileAtomic(n1.paths.clusterConf, c1.replace('nodes = node1 node2', 'nodes = node1'), { forceMode: 0o600 });
     expect(await syncStatusOn(n1)).toEqual({ status: 'n/a', log: ['info: node2 is not in this cluster (cluster.nodes): not asked'] });
-    fs.writeFileSync(n1.paths.clusterConf, c1);
+    writeFileAtomic(n1.paths.clusterConf, c1, { forceMode: 0o600 });
 
     // the peer checks the config it is sent: it must name node2, and the sender
     const notHere = buildPayload(n1.paths, 'svc1', conf(n1).replace('nodes = node1 node2', 'nodes = node1 node3'));
