@@ -2,8 +2,8 @@ import { createActor } from 'xstate';
 import type { Actor, Snapshot } from 'xstate';
 import type { AnyEvent } from '../domain/events.js';
 import { instanceMachine } from '../domain/instance/machine.js';
-import { evolveResources } from '../domain/instance/resources.js';
-import type { ResourceModels } from '../domain/instance/resources.js';
+import { UNKNOWN_AVAIL, evolveAvail, evolveResources } from '../domain/instance/resources.js';
+import type { InstanceAvail, ResourceModels } from '../domain/instance/resources.js';
 import type { InstanceContext, InstanceMachine } from '../domain/instance/machine.js';
 
 export interface Applied {
@@ -11,7 +11,7 @@ export interface Applied {
   readonly event: AnyEvent;
 }
 
-export interface InstanceState extends InstanceContext {
+export interface InstanceState extends InstanceContext, InstanceAvail {
   readonly monitorState: string;
   readonly frozen: boolean;
   readonly resources: ResourceModels;
@@ -19,14 +19,13 @@ export interface InstanceState extends InstanceContext {
 
 export interface InstancesCheckpoint {
   readonly lastSeq: number;
-  readonly instances: readonly { readonly svc: string; readonly node: string; readonly snapshot: unknown; readonly resources: ResourceModels }[];
+  readonly instances: readonly { readonly svc: string; readonly node: string; readonly snapshot: unknown; readonly resources: ResourceModels; readonly avail?: InstanceAvail }[];
 }
 
 const key = (svc: string, node: string) => `${svc}\u0000${node}`;
 
 /** The event types the instance machine reacts to; others never reach an actor (replay speed). */
 const MACHINE_EVENTS: ReadonlySet<string> = new Set([
-  'InstanceStatusChanged',
   'ServiceDeleted',
   'ServiceCreated',
   'ActionStarted',
@@ -45,6 +44,7 @@ const MACHINE_EVENTS: ReadonlySet<string> = new Set([
 export class InstancesProjection {
   private readonly actors = new Map<string, Actor<InstanceMachine>>();
   private readonly resources = new Map<string, ResourceModels>();
+  private readonly avails = new Map<string, InstanceAvail>();
   private last = 0;
 
   get lastSeq(): number {
@@ -62,6 +62,7 @@ export class InstancesProjection {
     const before = this.resources.get(k) ?? {};
     const after = evolveResources(before, e);
     if (after !== before) this.resources.set(k, after);
+    if (e.type === 'InstanceStatusChanged') this.avails.set(k, evolveAvail(this.avails.get(k) ?? UNKNOWN_AVAIL, e));
   }
 
   private actor(svc: string, node: string, snapshot?: unknown): Actor<InstanceMachine> {
@@ -82,7 +83,8 @@ export class InstancesProjection {
     if (!a) return undefined;
     const s = a.getSnapshot();
     const value = s.value as { action: string; frozen: string };
-    return { ...s.context, monitorState: value.action, frozen: value.frozen === 'frozen', resources: this.resources.get(key(svc, node)) ?? {} };
+    const k = key(svc, node);
+    return { ...s.context, ...(this.avails.get(k) ?? UNKNOWN_AVAIL), monitorState: value.action, frozen: value.frozen === 'frozen', resources: this.resources.get(k) ?? {} };
   }
 
   services(): string[] {
@@ -103,7 +105,8 @@ export class InstancesProjection {
       lastSeq: this.last,
       instances: [...this.actors.values()].map((a) => {
         const c = a.getSnapshot().context;
-        return { svc: c.svc, node: c.node, snapshot: a.getPersistedSnapshot(), resources: this.resources.get(key(c.svc, c.node)) ?? {} };
+        const k = key(c.svc, c.node);
+        return { svc: c.svc, node: c.node, snapshot: a.getPersistedSnapshot(), resources: this.resources.get(k) ?? {}, avail: this.avails.get(k) ?? UNKNOWN_AVAIL };
       }),
     };
   }
@@ -114,6 +117,7 @@ export class InstancesProjection {
     for (const i of cp.instances) {
       p.actor(i.svc, i.node, i.snapshot);
       p.resources.set(key(i.svc, i.node), i.resources);
+      if (i.avail) p.avails.set(key(i.svc, i.node), i.avail);
     }
     return p;
   }
@@ -122,5 +126,6 @@ export class InstancesProjection {
     for (const a of this.actors.values()) a.stop();
     this.actors.clear();
     this.resources.clear();
+    this.avails.clear();
   }
 }

@@ -5,8 +5,6 @@ import type { Avail } from './status.js';
 export interface InstanceContext {
   readonly svc: string;
   readonly node: string;
-  readonly avail: Avail;
-  readonly overall: Avail;
   readonly expect: string | undefined;
   /** id of the ActionStarted event of the action in progress */
   readonly actionId: string | undefined;
@@ -25,7 +23,8 @@ export type InstanceEvent = AnyEvent;
  * One machine per service instance (service x node). Two regions:
  * the action in progress (idle, starting, stopping, start failed, stop failed)
  * and frozen/thawed. Pure: no side effects, all data comes from events.
- * Per-resource details are reduced beside it (resources.ts).
+ * Per-resource details and the aggregated availability are data, reduced
+ * beside it (resources.ts).
  * A new instance is frozen, as a service created with OpenSVC is.
  */
 export const instanceMachine = setup({
@@ -53,7 +52,6 @@ export const instanceMachine = setup({
       };
     }),
     clearAction: assign({ actionId: () => undefined }),
-    instanceStatus: assign(({ event }) => (event.type === 'InstanceStatusChanged' ? { avail: event.data.avail as Avail, overall: event.data.overall as Avail } : {})),
     markDeleted: assign(({ event }) => (event.type === 'ServiceDeleted' && event.data.rids.length === 0 ? { deleted: true } : {})),
     revive: assign({ deleted: () => false }),
   },
@@ -63,8 +61,6 @@ export const instanceMachine = setup({
   context: ({ input }) => ({
     svc: input.svc,
     node: input.node,
-    avail: 'n/a',
-    overall: 'n/a',
     expect: undefined,
     actionId: undefined,
     lastAction: undefined,
@@ -73,7 +69,6 @@ export const instanceMachine = setup({
     deleted: false,
   }),
   on: {
-    InstanceStatusChanged: { actions: 'instanceStatus' },
     ServiceDeleted: { actions: 'markDeleted' },
     ServiceCreated: { actions: 'revive' },
   },

@@ -13,6 +13,19 @@ export interface ResourceModel {
 
 export type ResourceModels = Readonly<Record<string, ResourceModel>>;
 
+/** The instance's aggregated availability, as its last InstanceStatusChanged said. */
+export interface InstanceAvail {
+  readonly avail: Avail;
+  readonly overall: Avail;
+}
+
+export const UNKNOWN_AVAIL: InstanceAvail = { avail: 'n/a', overall: 'n/a' };
+
+/** Data, not a state change: reduced beside the machine like the resources. */
+export function evolveAvail(a: InstanceAvail, e: AnyEvent): InstanceAvail {
+  return e.type === 'InstanceStatusChanged' ? { avail: e.data.avail as Avail, overall: e.data.overall as Avail } : a;
+}
+
 const LAST_LINES = 20;
 
 const blank: ResourceModel = { status: 'undef', label: '', log: [], lastLines: [] };

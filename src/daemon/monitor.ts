@@ -200,7 +200,7 @@ export class Monitor {
     this.sinceSnapshot = 0;
     try {
       writeSnapshot(this.o.snapshotFile, {
-        version: 1,
+        version: 2,
         cluster: this.o.cluster,
         lastSeq: this.projection.lastSeq,
         lastId: this.lastId,
