@@ -1,6 +1,5 @@
 import { assign, setup } from 'xstate';
 import type { AnyEvent } from '../events.js';
-import type { Avail } from './status.js';
 
 export interface InstanceContext {
   readonly svc: string;
