@@ -17,6 +17,8 @@ export interface RunOptions {
   /** print the command line before running it (default true when log is set) */
   readonly echo?: boolean;
   readonly env?: Record<string, string>;
+  /** false: `env` is the whole environment, nothing inherited (default true) */
+  readonly inheritEnv?: boolean;
   readonly cwd?: string;
   readonly uid?: number;
   readonly gid?: number;
@@ -47,7 +49,7 @@ export async function runCommand(argv: readonly string[], o: RunOptions = {}): P
     timeout: o.timeoutMs,
     forceKillAfterDelay: 2000,
     env: o.env,
-    extendEnv: true,
+    extendEnv: o.inheritEnv !== false,
     cwd: o.cwd,
     uid: o.uid,
     gid: o.gid,

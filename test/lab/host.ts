@@ -1,4 +1,4 @@
-import { execa } from 'execa';
+import { runCommand } from '../../adapters/exec.js';
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 
@@ -27,25 +27,14 @@ export interface CmdOptions {
 /** LVM warns on every fd it inherits (jest and execa leave some open). */
 const HOST_ENV = { LVM_SUPPRESS_FD_WARNINGS: '1' };
 
-export async function cmd(argv: readonly string[], o: CmdOptions = {}): Promise<CmdResult> {
-  const [file, ...args] = argv;
-  if (file === undefined) throw new LabError('cmd: empty argv');
-  const r = await execa(file, args, {
-    reject: false,
-    stdin: o.input !== undefined ? 'pipe' : 'ignore',
-    input: o.input,
+export function cmd(argv: readonly string[], o: CmdOptions = {}): Promise<CmdResult> {
+  if (argv.length === 0) throw new LabError('cmd: empty argv');
+  return runCommand(argv, {
+    ...(o.input !== undefined ? { input: o.input } : {}),
     env: o.env ?? HOST_ENV,
-    extendEnv: o.env === undefined,
-    timeout: o.timeoutMs ?? 60_000,
-    forceKillAfterDelay: 2000,
-    stripFinalNewline: true,
+    inheritEnv: o.env === undefined,
+    timeoutMs: o.timeoutMs ?? 60_000,
   });
-  const stderr = typeof r.stderr === 'string' ? r.stderr : '';
-  return {
-    exitCode: typeof r.exitCode === 'number' ? r.exitCode : r.timedOut ? 124 : 1,
-    stdout: typeof r.stdout === 'string' ? r.stdout : '',
-    stderr: stderr !== '' ? stderr : r.failed && r.exitCode === undefined ? (r.shortMessage ?? '') : '',
-  };
 }
 
 /** Run a command that must succeed; the error names the command and its stderr. */

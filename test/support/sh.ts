@@ -1,4 +1,4 @@
-import { execa } from 'execa';
+import { runCommand } from '../../adapters/exec.js';
 
 /** Commands run by tests and their cleanup: argument arrays, never a shell. */
 
@@ -29,25 +29,13 @@ export class ShError extends Error {
 }
 
 /** Run a command; a non-zero exit is returned, not thrown. */
-export async function run(argv: readonly string[], o: ShOptions = {}): Promise<ShResult> {
-  const [file, ...args] = argv;
-  if (file === undefined) throw new Error('run: empty argv');
-  const r = await execa(file, args, {
-    reject: false,
-    stdin: o.input !== undefined ? 'pipe' : 'ignore',
-    input: o.input,
-    cwd: o.cwd,
+export function run(argv: readonly string[], o: ShOptions = {}): Promise<ShResult> {
+  return runCommand(argv, {
+    ...(o.input !== undefined ? { input: o.input } : {}),
+    ...(o.cwd !== undefined ? { cwd: o.cwd } : {}),
     env: { ...BASE_ENV, ...o.env },
-    timeout: o.timeoutMs ?? 60_000,
-    forceKillAfterDelay: 2000,
-    stripFinalNewline: true,
+    timeoutMs: o.timeoutMs ?? 60_000,
   });
-  const stderr = typeof r.stderr === 'string' ? r.stderr : '';
-  return {
-    exitCode: typeof r.exitCode === 'number' ? r.exitCode : r.timedOut ? 124 : 1,
-    stdout: typeof r.stdout === 'string' ? r.stdout : '',
-    stderr: stderr !== '' ? stderr : r.failed && r.exitCode === undefined ? (r.shortMessage ?? '') : '',
-  };
 }
 
 /** Run a command that must succeed; returns its stdout. */
