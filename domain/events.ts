@@ -156,6 +156,45 @@ export function subjectOf(e: AnyEvent): string {
   return `${base}.svc.${e.svc}.res.${e.rid}.${e.type}`;
 }
 
+/** What a record's subject says of its event, without reading the record itself. */
+export interface SubjectHeader {
+  readonly type: string;
+  readonly origin: string;
+  readonly svc: string | undefined;
+  readonly rid: string | undefined;
+}
+
+/**
+ * The inverse of subjectOf, for records a reader does not need to decode:
+ * `osvc.<cluster>.evt.<node>.(node|svc.<svc>[.res.<rid>]).<Type>`. Undefined
+ * for a subject of another shape or cluster (the record is then decoded, and
+ * reported if it is bad). The cluster is given: its name may hold dots.
+ */
+export function headerOfSubject(subject: string, cluster: string): SubjectHeader | undefined {
+  // indexOf rather than split: a replay reads the headers of most records it skips
+  const p = 'osvc.'.length + cluster.length + '.evt.'.length;
+  if (!subject.startsWith('osvc.') || !subject.startsWith(cluster, 5) || !subject.startsWith('.evt.', p - 5)) return undefined;
+  const o = subject.indexOf('.', p); // end of the origin
+  const a = o < 0 ? -1 : subject.indexOf('.', o + 1); // end of the scope
+  if (a < 0 || o === p) return undefined;
+  const origin = subject.slice(p, o);
+  const scope = subject.slice(o + 1, a);
+  const b = subject.indexOf('.', a + 1); // end of the service name
+  if (scope === 'node') return b < 0 && a + 1 < subject.length ? { type: subject.slice(a + 1), origin, svc: undefined, rid: undefined } : undefined;
+  if (scope !== 'svc' || b < 0) return undefined;
+  const svc = subject.slice(a + 1, b);
+  const c = subject.indexOf('.', b + 1); // end of `res`
+  if (c < 0) return b + 1 < subject.length ? { type: subject.slice(b + 1), origin, svc, rid: undefined } : undefined;
+  const d = subject.indexOf('.', c + 1); // end of the rid
+  if (subject.slice(b + 1, c) !== 'res' || d < 0 || subject.indexOf('.', d + 1) >= 0 || d + 1 === subject.length) return undefined;
+  return { type: subject.slice(d + 1), origin, svc, rid: subject.slice(c + 1, d) };
+}
+
+/** The event type a subject ends with (cheaper than headerOfSubject when that is all a reader needs). */
+export function typeOfSubject(subject: string): string {
+  return subject.slice(subject.lastIndexOf('.') + 1);
+}
+
 export function eventsSubject(cluster: string): string {
   return `osvc.${cluster}.evt.>`;
 }
@@ -170,66 +209,67 @@ export function heartbeatSubject(cluster: string, node: string): string {
 
 export type Validation = { ok: true; event: AnyEvent } | { ok: false; reason: string };
 
-function checkField(spec: FieldSpec, value: unknown): boolean {
-  const optional = spec.endsWith('?');
-  if (value === undefined) return optional;
-  switch (spec) {
-    case 'string':
-    case 'string?':
-      return typeof value === 'string';
-    case 'number':
-    case 'number?':
-      return typeof value === 'number' && Number.isFinite(value);
-    case 'boolean':
-    case 'boolean?':
-      return typeof value === 'boolean';
-    case 'string[]':
-      return Array.isArray(value) && value.every((x) => typeof x === 'string');
-    case 'object':
-    case 'object?':
-      return typeof value === 'object' && value !== null && !Array.isArray(value);
-    default: {
-      const never: never = spec;
-      return never;
-    }
-  }
-}
+/** One check per field spec, chosen once per catalogue field rather than per value. */
+const FIELD_CHECKS: Readonly<Record<FieldSpec, (v: unknown) => boolean>> = {
+  string: (v) => typeof v === 'string',
+  'string?': (v) => v === undefined || typeof v === 'string',
+  number: (v) => typeof v === 'number' && Number.isFinite(v),
+  'number?': (v) => v === undefined || (typeof v === 'number' && Number.isFinite(v)),
+  boolean: (v) => typeof v === 'boolean',
+  'boolean?': (v) => v === undefined || typeof v === 'boolean',
+  'string[]': (v) => Array.isArray(v) && v.every((x) => typeof x === 'string'),
+  object: (v) => isRecord(v),
+  'object?': (v) => v === undefined || isRecord(v),
+};
 
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-/** Each type's payload fields as a list, computed once: validation runs for every event replayed. */
-const FIELD_LISTS: Readonly<Record<string, readonly (readonly [string, FieldSpec])[]>> = Object.fromEntries(
-  Object.entries(EVENT_CATALOGUE).map(([t, spec]) => [t, Object.entries(spec.fields as Readonly<Record<string, FieldSpec>>)]),
+interface FieldCheck {
+  readonly name: string;
+  readonly spec: FieldSpec;
+  readonly check: (v: unknown) => boolean;
+}
+
+/** Each type's payload checks, computed once: validation runs for every event replayed. */
+const TYPE_CHECKS: ReadonlyMap<string, { readonly spec: EventSpec; readonly fields: readonly FieldCheck[] }> = new Map(
+  Object.entries(EVENT_CATALOGUE).map(([t, spec]: [string, EventSpec]) => [
+    t,
+    { spec, fields: Object.entries(spec.fields).map(([name, f]) => ({ name, spec: f, check: FIELD_CHECKS[f] })) },
+  ]),
 );
+
+const ENVELOPE_STRINGS = ['id', 'cluster', 'origin', 'time'] as const;
 
 /** Validate an event read from outside (stream, spool, heartbeat). */
 export function validateEvent(raw: unknown): Validation {
   if (!isRecord(raw)) return { ok: false, reason: 'not a JSON object' };
   const type = raw.type;
-  if (typeof type !== 'string' || !Object.hasOwn(EVENT_CATALOGUE, type)) {
-    return { ok: false, reason: `unknown event type ${JSON.stringify(type)}` };
+  const t = typeof type === 'string' ? TYPE_CHECKS.get(type) : undefined;
+  if (t === undefined) return { ok: false, reason: `unknown event type ${JSON.stringify(type)}` };
+  const spec = t.spec;
+  for (const k of ENVELOPE_STRINGS) {
+    const v = raw[k];
+    if (typeof v !== 'string' || v === '') return { ok: false, reason: `${String(type)}: envelope field ${k} must be a non-empty string` };
   }
-  const spec: EventSpec = EVENT_CATALOGUE[type as EventType];
-  for (const k of ['id', 'cluster', 'origin', 'time'] as const) {
-    if (typeof raw[k] !== 'string' || raw[k] === '') return { ok: false, reason: `${type}: envelope field ${k} must be a non-empty string` };
+  const seq = raw.seq;
+  if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1) {
+    return { ok: false, reason: `${String(type)}: envelope field seq must be a positive integer` };
   }
-  if (typeof raw.seq !== 'number' || !Number.isInteger(raw.seq) || raw.seq < 1) {
-    return { ok: false, reason: `${type}: envelope field seq must be a positive integer` };
-  }
-  if (raw.id !== `${String(raw.origin)}:${raw.seq}`) return { ok: false, reason: `${type}: id ${String(raw.id)} is not <origin>:<seq>` };
-  if (raw.v !== spec.v) return { ok: false, reason: `${type}: version ${String(raw.v)} not supported (expected ${spec.v})` };
+  if (raw.id !== `${String(raw.origin)}:${seq}`) return { ok: false, reason: `${String(type)}: id ${String(raw.id)} is not <origin>:<seq>` };
+  if (raw.v !== spec.v) return { ok: false, reason: `${String(type)}: version ${String(raw.v)} not supported (expected ${spec.v})` };
   if (spec.scope !== 'node' && (typeof raw.svc !== 'string' || !NAME_RE.test(raw.svc))) {
-    return { ok: false, reason: `${type}: envelope field svc must be a service name` };
+    return { ok: false, reason: `${String(type)}: envelope field svc must be a service name` };
   }
   if (spec.scope === 'res' && (typeof raw.rid !== 'string' || !RID_RE.test(raw.rid))) {
-    return { ok: false, reason: `${type}: envelope field rid must be a resource id like ip#0` };
+    return { ok: false, reason: `${String(type)}: envelope field rid must be a resource id like ip#0` };
   }
-  if (raw.causation !== undefined && typeof raw.causation !== 'string') return { ok: false, reason: `${type}: causation must be a string` };
-  if (!isRecord(raw.data)) return { ok: false, reason: `${type}: data must be an object` };
-  for (const [name, fspec] of FIELD_LISTS[type] ?? []) {
-    if (!checkField(fspec, raw.data[name])) return { ok: false, reason: `${type}: data.${name} must be ${fspec}` };
+  if (raw.causation !== undefined && typeof raw.causation !== 'string') return { ok: false, reason: `${String(type)}: causation must be a string` };
+  const data = raw.data;
+  if (!isRecord(data)) return { ok: false, reason: `${String(type)}: data must be an object` };
+  for (const f of t.fields) {
+    if (!f.check(data[f.name])) return { ok: false, reason: `${String(type)}: data.${f.name} must be ${f.spec}` };
   }
   return { ok: true, event: raw as unknown as AnyEvent };
 }

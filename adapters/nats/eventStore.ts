@@ -11,8 +11,12 @@ import {
 } from '@nats-io/jetstream';
 import type { JetStreamClient, JetStreamManager, PubAck, StreamConfig } from '@nats-io/jetstream';
 import { UnavailableError } from '../../domain/errors.js';
-import { eventsSubject, originSubject, subjectOf, validateEvent } from '../../domain/events.js';
+import { eventsSubject, originSubject, subjectOf } from '../../domain/events.js';
 import type { AnyEvent } from '../../domain/events.js';
+import { RecordReader, decodeRecord as decode } from './records.js';
+import type { InvalidRecord, ReplayFilter, SkippedRecord, StoredEvent } from './records.js';
+
+export type { InvalidRecord, ReplayFilter, SkippedRecord, StoredEvent } from './records.js';
 
 export interface StoreLimits {
   /** audit stream: 0 or -1 = keep everything (the default) */
@@ -23,17 +27,6 @@ export interface StoreLimits {
   readonly hbMaxAgeSec?: number;
   /** how long JetStream remembers message ids for de-duplication */
   readonly duplicateWindowSec?: number;
-}
-
-export interface InvalidRecord {
-  readonly streamSeq: number;
-  readonly subject: string;
-  readonly reason: string;
-}
-
-export interface StoredEvent {
-  readonly streamSeq: number;
-  readonly event: AnyEvent;
 }
 
 export interface ReplayOptions {
@@ -47,32 +40,18 @@ export interface ReplayOptions {
   readonly onInvalid?: (r: InvalidRecord) => void;
 }
 
-const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
 export function auditStreamName(cluster: string): string {
-  return `OSVC_${cluster.replace(/-/g, '_').toUpperCase()}_EVT`;
+  return `OSVC_${cluster.replace(/[-.]/g, '_').toUpperCase()}_EVT`;
 }
 
 export function heartbeatStreamName(cluster: string): string {
-  return `OSVC_${cluster.replace(/-/g, '_').toUpperCase()}_HB`;
+  return `OSVC_${cluster.replace(/[-.]/g, '_').toUpperCase()}_HB`;
 }
 
 function isApiError(e: unknown, code: number): boolean {
   return e instanceof JetStreamApiError && e.code === code;
-}
-
-function decode(streamSeq: number, subject: string, data: Uint8Array): StoredEvent | InvalidRecord {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(decoder.decode(data));
-  } catch {
-    return { streamSeq, subject, reason: 'not valid JSON' };
-  }
-  const v = validateEvent(raw);
-  if (!v.ok) return { streamSeq, subject, reason: v.reason };
-  if (subjectOf(v.event) !== subject) return { streamSeq, subject, reason: `subject does not match the event (expected ${subjectOf(v.event)})` };
-  return { streamSeq, event: v.event };
 }
 
 /**
@@ -247,8 +226,27 @@ export class EventStore {
     return events.length;
   }
 
-  /** Replay stored events in order, until the end of the stream as it was when called. */
-  async replay(o: ReplayOptions, onEvent: (e: StoredEvent) => void): Promise<number> {
+  /**
+   * Replay stored events in order, until the end of the stream as it was
+   * when called. With a filter, records of other types are not decoded.
+   * Returns the stream's last sequence.
+   */
+  async replay(o: ReplayOptions & ReplayFilter & { readonly onSkipped?: (r: SkippedRecord) => void }, onEvent: (e: StoredEvent) => void): Promise<number> {
+    let reader: RecordReader | undefined;
+    return this.replayRecords(o, (end) => {
+      reader ??= new RecordReader(this.cluster, o, end, { onEvent, ...(o.onSkipped ? { onSkipped: o.onSkipped } : {}), ...(o.onInvalid ? { onInvalid: o.onInvalid } : {}) });
+      return (seq, subject, data) => reader!.read(seq, subject, data);
+    });
+  }
+
+  /**
+   * The transport half of a replay: every record from the start position to
+   * the stream's last sequence when called, in order, undecoded. `open` is
+   * called once with that last sequence, before the first record, and returns
+   * what takes the records; a taker that returns a promise is waited for
+   * before the next record (flow control). `data` is only valid during the call.
+   */
+  async replayRecords(o: ReplayOptions, open: (end: number) => (streamSeq: number, subject: string, data: Uint8Array) => void | Promise<void>): Promise<number> {
     const info = await this.jsm.streams.info(this.auditStream);
     const end = info.state.last_seq;
     const from = o.fromSeq ?? 1;
@@ -259,16 +257,20 @@ export class EventStore {
     });
     const pending = (await consumer.info(true)).num_pending;
     if (pending === 0) return end;
+    const take = open(end);
     const msgs = await consumer.consume({ max_messages: 2048 });
     let last = 0;
-    for await (const m of msgs) {
-      const r = decode(m.seq, m.subject, m.data);
-      if ('event' in r) onEvent(r);
-      else o.onInvalid?.(r);
-      last = m.seq;
-      if (m.info.pending === 0 || m.seq >= end) break;
+    try {
+      for await (const m of msgs) {
+        const seq = m.seq;
+        const wait = take(seq, m.subject, m.data);
+        if (wait) await wait;
+        last = seq;
+        if (m.info.pending === 0 || seq >= end) break;
+      }
+    } finally {
+      await msgs.close();
     }
-    await msgs.close();
     return Math.max(last, end);
   }
 

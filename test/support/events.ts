@@ -1,4 +1,4 @@
-import { makeEvent } from '../../domain/events.js';
+import { EVENT_CATALOGUE, makeEvent } from '../../domain/events.js';
 import type { AnyEvent, EventType, NewEvent } from '../../domain/events.js';
 import type { Applied } from '../../projections/instances.js';
 
@@ -19,4 +19,15 @@ export class LogBuilder {
     this.log.push({ streamSeq: ++this.streamSeq, event: ev });
     return ev;
   }
+}
+
+/** A valid event of any catalogue type, its payload filled from the schema: for tests that go over every type. */
+export function sampleEvent(type: EventType, at: { cluster?: string; origin?: string; seq?: number; svc?: string; rid?: string } = {}): AnyEvent {
+  const spec = EVENT_CATALOGUE[type];
+  const filler: Record<string, unknown> = { string: 'x', number: 1, boolean: true, 'string[]': [], object: {} };
+  const data = Object.fromEntries(Object.entries(spec.fields as Record<string, string>).filter(([, f]) => !f.endsWith('?')).map(([k, f]) => [k, filler[f]]));
+  return makeEvent(
+    { type, ...(spec.scope !== 'node' ? { svc: at.svc ?? 'svc1' } : {}), ...(spec.scope === 'res' ? { rid: at.rid ?? 'fs#1' } : {}), data } as NewEvent,
+    { cluster: at.cluster ?? 'c1', origin: at.origin ?? 'node1', seq: at.seq ?? 1, time: '2026-01-02T14:36:00.000Z' },
+  ) as AnyEvent;
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { EventStore } from '../../../adapters/nats/eventStore.js';
-import type { InvalidRecord, StoredEvent } from '../../../adapters/nats/eventStore.js';
+import type { InvalidRecord, SkippedRecord, StoredEvent } from '../../../adapters/nats/eventStore.js';
 import { makeEvent } from '../../../domain/events.js';
 import type { AnyEvent } from '../../../domain/events.js';
 import { startTestNats, type TestNats } from '../../support/nats.js';
@@ -79,6 +79,55 @@ describe('EventStore against a real nats-server', () => {
       const past: StoredEvent[] = [];
       await store.replay({ fromTime: new Date(Date.now() - 60_000) }, (e) => past.push(e));
       expect(past).toHaveLength(15);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('decodes only the types asked for, the last N records whatever their type, and says what the others are', async () => {
+    const store = await EventStore.open({ servers: nats.url, cluster: 'types.x' });
+    try {
+      const at = (seq: number) => ({ cluster: 'types.x', origin: 'node1', seq, time: new Date(1_700_000_000_000 + seq).toISOString() });
+      await store.append([
+        makeEvent({ type: 'NodeFrozen', data: {} }, at(1)),
+        makeEvent({ type: 'ActionStarted', svc: 'svc1', data: { action: 'start', rids: [], argv: [] } }, at(2)),
+        makeEvent({ type: 'ResourceStarted', svc: 'svc1', rid: 'fs#1', data: { alreadyUp: false } }, at(3)),
+        makeEvent({ type: 'SchedulerJobRan', svc: 'svc1', data: { job: 'status', durationMs: 1, result: 'ok' } }, at(4)),
+        makeEvent({ type: 'ActionFinished', svc: 'svc1', data: { action: 'start', result: 'ok', durationMs: 1 } }, at(5)),
+        makeEvent({ type: 'ResourceStarted', svc: 'svc1', rid: 'ip#0', data: { alreadyUp: true } }, at(6)),
+      ]);
+      const decoded: string[] = [];
+      const skipped: SkippedRecord[] = [];
+      const types = new Set(['ActionStarted', 'ActionFinished']);
+      const end = await store.replay({ types, onSkipped: (r) => skipped.push(r) }, (e) => decoded.push(`${e.streamSeq} ${e.event.type}`));
+      expect(end).toBe(6);
+      expect(decoded).toEqual(['2 ActionStarted', '5 ActionFinished']);
+      expect(skipped).toEqual([
+        { streamSeq: 1, type: 'NodeFrozen', origin: 'node1', svc: undefined, rid: undefined },
+        { streamSeq: 3, type: 'ResourceStarted', origin: 'node1', svc: 'svc1', rid: 'fs#1' },
+        { streamSeq: 4, type: 'SchedulerJobRan', origin: 'node1', svc: 'svc1', rid: undefined },
+        { streamSeq: 6, type: 'ResourceStarted', origin: 'node1', svc: 'svc1', rid: 'ip#0' },
+      ]);
+      decoded.length = 0;
+      skipped.length = 0;
+      await store.replay({ types, decodeLast: 3, onSkipped: (r) => skipped.push(r) }, (e) => decoded.push(`${e.streamSeq} ${e.event.type}`));
+      expect(decoded).toEqual(['2 ActionStarted', '4 SchedulerJobRan', '5 ActionFinished', '6 ResourceStarted']);
+      expect(skipped.map((r) => r.streamSeq)).toEqual([1, 3]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('decodes a record whose subject is not of the shape it expects, and reports it if it is bad', async () => {
+    const store = await EventStore.open({ servers: nats.url, cluster: 'oddsubj' });
+    try {
+      await store.append(events('node1', 1, 1, 'oddsubj'));
+      await store.publishRaw('osvc.oddsubj.evt.node1.weird', new TextEncoder().encode('{not json'));
+      const invalid: InvalidRecord[] = [];
+      const skipped: SkippedRecord[] = [];
+      await store.replay({ types: new Set(), onInvalid: (r) => invalid.push(r), onSkipped: (r) => skipped.push(r) }, () => undefined);
+      expect(skipped.map((r) => r.type)).toEqual(['ResourceLogged']);
+      expect(invalid).toEqual([{ streamSeq: 2, subject: 'osvc.oddsubj.evt.node1.weird', reason: 'not valid JSON' }]);
     } finally {
       await store.close();
     }
