@@ -1,4 +1,4 @@
-import type { AnyEvent } from '../domain/events.js';
+import type { AnyEvent, EventType } from '../domain/events.js';
 import type { Applied } from './instances.js';
 
 /** One line of `print history`: what happened, where, why, with what result. */
@@ -22,28 +22,64 @@ interface OpenAction {
 }
 
 /**
- * The history read model. Entries are append-only: a model version shares
- * its backing arrays with the versions before it and only reads up to its own
- * length, so reducing a long log stays linear (copying per event made a
- * million-event rebuild quadratic). To callers it is an immutable value.
+ * The history read model, an immutable value to callers. Entries are
+ * append-only, so versions share one book of per-service arrays: a version
+ * reads the entries at or below its own lastSeq, and evolving it appends in
+ * place when it is the newest version (constant time per event, whatever the
+ * number of services), or copies its part of the book first when a newer
+ * version already wrote past it.
  */
 export interface HistoryModel {
   readonly lastSeq: number;
-  readonly logs: Readonly<Record<string, { readonly items: HistoryEntry[]; readonly length: number }>>;
+  /** how many entries this version holds, all services together */
+  readonly size: number;
+  readonly book: HistoryBook;
   /** actions started and not finished yet, by ActionStarted id */
   readonly open: ReadonlyMap<string, OpenAction>;
 }
 
-export const emptyHistory: HistoryModel = { lastSeq: 0, logs: {}, open: new Map() };
+interface HistoryBook {
+  size: number;
+  readonly bySvc: Map<string, HistoryEntry[]>;
+}
+
+export const emptyHistory: HistoryModel = { lastSeq: 0, size: 0, book: { size: 0, bySvc: new Map() }, open: new Map() };
+
+/** The event types that make history; evolveHistory only moves lastSeq for the others (see skipHistory). */
+export const HISTORY_TYPES: ReadonlySet<string> = new Set<EventType>([
+  'ServiceCreated',
+  'ServiceConfigChanged',
+  'ServiceDeleted',
+  'InstanceFrozen',
+  'InstanceThawed',
+  'ActionStarted',
+  'ActionFinished',
+  'ActionRejected',
+  'ActionInterrupted',
+  'RollbackStarted',
+  'RollbackFinished',
+  'InstanceStatusChanged',
+  'ResourceStartFailed',
+  'ResourceStopFailed',
+]);
 
 /** A service's entries, oldest first. */
 export function historyOf(m: HistoryModel, svc: string): readonly HistoryEntry[] {
-  const log = m.logs[svc];
-  if (!log) return [];
-  return log.items.length === log.length ? log.items : log.items.slice(0, log.length);
+  const items = m.book.bySvc.get(svc);
+  if (!items) return [];
+  if (m.size === m.book.size || (items[items.length - 1]?.streamSeq ?? 0) <= m.lastSeq) return items;
+  let n = items.length;
+  while (n > 0 && items[n - 1]!.streamSeq > m.lastSeq) n--;
+  return items.slice(0, n);
 }
 
-function describe(e: AnyEvent): { what: string; result: string } | undefined {
+/** A record of a type not in HISTORY_TYPES, undecoded: only the sequence moves. */
+export function skipHistory(m: HistoryModel, streamSeq: number): HistoryModel {
+  return streamSeq <= m.lastSeq ? m : { ...m, lastSeq: streamSeq };
+}
+
+/** The history line of an event, or undefined for events that make none (HISTORY_TYPES lists the others). */
+export function describeEvent(e: AnyEvent): { what: string; result: string } | undefined {
   switch (e.type) {
     case 'ServiceCreated':
       return { what: 'config created', result: `checksum ${e.data.checksum.slice(0, 12)}` };
@@ -82,7 +118,7 @@ function describe(e: AnyEvent): { what: string; result: string } | undefined {
 export function evolveHistory(m: HistoryModel, a: Applied): HistoryModel {
   if (a.streamSeq <= m.lastSeq) return m;
   const e = a.event;
-  if (e.svc === undefined) return { ...m, lastSeq: a.streamSeq };
+  if (e.svc === undefined || !HISTORY_TYPES.has(e.type)) return { ...m, lastSeq: a.streamSeq };
   let open = m.open;
   if (e.type === 'ActionStarted') open = new Map(open).set(e.id, { by: e.data.user, argv: e.data.argv });
   const opened = e.causation !== undefined ? m.open.get(e.causation) : undefined;
@@ -90,7 +126,7 @@ export function evolveHistory(m: HistoryModel, a: Applied): HistoryModel {
     open = new Map(open);
     (open as Map<string, OpenAction>).delete(e.causation);
   }
-  const line = describe(e);
+  const line = describeEvent(e);
   if (!line) return { ...m, lastSeq: a.streamSeq, open };
   const entry: HistoryEntry = {
     streamSeq: a.streamSeq,
@@ -103,9 +139,20 @@ export function evolveHistory(m: HistoryModel, a: Applied): HistoryModel {
     causation: e.causation,
     by: e.type === 'ActionStarted' ? e.data.user : opened?.by,
   };
-  const cur = m.logs[e.svc];
-  // share the backing array when this version is its newest reader; copy when a newer one already wrote past us
-  const items = cur === undefined ? [] : cur.items.length === cur.length ? cur.items : cur.items.slice(0, cur.length);
+  const book = m.size === m.book.size ? m.book : copyBook(m);
+  let items = book.bySvc.get(e.svc);
+  if (!items) book.bySvc.set(e.svc, (items = []));
   items.push(entry);
-  return { lastSeq: a.streamSeq, open, logs: { ...m.logs, [e.svc]: { items, length: items.length } } };
+  book.size++;
+  return { lastSeq: a.streamSeq, size: book.size, book, open };
+}
+
+/** The part of the book a version holds, for a version that is not the newest. */
+function copyBook(m: HistoryModel): HistoryBook {
+  const bySvc = new Map<string, HistoryEntry[]>();
+  for (const svc of m.book.bySvc.keys()) {
+    const items = historyOf(m, svc);
+    if (items.length) bySvc.set(svc, [...items]);
+  }
+  return { size: m.size, bySvc };
 }

@@ -1,6 +1,6 @@
 import { createActor } from 'xstate';
 import type { Actor, Snapshot } from 'xstate';
-import type { AnyEvent } from '../domain/events.js';
+import type { AnyEvent, EventType } from '../domain/events.js';
 import { instanceMachine } from '../domain/instance/machine.js';
 import { UNKNOWN_AVAIL, evolveAvail, evolveResources } from '../domain/instance/resources.js';
 import type { InstanceAvail, ResourceModels } from '../domain/instance/resources.js';
@@ -25,7 +25,7 @@ export interface InstancesCheckpoint {
 const key = (svc: string, node: string) => `${svc}\u0000${node}`;
 
 /** The event types the instance machine reacts to; others never reach an actor (replay speed). */
-const MACHINE_EVENTS: ReadonlySet<string> = new Set([
+const MACHINE_EVENTS: ReadonlySet<string> = new Set<EventType>([
   'ServiceDeleted',
   'ServiceCreated',
   'ActionStarted',
@@ -35,16 +35,35 @@ const MACHINE_EVENTS: ReadonlySet<string> = new Set([
   'InstanceThawed',
 ]);
 
+/** What one instance is made of in the projection: its machine, and the data reduced beside it. */
+interface Instance {
+  readonly actor: Actor<InstanceMachine>;
+  resources: ResourceModels;
+  avail: InstanceAvail;
+}
+
+/** The record of an event this projection does not read: its subject says enough. */
+export interface AppliedHeader {
+  readonly streamSeq: number;
+  readonly origin: string;
+  readonly svc: string | undefined;
+}
+
 /**
  * Every service instance's machine, fed from the log. Replay goes through
  * actors (an actor's send is ~4x faster here than the pure transition()).
  * Records the last stream sequence applied; events at or below it are
  * ignored, so replaying the same log twice gives the same state.
+ *
+ * It reads the bodies of the types in `consumes` only. Any event of a
+ * service makes its instance on the event's node known (svcmon lists it),
+ * and that needs nothing but the subject: a replay hands the others to
+ * skip() undecoded, and apply() treats them the same way.
  */
 export class InstancesProjection {
-  private readonly actors = new Map<string, Actor<InstanceMachine>>();
-  private readonly resources = new Map<string, ResourceModels>();
-  private readonly avails = new Map<string, InstanceAvail>();
+  static readonly consumes: ReadonlySet<string> = new Set<EventType>([...(MACHINE_EVENTS as ReadonlySet<EventType>), 'ResourceStatusChanged', 'ResourceLogged', 'InstanceStatusChanged']);
+
+  private readonly instances = new Map<string, Instance>();
   private last = 0;
 
   get lastSeq(): number {
@@ -56,57 +75,60 @@ export class InstancesProjection {
     this.last = a.streamSeq;
     const e = a.event;
     if (e.svc === undefined) return;
-    const actor = this.actor(e.svc, e.origin);
-    if (MACHINE_EVENTS.has(e.type)) actor.send(e);
-    const k = key(e.svc, e.origin);
-    const before = this.resources.get(k) ?? {};
-    const after = evolveResources(before, e);
-    if (after !== before) this.resources.set(k, after);
-    if (e.type === 'InstanceStatusChanged') this.avails.set(k, evolveAvail(this.avails.get(k) ?? UNKNOWN_AVAIL, e));
+    const i = this.instance(e.svc, e.origin);
+    if (!InstancesProjection.consumes.has(e.type)) return;
+    if (MACHINE_EVENTS.has(e.type)) i.actor.send(e);
+    i.resources = evolveResources(i.resources, e);
+    if (e.type === 'InstanceStatusChanged') i.avail = evolveAvail(i.avail, e);
   }
 
-  private actor(svc: string, node: string, snapshot?: unknown): Actor<InstanceMachine> {
+  /** An event whose body this projection does not read (not in `consumes`). */
+  skip(h: AppliedHeader): void {
+    if (h.streamSeq <= this.last) return;
+    this.last = h.streamSeq;
+    if (h.svc !== undefined) this.instance(h.svc, h.origin);
+  }
+
+  private instance(svc: string, node: string, restored?: { snapshot: unknown; resources: ResourceModels; avail: InstanceAvail }): Instance {
     const k = key(svc, node);
-    let a = this.actors.get(k);
-    if (!a) {
-      a = snapshot === undefined
+    let i = this.instances.get(k);
+    if (!i) {
+      const actor = restored === undefined
         ? createActor(instanceMachine, { input: { svc, node } })
-        : createActor(instanceMachine, { input: { svc, node }, snapshot: snapshot as Snapshot<unknown> as never });
-      a.start();
-      this.actors.set(k, a);
+        : createActor(instanceMachine, { input: { svc, node }, snapshot: restored.snapshot as Snapshot<unknown> as never });
+      actor.start();
+      i = { actor, resources: restored?.resources ?? {}, avail: restored?.avail ?? UNKNOWN_AVAIL };
+      this.instances.set(k, i);
     }
-    return a;
+    return i;
   }
 
   get(svc: string, node: string): InstanceState | undefined {
-    const a = this.actors.get(key(svc, node));
-    if (!a) return undefined;
-    const s = a.getSnapshot();
-    const value = s.value as { action: string; frozen: string };
-    const k = key(svc, node);
-    return { ...s.context, ...(this.avails.get(k) ?? UNKNOWN_AVAIL), monitorState: value.action, frozen: value.frozen === 'frozen', resources: this.resources.get(k) ?? {} };
+    const i = this.instances.get(key(svc, node));
+    if (!i) return undefined;
+    const s = i.actor.getSnapshot();
+    return { ...s.context, ...i.avail, monitorState: s.value, resources: i.resources };
   }
 
   services(): string[] {
     const out = new Set<string>();
-    for (const a of this.actors.values()) {
-      const c = a.getSnapshot().context;
+    for (const i of this.instances.values()) {
+      const c = i.actor.getSnapshot().context;
       if (!c.deleted) out.add(c.svc);
     }
     return [...out].sort();
   }
 
   nodesOf(svc: string): string[] {
-    return [...this.actors.values()].map((a) => a.getSnapshot().context).filter((c) => c.svc === svc && !c.deleted).map((c) => c.node).sort();
+    return [...this.instances.values()].map((i) => i.actor.getSnapshot().context).filter((c) => c.svc === svc && !c.deleted).map((c) => c.node).sort();
   }
 
   checkpoint(): InstancesCheckpoint {
     return {
       lastSeq: this.last,
-      instances: [...this.actors.values()].map((a) => {
-        const c = a.getSnapshot().context;
-        const k = key(c.svc, c.node);
-        return { svc: c.svc, node: c.node, snapshot: a.getPersistedSnapshot(), resources: this.resources.get(k) ?? {}, avail: this.avails.get(k) ?? UNKNOWN_AVAIL };
+      instances: [...this.instances.values()].map((i) => {
+        const c = i.actor.getSnapshot().context;
+        return { svc: c.svc, node: c.node, snapshot: i.actor.getPersistedSnapshot(), resources: i.resources, avail: i.avail };
       }),
     };
   }
@@ -114,18 +136,12 @@ export class InstancesProjection {
   static restore(cp: InstancesCheckpoint): InstancesProjection {
     const p = new InstancesProjection();
     p.last = cp.lastSeq;
-    for (const i of cp.instances) {
-      p.actor(i.svc, i.node, i.snapshot);
-      p.resources.set(key(i.svc, i.node), i.resources);
-      if (i.avail) p.avails.set(key(i.svc, i.node), i.avail);
-    }
+    for (const i of cp.instances) p.instance(i.svc, i.node, { snapshot: i.snapshot, resources: i.resources, avail: i.avail ?? UNKNOWN_AVAIL });
     return p;
   }
 
   stop(): void {
-    for (const a of this.actors.values()) a.stop();
-    this.actors.clear();
-    this.resources.clear();
-    this.avails.clear();
+    for (const i of this.instances.values()) i.actor.stop();
+    this.instances.clear();
   }
 }

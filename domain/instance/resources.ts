@@ -47,7 +47,9 @@ export function evolveResources(m: ResourceModels, e: AnyEvent): ResourceModels 
     case 'ResourceLogged': {
       if (e.rid === undefined) return m;
       const prev = m[e.rid] ?? blank;
-      const lines = prev.lastLines.length >= LAST_LINES ? [...prev.lastLines.slice(1 - LAST_LINES), e.data.message] : [...prev.lastLines, e.data.message];
+      const n = prev.lastLines.length;
+      const lines = prev.lastLines.slice(n >= LAST_LINES ? n - LAST_LINES + 1 : 0);
+      lines.push(e.data.message);
       return { ...m, [e.rid]: { ...prev, lastLines: lines } };
     }
     case 'ServiceDeleted': {

@@ -1,7 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
+import { createActor, getNextSnapshot } from 'xstate';
+import { EVENT_CATALOGUE } from '../../../domain/events.js';
+import type { EventType } from '../../../domain/events.js';
+import { instanceMachine } from '../../../domain/instance/machine.js';
+import { UNKNOWN_AVAIL, evolveAvail, evolveResources } from '../../../domain/instance/resources.js';
 import { InstancesProjection } from '../../../projections/instances.js';
-import { emptyHistory, evolveHistory, historyOf } from '../../../projections/history.js';
-import { LogBuilder } from '../../support/events.js';
+import { HISTORY_TYPES, describeEvent, emptyHistory, evolveHistory, historyOf, skipHistory } from '../../../projections/history.js';
+import { LogBuilder, sampleEvent } from '../../support/events.js';
 
 function startLog(result: 'ok' | 'failed'): LogBuilder {
   const b = new LogBuilder();
@@ -115,5 +120,53 @@ describe('history of orchestrated actions', () => {
     b.add('node1', { type: 'ActionStarted', svc: 'svc1', data: { action: 'stop', rids: ['app#web'], argv: ['orchestrator', 'stop'], user: 'orchestrator', reason: 'monitored resource app#web down: stopping to relocate', relocation: true } });
     const h = b.log.reduce(evolveHistory, emptyHistory);
     expect(historyOf(h, 'svc1')[0]).toMatchObject({ what: 'stop app#web (relocation: monitored resource app#web down: stopping to relocate)', by: 'orchestrator' });
+  });
+});
+
+describe('the event types projections read', () => {
+  const types = Object.keys(EVENT_CATALOGUE) as EventType[];
+
+  it('the instances projection reads every type that changes an instance, so a replay may skip the others undecoded', () => {
+    const actor = createActor(instanceMachine, { input: { svc: 'svc1', node: 'node1' } });
+    actor.start();
+    const before = actor.getSnapshot();
+    const resources = { 'fs#1': { status: 'up' as const, label: 'l', log: [], lastLines: ['a'] } };
+    for (const type of types.filter((t) => !InstancesProjection.consumes.has(t))) {
+      const e = sampleEvent(type);
+      const after = getNextSnapshot(instanceMachine, before, e);
+      expect([type, after.value, after.context]).toEqual([type, before.value, before.context]);
+      expect([type, evolveResources(resources, e)]).toEqual([type, resources]);
+      expect([type, evolveAvail(UNKNOWN_AVAIL, e)]).toEqual([type, UNKNOWN_AVAIL]);
+    }
+    actor.stop();
+  });
+
+  it('a skipped record makes its instance known as its event would', () => {
+    for (const type of types.filter((t) => !InstancesProjection.consumes.has(t))) {
+      const e = sampleEvent(type, { origin: 'node2' });
+      const applied = new InstancesProjection();
+      applied.apply({ streamSeq: 3, event: e });
+      const skipped = new InstancesProjection();
+      skipped.skip({ streamSeq: 3, origin: e.origin, svc: e.svc });
+      expect([type, skipped.lastSeq, skipped.services(), skipped.nodesOf('svc1'), skipped.get('svc1', 'node2')]).toEqual([type, 3, applied.services(), applied.nodesOf('svc1'), applied.get('svc1', 'node2')]);
+    }
+  });
+
+  it('history fed the undecoded records as skips is the history fed every event', () => {
+    const b = startLog('ok');
+    b.add('node1', { type: 'ResourceStarted', svc: 'svc1', rid: 'ip#0', data: { alreadyUp: false } });
+    b.add('node1', { type: 'SchedulerJobRan', svc: 'svc1', data: { job: 'status', durationMs: 3, result: 'ok' } });
+    b.add('node2', { type: 'ActionRejected', svc: 'svc1', data: { action: 'start', reason: 'frozen' } });
+    const full = b.log.reduce(evolveHistory, emptyHistory);
+    const skipping = b.log.reduce((h, a) => (HISTORY_TYPES.has(a.event.type) ? evolveHistory(h, a) : skipHistory(h, a.streamSeq)), emptyHistory);
+    expect(skipping.lastSeq).toBe(full.lastSeq);
+    expect(historyOf(skipping, 'svc1')).toEqual(historyOf(full, 'svc1'));
+    expect(historyOf(full, 'svc1').map((e) => e.what)).toEqual(['config created', 'start ip#0', 'start finished in 0.012s', 'start rejected']);
+  });
+
+  it('history reads every type that makes a line', () => {
+    for (const type of types) {
+      expect([type, describeEvent(sampleEvent(type)) !== undefined]).toEqual([type, HISTORY_TYPES.has(type)]);
+    }
   });
 });
