@@ -1,5 +1,6 @@
 import type { EventStore, InvalidRecord, StoredEvent } from '../../adapters/nats/eventStore.js';
 import { InstancesProjection } from '../../projections/instances.js';
+import { catchUp } from '../events/catchUp.js';
 import type { DaemonLogger } from './log.js';
 import { readSnapshot, writeSnapshot } from './snapshot.js';
 import type { MonitorSnapshot } from './snapshot.js';
@@ -21,6 +22,8 @@ export interface MonitorOptions {
   readonly stallMs?: number;
   /** called after each live event is applied (the orchestrator looks again) */
   readonly onApplied?: () => void;
+  /** where the catch-up replay decodes and reduces (catchUp's `worker`): the compiled worker by default */
+  readonly replayWorker?: boolean | URL;
 }
 
 export interface EventsPage {
@@ -54,6 +57,8 @@ class Recent {
   }
 }
 
+const RECENT_CAPACITY = 2000;
+
 /**
  * Keeps the read models up to date from the log: restore the last snapshot,
  * replay what was stored since, then follow the stream live. It decides
@@ -72,12 +77,14 @@ export class Monitor {
   private checking = false;
   private sinceSnapshot = 0;
   private lastId: string | undefined;
+  /** the stream sequence of lastId */
+  private lastIdSeq = 0;
   private stopped = false;
   /** events replayed at start, for the log line and the bench */
   replayed = 0;
 
   constructor(private readonly o: MonitorOptions) {
-    this.recent = new Recent(o.recentCapacity ?? 2000);
+    this.recent = new Recent(o.recentCapacity ?? RECENT_CAPACITY);
   }
 
   get lastSeq(): number {
@@ -113,17 +120,23 @@ export class Monitor {
     this.o.threads.set('monitor', 'starting');
     const t0 = Date.now();
     const snap = await this.usableSnapshot();
-    if (snap) {
-      this.projection = InstancesProjection.restore(snap.instances);
-      for (const [n, st] of Object.entries(snap.nodes)) this.nodeState.set(n, { frozen: st.frozen });
-      this.lastId = snap.lastId;
-    }
-    const from = this.projection.lastSeq + 1;
-    const end = await this.o.store.replay({ fromSeq: from, onInvalid: this.invalid }, (e) => {
-      this.replayed++;
-      this.apply(e, false);
+    // decoding and reducing run in the replay worker; the last records are handed back as they are: GET /events serves them
+    const r = await catchUp(this.o.store, {
+      spec: { history: false, recent: this.o.recentCapacity ?? RECENT_CAPACITY },
+      ...(snap ? { from: { instances: snap.instances, nodes: snap.nodes, lastId: snap.lastId } } : {}),
+      onInvalid: this.invalid,
+      ...(this.o.replayWorker !== undefined ? { worker: this.o.replayWorker } : {}),
     });
-    this.o.log.info({ fromSnapshot: snap?.lastSeq ?? 0, replayed: this.replayed, lastSeq: this.lastSeq, ms: Date.now() - t0 }, 'projections rebuilt from the log');
+    this.projection = InstancesProjection.restore(r.instances);
+    for (const [n, st] of Object.entries(r.nodes)) this.nodeState.set(n, { frozen: st.frozen });
+    this.lastId = r.lastId;
+    this.lastIdSeq = r.lastIdSeq;
+    for (const e of r.recent) this.recent.push(e);
+    for (const n of r.notApplied) this.o.log.error({ streamSeq: n.streamSeq, id: n.id, err: n.reason }, 'event not applied to the instances projection');
+    this.replayed = r.count;
+    const end = r.end;
+    this.o.log.info({ fromSnapshot: snap?.lastSeq ?? 0, replayed: this.replayed, lastSeq: this.lastSeq, inWorker: r.inWorker, ms: Date.now() - t0 }, 'projections rebuilt from the log');
+    if (r.count > 0) this.saveSnapshot();
     this.delivered = Math.max(this.delivered, end);
     // follow from what replay reached: events appended meanwhile come through follow
     await this.follow();
@@ -188,6 +201,7 @@ export class Monitor {
     if (ev.type === 'NodeFrozen') this.nodeState.set(ev.origin, { frozen: true });
     else if (ev.type === 'NodeThawed') this.nodeState.set(ev.origin, { frozen: false });
     this.lastId = ev.id;
+    this.lastIdSeq = e.streamSeq;
     this.recent.push(e);
     if (++this.sinceSnapshot >= (this.o.snapshotEvery ?? 500)) this.saveSnapshot();
     if (live) {
@@ -198,9 +212,11 @@ export class Monitor {
 
   saveSnapshot(): void {
     this.sinceSnapshot = 0;
+    // the snapshot names the event at its lastSeq; after undecoded records that id is not known yet
+    if (this.lastIdSeq !== this.projection.lastSeq) return;
     try {
       writeSnapshot(this.o.snapshotFile, {
-        version: 2,
+        version: 3,
         cluster: this.o.cluster,
         lastSeq: this.projection.lastSeq,
         lastId: this.lastId,

@@ -11,7 +11,8 @@ async function main(): Promise<void> {
   const nats = await startTestNats('hasvc-bench-');
   try {
     for (const r of await benchEventStore(nats.url, n)) console.log(formatResult(r));
-    for (const r of await benchReplayIntoProjections(nats.url, n)) console.log(formatResult(r));
+    // a long log: the catch-up a daemon does after a long time down or without a usable snapshot
+    for (const r of await benchReplayIntoProjections(nats.url, Number(process.env.BENCH_REPLAY_EVENTS ?? 100_000))) console.log(formatResult(r));
   } finally {
     await nats.stop();
   }
