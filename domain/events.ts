@@ -244,34 +244,40 @@ const ENVELOPE_STRINGS = ['id', 'cluster', 'origin', 'time'] as const;
 
 /** Validate an event read from outside (stream, spool, heartbeat). */
 export function validateEvent(raw: unknown): Validation {
-  if (!isRecord(raw)) return { ok: false, reason: 'not a JSON object' };
+  const reason = eventProblem(raw);
+  return reason === undefined ? { ok: true, event: raw as AnyEvent } : { ok: false, reason };
+}
+
+/** What is wrong with an event read from outside, or undefined when it is valid (validateEvent without the result object: a replay checks every record). */
+export function eventProblem(raw: unknown): string | undefined {
+  if (!isRecord(raw)) return 'not a JSON object';
   const type = raw.type;
   const t = typeof type === 'string' ? TYPE_CHECKS.get(type) : undefined;
-  if (t === undefined) return { ok: false, reason: `unknown event type ${JSON.stringify(type)}` };
+  if (t === undefined) return `unknown event type ${JSON.stringify(type)}`;
   const spec = t.spec;
   for (const k of ENVELOPE_STRINGS) {
     const v = raw[k];
-    if (typeof v !== 'string' || v === '') return { ok: false, reason: `${String(type)}: envelope field ${k} must be a non-empty string` };
+    if (typeof v !== 'string' || v === '') return `${String(type)}: envelope field ${k} must be a non-empty string`;
   }
   const seq = raw.seq;
   if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1) {
-    return { ok: false, reason: `${String(type)}: envelope field seq must be a positive integer` };
+    return `${String(type)}: envelope field seq must be a positive integer`;
   }
-  if (raw.id !== `${String(raw.origin)}:${seq}`) return { ok: false, reason: `${String(type)}: id ${String(raw.id)} is not <origin>:<seq>` };
-  if (raw.v !== spec.v) return { ok: false, reason: `${String(type)}: version ${String(raw.v)} not supported (expected ${spec.v})` };
+  if (raw.id !== `${String(raw.origin)}:${seq}`) return `${String(type)}: id ${String(raw.id)} is not <origin>:<seq>`;
+  if (raw.v !== spec.v) return `${String(type)}: version ${String(raw.v)} not supported (expected ${spec.v})`;
   if (spec.scope !== 'node' && (typeof raw.svc !== 'string' || !NAME_RE.test(raw.svc))) {
-    return { ok: false, reason: `${String(type)}: envelope field svc must be a service name` };
+    return `${String(type)}: envelope field svc must be a service name`;
   }
   if (spec.scope === 'res' && (typeof raw.rid !== 'string' || !RID_RE.test(raw.rid))) {
-    return { ok: false, reason: `${String(type)}: envelope field rid must be a resource id like ip#0` };
+    return `${String(type)}: envelope field rid must be a resource id like ip#0`;
   }
-  if (raw.causation !== undefined && typeof raw.causation !== 'string') return { ok: false, reason: `${String(type)}: causation must be a string` };
+  if (raw.causation !== undefined && typeof raw.causation !== 'string') return `${String(type)}: causation must be a string`;
   const data = raw.data;
-  if (!isRecord(data)) return { ok: false, reason: `${String(type)}: data must be an object` };
+  if (!isRecord(data)) return `${String(type)}: data must be an object`;
   for (const f of t.fields) {
-    if (!f.check(data[f.name])) return { ok: false, reason: `${String(type)}: data.${f.name} must be ${f.spec}` };
+    if (!f.check(data[f.name])) return `${String(type)}: data.${f.name} must be ${f.spec}`;
   }
-  return { ok: true, event: raw as unknown as AnyEvent };
+  return undefined;
 }
 
 export function isEventOf<T extends EventType>(e: AnyEvent, type: T): e is Envelope<T> & AnyEvent {

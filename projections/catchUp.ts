@@ -82,11 +82,11 @@ export class CatchUp {
     }
   }
 
-  skip(h: AppliedHeader): void {
+  skip(streamSeq: number, h: AppliedHeader): void {
     this.count++;
-    this.instances.skip(h);
+    this.instances.skip(streamSeq, h);
     // a skip only moves the history's lastSeq: the next event applied or state() moves it past this one
-    this.historySkipped = h.streamSeq;
+    this.historySkipped = streamSeq;
   }
 
   state(): CatchUpState {

@@ -42,9 +42,8 @@ interface Instance {
   avail: InstanceAvail;
 }
 
-/** The record of an event this projection does not read: its subject says enough. */
+/** What the subject of an event this projection does not read says, enough to know its instance. */
 export interface AppliedHeader {
-  readonly streamSeq: number;
   readonly origin: string;
   readonly svc: string | undefined;
 }
@@ -61,9 +60,10 @@ export interface AppliedHeader {
  * skip() undecoded, and apply() treats them the same way.
  */
 export class InstancesProjection {
-  static readonly consumes: ReadonlySet<string> = new Set<EventType>([...(MACHINE_EVENTS as ReadonlySet<EventType>), 'ResourceStatusChanged', 'ResourceLogged', 'InstanceStatusChanged']);
+  static readonly consumes: ReadonlySet<string> = new Set<EventType>([...(MACHINE_EVENTS as ReadonlySet<EventType>), 'ResourceStatusChanged', 'InstanceStatusChanged']);
 
   private readonly instances = new Map<string, Instance>();
+  private cached: { readonly svc: string; readonly node: string; readonly instance: Instance } | undefined;
   private last = 0;
 
   get lastSeq(): number {
@@ -83,13 +83,16 @@ export class InstancesProjection {
   }
 
   /** An event whose body this projection does not read (not in `consumes`). */
-  skip(h: AppliedHeader): void {
-    if (h.streamSeq <= this.last) return;
-    this.last = h.streamSeq;
+  skip(streamSeq: number, h: AppliedHeader): void {
+    if (streamSeq <= this.last) return;
+    this.last = streamSeq;
     if (h.svc !== undefined) this.instance(h.svc, h.origin);
   }
 
   private instance(svc: string, node: string, restored?: { snapshot: unknown; resources: ResourceModels; avail: InstanceAvail }): Instance {
+    // a log's events come in runs of the same instance (an action's steps)
+    const c = this.cached;
+    if (c !== undefined && c.svc === svc && c.node === node) return c.instance;
     const k = key(svc, node);
     let i = this.instances.get(k);
     if (!i) {
@@ -100,6 +103,7 @@ export class InstancesProjection {
       i = { actor, resources: restored?.resources ?? {}, avail: restored?.avail ?? UNKNOWN_AVAIL };
       this.instances.set(k, i);
     }
+    this.cached = { svc, node, instance: i };
     return i;
   }
 
@@ -143,5 +147,6 @@ export class InstancesProjection {
   stop(): void {
     for (const i of this.instances.values()) i.actor.stop();
     this.instances.clear();
+    this.cached = undefined;
   }
 }

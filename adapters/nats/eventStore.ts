@@ -12,7 +12,7 @@ import {
 import type { JetStreamClient, JetStreamManager, PubAck, StreamConfig } from '@nats-io/jetstream';
 import { UnavailableError } from '../../domain/errors.js';
 import { eventsSubject, originSubject, subjectOf } from '../../domain/events.js';
-import type { AnyEvent } from '../../domain/events.js';
+import type { AnyEvent, SubjectHeader } from '../../domain/events.js';
 import { RecordReader, decodeRecord as decode } from './records.js';
 import type { InvalidRecord, ReplayFilter, SkippedRecord, StoredEvent } from './records.js';
 
@@ -234,7 +234,12 @@ export class EventStore {
   async replay(o: ReplayOptions & ReplayFilter & { readonly onSkipped?: (r: SkippedRecord) => void }, onEvent: (e: StoredEvent) => void): Promise<number> {
     let reader: RecordReader | undefined;
     return this.replayRecords(o, (end) => {
-      reader ??= new RecordReader(this.cluster, o, end, { onEvent, ...(o.onSkipped ? { onSkipped: o.onSkipped } : {}), ...(o.onInvalid ? { onInvalid: o.onInvalid } : {}) });
+      const skipped = o.onSkipped;
+      reader ??= new RecordReader(this.cluster, o, end, {
+        onEvent,
+        ...(skipped ? { onSkipped: (streamSeq: number, h: SubjectHeader) => skipped({ streamSeq, ...h }) } : {}),
+        ...(o.onInvalid ? { onInvalid: o.onInvalid } : {}),
+      });
       return (seq, subject, data) => reader!.read(seq, subject, data);
     });
   }

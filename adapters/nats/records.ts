@@ -1,4 +1,4 @@
-import { headerOfSubject, subjectOf, typeOfSubject, validateEvent } from '../../domain/events.js';
+import { eventProblem, headerOfSubject, subjectOf, typeOfSubject } from '../../domain/events.js';
 import type { AnyEvent, SubjectHeader } from '../../domain/events.js';
 
 /**
@@ -38,7 +38,8 @@ export interface ReplayFilter {
 /** Where a reader's records go. */
 export interface RecordSinks {
   readonly onEvent: (e: StoredEvent) => void;
-  readonly onSkipped?: (r: SkippedRecord) => void;
+  /** a record not decoded, and what its subject says (the header is the caller's to keep) */
+  readonly onSkipped?: (streamSeq: number, h: SubjectHeader) => void;
   readonly onInvalid?: (r: InvalidRecord) => void;
 }
 
@@ -52,10 +53,11 @@ export function decodeRecord(streamSeq: number, subject: string, data: Uint8Arra
   } catch {
     return { streamSeq, subject, reason: 'not valid JSON' };
   }
-  const v = validateEvent(raw);
-  if (!v.ok) return { streamSeq, subject, reason: v.reason };
-  if (subjectOf(v.event) !== subject) return { streamSeq, subject, reason: `subject does not match the event (expected ${subjectOf(v.event)})` };
-  return { streamSeq, event: v.event };
+  const bad = eventProblem(raw);
+  if (bad !== undefined) return { streamSeq, subject, reason: bad };
+  const event = raw as AnyEvent;
+  if (subjectOf(event) !== subject) return { streamSeq, subject, reason: `subject does not match the event (expected ${subjectOf(event)})` };
+  return { streamSeq, event };
 }
 
 /**
@@ -79,7 +81,7 @@ export class RecordReader {
     if (types !== undefined && streamSeq <= this.decodeFrom && !types.has(typeOfSubject(subject))) {
       const h = headerOfSubject(subject, this.cluster);
       if (h !== undefined) {
-        this.sinks.onSkipped?.({ streamSeq, type: h.type, origin: h.origin, svc: h.svc, rid: h.rid });
+        this.sinks.onSkipped?.(streamSeq, h);
         return;
       }
     }

@@ -5,10 +5,8 @@ import type { Avail } from './status.js';
 export interface ResourceModel {
   readonly status: Avail;
   readonly label: string;
-  /** `info:`/`warn:` lines of the last status evaluation */
+  /** its last log lines: the `info:`/`warn:` lines of the last status evaluation, shown under it by print status */
   readonly log: readonly string[];
-  /** the last lines an action printed for it */
-  readonly lastLines: readonly string[];
 }
 
 export type ResourceModels = Readonly<Record<string, ResourceModel>>;
@@ -26,31 +24,24 @@ export function evolveAvail(a: InstanceAvail, e: AnyEvent): InstanceAvail {
   return e.type === 'InstanceStatusChanged' ? { avail: e.data.avail as Avail, overall: e.data.overall as Avail } : a;
 }
 
-const LAST_LINES = 20;
-
-const blank: ResourceModel = { status: 'undef', label: '', log: [], lastLines: [] };
-
 /**
  * Per-resource details of an instance, reduced from its events. Kept beside
  * the instance machine rather than in its context: these are the most
  * frequent events and carry data, not state changes, and going through the
  * machine made a replay several times slower. Returns the same object when
- * the event does not concern resources.
+ * the event does not concern resources. The lines an action printed
+ * (ResourceLogged, the most frequent events of all) are not kept: they went
+ * to whoever ran the action and stay in the log, and a replay need not read
+ * them.
  */
 export function evolveResources(m: ResourceModels, e: AnyEvent): ResourceModels {
   switch (e.type) {
     case 'ResourceStatusChanged': {
       if (e.rid === undefined) return m;
-      const prev = m[e.rid] ?? blank;
-      return { ...m, [e.rid]: { ...prev, status: e.data.status as Avail, label: e.data.label, log: e.data.log } };
-    }
-    case 'ResourceLogged': {
-      if (e.rid === undefined) return m;
-      const prev = m[e.rid] ?? blank;
-      const n = prev.lastLines.length;
-      const lines = prev.lastLines.slice(n >= LAST_LINES ? n - LAST_LINES + 1 : 0);
-      lines.push(e.data.message);
-      return { ...m, [e.rid]: { ...prev, lastLines: lines } };
+      // a computed key in the literal takes V8's slow path: copy, then set
+      const next: Record<string, ResourceModel> = { ...m };
+      next[e.rid] = { status: e.data.status as Avail, label: e.data.label, log: e.data.log };
+      return next;
     }
     case 'ServiceDeleted': {
       if (e.data.rids.length === 0) return {};

@@ -105,7 +105,7 @@ async function run(store: EventStore, o: CatchUpOptions, url: URL | undefined): 
       const models = (local = new CatchUp(o.spec, o.from));
       const reader = new RecordReader(store.cluster, { types: catchUpTypes(o.spec), decodeLast: o.spec.recent }, end, {
         onEvent: (e) => models.apply(e),
-        onSkipped: (h) => models.skip(h),
+        onSkipped: (seq, h) => models.skip(seq, h),
         ...(o.onInvalid ? { onInvalid: o.onInvalid } : {}),
       });
       return (seq, subject, data) => reader.read(seq, subject, data);

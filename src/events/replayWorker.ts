@@ -11,7 +11,7 @@ const models = new CatchUp(start.spec, start.from);
 let invalid: InvalidRecord[] = [];
 const reader = new RecordReader(start.cluster, { types: catchUpTypes(start.spec), decodeLast: start.spec.recent }, start.end, {
   onEvent: (e) => models.apply(e),
-  onSkipped: (h) => models.skip(h),
+  onSkipped: (seq, h) => models.skip(seq, h),
   onInvalid: (r) => invalid.push(r),
 });
 

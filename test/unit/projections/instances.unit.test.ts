@@ -54,12 +54,13 @@ describe('instance machine through the projection', () => {
     expect(p.get('svc1', 'node1')!.frozen).toBe(true);
   });
 
-  it('takes lines for a resource it has no status for yet, without crashing', () => {
+  it('takes the status of a resource it did not know, without crashing, and keeps its info/warn lines', () => {
     const b = new LogBuilder();
     b.add('node1', { type: 'ResourceLogged', svc: 'svc1', rid: 'fs#ghost', data: { level: 'info', message: 'x' } });
+    b.add('node1', { type: 'ResourceStatusChanged', svc: 'svc1', rid: 'fs#ghost', data: { status: 'warn', label: 'ext4 /dev/loop9@/srv/ghost', log: ['warn: fs#ghost not in the config'] } });
     const p = new InstancesProjection();
-    p.apply(b.log[0]!);
-    expect(p.get('svc1', 'node1')!.resources['fs#ghost']).toEqual({ status: 'undef', label: '', log: [], lastLines: ['x'] });
+    for (const a of b.log) p.apply(a);
+    expect(p.get('svc1', 'node1')!.resources['fs#ghost']).toEqual({ status: 'warn', label: 'ext4 /dev/loop9@/srv/ghost', log: ['warn: fs#ghost not in the config'] });
   });
 
   it('replaying the same log twice gives the same state; a checkpoint restores it', () => {
@@ -130,7 +131,7 @@ describe('the event types projections read', () => {
     const actor = createActor(instanceMachine, { input: { svc: 'svc1', node: 'node1' } });
     actor.start();
     const before = actor.getSnapshot();
-    const resources = { 'fs#1': { status: 'up' as const, label: 'l', log: [], lastLines: ['a'] } };
+    const resources = { 'fs#1': { status: 'up' as const, label: 'l', log: ['info: a'] } };
     for (const type of types.filter((t) => !InstancesProjection.consumes.has(t))) {
       const e = sampleEvent(type);
       const after = getNextSnapshot(instanceMachine, before, e);
@@ -147,7 +148,7 @@ describe('the event types projections read', () => {
       const applied = new InstancesProjection();
       applied.apply({ streamSeq: 3, event: e });
       const skipped = new InstancesProjection();
-      skipped.skip({ streamSeq: 3, origin: e.origin, svc: e.svc });
+      skipped.skip(3, { origin: e.origin, svc: e.svc });
       expect([type, skipped.lastSeq, skipped.services(), skipped.nodesOf('svc1'), skipped.get('svc1', 'node2')]).toEqual([type, 3, applied.services(), applied.nodesOf('svc1'), applied.get('svc1', 'node2')]);
     }
   });
