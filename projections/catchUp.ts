@@ -14,12 +14,12 @@ export interface CatchUpSpec {
 
 export type NodeStates = Readonly<Record<string, { readonly frozen: boolean }>>;
 
-/** What a catch-up hands back: plain data, so it can cross from a worker thread. */
+/** What a catch-up hands back: plain data. */
 export interface CatchUpState {
   readonly instances: InstancesCheckpoint;
   readonly history: HistoryModel | undefined;
   readonly nodes: NodeStates;
-  /** the last events applied, oldest first, at most spec.recent */
+  /** the last events applied, oldest first, at most spec.recent, none skipped between them */
   readonly recent: readonly Applied[];
   /** the last event applied and its stream sequence (a snapshot names it) */
   readonly lastId: string | undefined;
@@ -39,7 +39,7 @@ export function catchUpTypes(spec: CatchUpSpec): ReadonlySet<string> {
  * The read models rebuilt from the log, together: the instances, the node
  * states, the recent events and, when asked, the history (of what is fed:
  * it does not start from a checkpoint). Pure: fed the records of a replay in
- * order, the same way beside the stream consumer or in the replay worker.
+ * order.
  */
 export class CatchUp {
   readonly instances: InstancesProjection;
@@ -84,6 +84,8 @@ export class CatchUp {
 
   skip(streamSeq: number, h: AppliedHeader): void {
     this.count++;
+    // the recent events are the log's tail without a gap: a client reading them after a sequence must miss nothing
+    if (this.recent.length > 0) this.recent = [];
     this.instances.skip(streamSeq, h);
     // a skip only moves the history's lastSeq: the next event applied or state() moves it past this one
     this.historySkipped = streamSeq;

@@ -240,7 +240,7 @@ export class EventStore {
         ...(skipped ? { onSkipped: (streamSeq: number, h: SubjectHeader) => skipped({ streamSeq, ...h }) } : {}),
         ...(o.onInvalid ? { onInvalid: o.onInvalid } : {}),
       });
-      return (seq, subject, data) => reader!.read(seq, subject, data);
+      return (seq, subject, record) => reader!.read(seq, subject, record);
     });
   }
 
@@ -249,9 +249,10 @@ export class EventStore {
    * the stream's last sequence when called, in order, undecoded. `open` is
    * called once with that last sequence, before the first record, and returns
    * what takes the records; a taker that returns a promise is waited for
-   * before the next record (flow control). `data` is only valid during the call.
+   * before the next record (flow control). A record's data is read only if
+   * the taker asks for it (most are skipped), and only during the call.
    */
-  async replayRecords(o: ReplayOptions, open: (end: number) => (streamSeq: number, subject: string, data: Uint8Array) => void | Promise<void>): Promise<number> {
+  async replayRecords(o: ReplayOptions, open: (end: number) => (streamSeq: number, subject: string, record: { readonly data: Uint8Array }) => void | Promise<void>): Promise<number> {
     const info = await this.jsm.streams.info(this.auditStream);
     const end = info.state.last_seq;
     const from = o.fromSeq ?? 1;
@@ -268,7 +269,7 @@ export class EventStore {
     try {
       for await (const m of msgs) {
         const seq = m.seq;
-        const wait = take(seq, m.subject, m.data);
+        const wait = take(seq, m.subject, m);
         if (wait) await wait;
         last = seq;
         if (m.info.pending === 0 || seq >= end) break;

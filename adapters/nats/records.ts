@@ -1,10 +1,9 @@
-import { eventProblem, headerOfSubject, subjectOf, typeOfSubject } from '../../domain/events.js';
+import { eventProblem, headerOfSubject, isSubjectOf, subjectOf, typeOfSubject } from '../../domain/events.js';
 import type { AnyEvent, SubjectHeader } from '../../domain/events.js';
 
 /**
  * Reading the stream's records into events: the decoding half of a replay,
- * apart from the transport so it can run where the records are handed
- * (the replay worker) as well as beside the consumer.
+ * apart from the transport.
  */
 
 export interface StoredEvent {
@@ -56,36 +55,61 @@ export function decodeRecord(streamSeq: number, subject: string, data: Uint8Arra
   const bad = eventProblem(raw);
   if (bad !== undefined) return { streamSeq, subject, reason: bad };
   const event = raw as AnyEvent;
-  if (subjectOf(event) !== subject) return { streamSeq, subject, reason: `subject does not match the event (expected ${subjectOf(event)})` };
+  if (!isSubjectOf(event, subject)) return { streamSeq, subject, reason: `subject does not match the event (expected ${subjectOf(event)})` };
   return { streamSeq, event };
 }
 
 /**
- * Applies a replay filter to records read in order up to `end` (the stream's
- * last sequence when the replay began): each record reaches exactly one sink.
+ * A replay filter over records read in order up to `end` (the stream's last
+ * sequence when the replay began): which records are skipped, and what their
+ * subject says: a function of the subject and the sequence only.
  */
-export class RecordReader {
+export class RecordFilter {
   private readonly decodeFrom: number;
+  private lastSubject: string | undefined;
+  /** the header of lastSubject when its records are skipped, undefined when they are decoded */
+  private lastHeader: SubjectHeader | undefined;
 
   constructor(
     private readonly cluster: string,
     private readonly filter: ReplayFilter,
     end: number,
-    private readonly sinks: RecordSinks,
   ) {
     this.decodeFrom = end - (filter.decodeLast ?? 0);
   }
 
-  read(streamSeq: number, subject: string, data: Uint8Array): void {
-    const types = this.filter.types;
-    if (types !== undefined && streamSeq <= this.decodeFrom && !types.has(typeOfSubject(subject))) {
-      const h = headerOfSubject(subject, this.cluster);
-      if (h !== undefined) {
-        this.sinks.onSkipped?.(streamSeq, h);
-        return;
-      }
+  /** The header of a record not to decode, undefined for a record to decode. */
+  skipped(streamSeq: number, subject: string): SubjectHeader | undefined {
+    if (streamSeq > this.decodeFrom || this.filter.types === undefined) return undefined;
+    // runs of records share a subject (an action's lines for one resource): the last one's answer is reused
+    if (subject !== this.lastSubject) {
+      this.lastSubject = subject;
+      this.lastHeader = this.filter.types.has(typeOfSubject(subject)) ? undefined : headerOfSubject(subject, this.cluster);
     }
-    const r = decodeRecord(streamSeq, subject, data);
+    return this.lastHeader;
+  }
+}
+
+/** Reads records through a filter: each record reaches exactly one sink. Only decoded records' data is read. */
+export class RecordReader {
+  private readonly filter: RecordFilter;
+
+  constructor(
+    cluster: string,
+    filter: ReplayFilter,
+    end: number,
+    private readonly sinks: RecordSinks,
+  ) {
+    this.filter = new RecordFilter(cluster, filter, end);
+  }
+
+  read(streamSeq: number, subject: string, record: { readonly data: Uint8Array }): void {
+    const h = this.filter.skipped(streamSeq, subject);
+    if (h !== undefined) {
+      this.sinks.onSkipped?.(streamSeq, h);
+      return;
+    }
+    const r = decodeRecord(streamSeq, subject, record.data);
     if ('event' in r) this.sinks.onEvent(r);
     else this.sinks.onInvalid?.(r);
   }

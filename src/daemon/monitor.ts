@@ -22,8 +22,6 @@ export interface MonitorOptions {
   readonly stallMs?: number;
   /** called after each live event is applied (the orchestrator looks again) */
   readonly onApplied?: () => void;
-  /** where the catch-up replay decodes and reduces (catchUp's `worker`): the compiled worker by default */
-  readonly replayWorker?: boolean | URL;
 }
 
 export interface EventsPage {
@@ -120,12 +118,11 @@ export class Monitor {
     this.o.threads.set('monitor', 'starting');
     const t0 = Date.now();
     const snap = await this.usableSnapshot();
-    // decoding and reducing run in the replay worker; the last records are handed back as they are: GET /events serves them
+    // the last records are handed back as they are: GET /events serves them
     const r = await catchUp(this.o.store, {
       spec: { history: false, recent: this.o.recentCapacity ?? RECENT_CAPACITY },
       ...(snap ? { from: { instances: snap.instances, nodes: snap.nodes, lastId: snap.lastId } } : {}),
       onInvalid: this.invalid,
-      ...(this.o.replayWorker !== undefined ? { worker: this.o.replayWorker } : {}),
     });
     this.projection = InstancesProjection.restore(r.instances);
     for (const [n, st] of Object.entries(r.nodes)) this.nodeState.set(n, { frozen: st.frozen });
@@ -135,7 +132,7 @@ export class Monitor {
     for (const n of r.notApplied) this.o.log.error({ streamSeq: n.streamSeq, id: n.id, err: n.reason }, 'event not applied to the instances projection');
     this.replayed = r.count;
     const end = r.end;
-    this.o.log.info({ fromSnapshot: snap?.lastSeq ?? 0, replayed: this.replayed, lastSeq: this.lastSeq, inWorker: r.inWorker, ms: Date.now() - t0 }, 'projections rebuilt from the log');
+    this.o.log.info({ fromSnapshot: snap?.lastSeq ?? 0, replayed: this.replayed, lastSeq: this.lastSeq, ms: Date.now() - t0 }, 'projections rebuilt from the log');
     if (r.count > 0) this.saveSnapshot();
     this.delivered = Math.max(this.delivered, end);
     // follow from what replay reached: events appended meanwhile come through follow

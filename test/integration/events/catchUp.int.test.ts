@@ -1,7 +1,3 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { EventStore } from '../../../adapters/nats/eventStore.js';
 import type { InvalidRecord } from '../../../adapters/nats/eventStore.js';
@@ -10,11 +6,7 @@ import type { AnyEvent, NewEvent } from '../../../domain/events.js';
 import { historyOf } from '../../../projections/history.js';
 import { catchUp } from '../../../src/events/catchUp.js';
 import type { CatchUpResult } from '../../../src/events/catchUp.js';
-import { ensureBuilt } from '../daemon/support.js';
 import { startTestNats, type TestNats } from '../../support/nats.js';
-
-const REPO = path.resolve(import.meta.dirname, '../../..');
-const WORKER = pathToFileURL(path.join(REPO, 'dist/src/events/replayWorker.js'));
 
 /** A log of every kind the read models care about, and of kinds they skip: actions, statuses, lines, freezes, scheduler runs, on two nodes. */
 function log(cluster: string, services: number, actions: number): AnyEvent[] {
@@ -67,36 +59,33 @@ function view(r: CatchUpResult) {
 describe('catching up the read models from the log', () => {
   let nats: TestNats;
   let store: EventStore;
-  let tmp: string;
   beforeAll(async () => {
-    ensureBuilt();
     nats = await startTestNats();
     store = await EventStore.open({ servers: nats.url, cluster: 'cu' });
     await store.append(log('cu', 7, 1500));
     await store.publishRaw('osvc.cu.evt.node1.svc.svc1.ActionStarted', new TextEncoder().encode('{not json'));
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hasvct-catchup-'));
   }, 120_000);
   afterAll(async () => {
     await store?.close();
     await nats?.stop();
-    fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('builds the same models in the replay worker as beside the consumer, and reports bad records from both', async () => {
-    const invalidW: InvalidRecord[] = [];
-    const invalidB: InvalidRecord[] = [];
+  it('builds, without decoding what no model reads, the models every record decoded builds; bad records are reported', async () => {
+    const invalid: InvalidRecord[] = [];
+    const invalidAll: InvalidRecord[] = [];
     const spec = { history: true, recent: 50 };
-    const w = await catchUp(store, { spec, worker: WORKER, workerMin: 0, onInvalid: (r) => invalidW.push(r) });
-    const b = await catchUp(store, { spec, worker: false, onInvalid: (r) => invalidB.push(r) });
-    expect(w.inWorker).toBe(true);
-    expect(b.inWorker).toBe(false);
-    expect(view(w)).toEqual(view(b));
-    expect(invalidW).toEqual(invalidB);
-    expect(invalidW.map((r) => r.reason)).toEqual(['not valid JSON']);
-    expect(w.count).toBe(w.end - invalidW.length);
-    expect(w.recent).toHaveLength(50);
-    expect(w.nodes).toEqual({ node1: { frozen: true }, node2: { frozen: false } });
-    expect(w.notApplied).toEqual([]);
+    const r = await catchUp(store, { spec, onInvalid: (x) => invalid.push(x) });
+    const all = await catchUp(store, { spec, decodeAll: true, onInvalid: (x) => invalidAll.push(x) });
+    // the recent events: the tail where every record is decoded, the last 50 records less the bad one
+    expect(view({ ...r, recent: [] })).toEqual(view({ ...all, recent: [] }));
+    expect(r.recent.map((e) => e.streamSeq)).toEqual(all.recent.map((e) => e.streamSeq).filter((q) => q > r.end - 50));
+    expect(r.recent.map((e) => e.streamSeq)).toEqual(Array.from({ length: 49 }, (_, k) => r.end - 49 + k));
+    expect(invalid).toEqual(invalidAll);
+    expect(invalid.map((x) => x.reason)).toEqual(['not valid JSON']);
+    expect(r.count).toBe(r.end - invalid.length);
+    expect(r.nodes).toEqual({ node1: { frozen: true }, node2: { frozen: false } });
+    expect(r.notApplied).toEqual([]);
+    expect(r.instances.instances.map((i) => `${i.svc}@${i.node}`).sort()).toEqual(['svc0', 'svc1', 'svc2', 'svc3', 'svc4', 'svc5', 'svc6'].flatMap((s) => [`${s}@node1`, `${s}@node2`]));
   });
 
   it('from a checkpoint reaches what a catch-up from the start does', async () => {
@@ -106,33 +95,17 @@ describe('catching up the read models from the log', () => {
       const half = Math.floor(events.length / 2) + 3; // within an action
       await other.append(events.slice(0, half));
       const spec = { history: false, recent: 10 };
-      const early = await catchUp(other, { spec, worker: WORKER, workerMin: 0 });
+      const early = await catchUp(other, { spec });
       await other.append(events.slice(half));
-      const resumed = await catchUp(other, { spec, worker: WORKER, workerMin: 0, from: { instances: early.instances, nodes: early.nodes, lastId: early.lastId } });
-      const full = await catchUp(other, { spec, worker: false });
+      const resumed = await catchUp(other, { spec, from: { instances: early.instances, nodes: early.nodes, lastId: early.lastId } });
+      const full = await catchUp(other, { spec });
       expect(resumed.count).toBe(events.length - half);
       expect(view({ ...resumed, count: full.count })).toEqual(view(full));
-      const again = await catchUp(other, { spec, worker: WORKER, workerMin: 0, from: { instances: full.instances, nodes: full.nodes, lastId: full.lastId } });
+      const again = await catchUp(other, { spec, from: { instances: full.instances, nodes: full.nodes, lastId: full.lastId } });
       expect(again.count).toBe(0);
       expect(again.instances).toEqual(full.instances);
     } finally {
       await other.close();
     }
-  });
-
-  it('falls back beside the consumer when the worker cannot run', async () => {
-    const broken = path.join(tmp, 'broken.mjs');
-    fs.writeFileSync(broken, "throw new Error('no worker here');\n");
-    const spec = { history: false, recent: 0 };
-    const r = await catchUp(store, { spec, worker: pathToFileURL(broken), workerMin: 0 });
-    const b = await catchUp(store, { spec, worker: false });
-    expect(r.inWorker).toBe(false);
-    expect(view(r)).toEqual(view(b));
-  });
-
-  it('replays a short log beside the consumer: a worker would cost more than it saves', async () => {
-    const r = await catchUp(store, { spec: { history: false, recent: 0 }, worker: WORKER });
-    expect(r.end).toBeLessThan(20_000);
-    expect(r.inWorker).toBe(false);
   });
 });
