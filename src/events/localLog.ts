@@ -14,6 +14,8 @@ export interface ReadLogOptions {
   /** only this service's events (every node's) */
   readonly svc?: string;
   readonly fromTime?: Date;
+  /** only events of these types: the stream's other records are not even decoded */
+  readonly types?: ReadonlySet<string>;
   readonly onInvalid?: (message: string) => void;
 }
 
@@ -37,7 +39,10 @@ export async function readLocalLog(p: NodePaths, o: ReadLogOptions, onEvent: (a:
   const replay = async (url: string) => {
     const store = await EventStore.open({ servers: url, cluster, limits: target.limits, connectTimeoutMs: 1000 });
     try {
-      await store.replay({ ...(o.svc ? { subject: `osvc.${cluster}.evt.*.svc.${o.svc}.>` } : {}), ...(o.fromTime ? { fromTime: o.fromTime } : {}), onInvalid: invalid }, keep);
+      await store.replay(
+        { ...(o.svc ? { subject: `osvc.${cluster}.evt.*.svc.${o.svc}.>` } : {}), ...(o.fromTime ? { fromTime: o.fromTime } : {}), ...(o.types ? { types: o.types } : {}), onInvalid: invalid },
+        keep,
+      );
     } finally {
       await store.close();
     }
@@ -72,5 +77,6 @@ export async function readLocalLog(p: NodePaths, o: ReadLogOptions, onEvent: (a:
 
 function matches(e: AnyEvent, o: ReadLogOptions): boolean {
   if (o.fromTime && new Date(e.time) < o.fromTime) return false;
+  if (o.types && !o.types.has(e.type)) return false;
   return o.svc === undefined || e.svc === o.svc;
 }

@@ -1,5 +1,5 @@
 import { UsageError } from '../../../domain/errors.js';
-import { emptyHistory, evolveHistory, historyOf } from '../../../projections/history.js';
+import { HISTORY_TYPES, emptyHistory, evolveHistory, historyOf } from '../../../projections/history.js';
 import type { HistoryEntry } from '../../../projections/history.js';
 import { readLocalLog } from '../../events/localLog.js';
 import { allowOnly, opt } from '../args.js';
@@ -29,7 +29,7 @@ export async function run(ctx: CliContext): Promise<number> {
   let model = emptyHistory;
   await readLocalLog(
     ctx.paths,
-    { svc: ctx.svc, ...(since ? { fromTime: parseSince(since, new Date()) } : {}), onInvalid: (m) => ctx.err(`warning: ${m}`) },
+    { svc: ctx.svc, types: HISTORY_TYPES, ...(since ? { fromTime: parseSince(since, new Date()) } : {}), onInvalid: (m) => ctx.err(`warning: ${m}`) },
     (a) => {
       model = evolveHistory(model, a);
     },

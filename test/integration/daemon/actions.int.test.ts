@@ -44,6 +44,45 @@ describe('actions through the daemon', () => {
     await n.stop();
   });
 
+  test('print history lists the actions with who ran them and their result, daemon up or down, --since and json', async () => {
+    const n = await daemonNode(scope());
+    const appPid = path.join(n.root, 'app.pid');
+    n.writeAppService('svc1', sleepAppLauncher(appPid));
+    await n.start();
+    expect((await n.svcmgr(['-s', 'svc1', 'start'])).exitCode).toBe(0);
+    trackPid(scope(), Number(fs.readFileSync(appPid, 'utf8')));
+    expect((await n.svcmgr(['-s', 'svc1', 'stop'])).exitCode).toBe(0);
+    const actions = (out: string) => out.split('\n').filter((l) => / (start|stop)( |$)/.test(l.replace(/^\S+ \S+ +\S+ +/, ' ')));
+    const up = await n.svcmgr(['-s', 'svc1', 'print', 'history']);
+    expect(up.exitCode).toBe(0);
+    const lines = actions(up.stdout);
+    expect(lines.map((l) => l.replace(/^\S+ \S+\s+/, '').replace(/\s+/g, ' ').replace(/in \d+\.\d+s/, 'in Ts'))).toEqual([
+      'node1 start app#main running (by root)',
+      'node1 start finished in Ts ok (by root)',
+      'node1 stop app#main running (by root)',
+      'node1 stop finished in Ts ok (by root)',
+    ]);
+    await n.stop();
+    // daemon down: read from the node's store with a reader server of its own
+    const down = await n.svcmgr(['-s', 'svc1', 'print', 'history']);
+    expect(down.exitCode).toBe(0);
+    expect(actions(down.stdout)).toEqual(lines);
+    const json = await n.svcmgr(['-s', 'svc1', 'print', 'history', '--format', 'json']);
+    const entries = JSON.parse(json.stdout) as { what: string; result: string; by: string | undefined; node: string }[];
+    expect(entries.filter((e) => /^(start|stop) /.test(e.what)).map((e) => [e.node, e.what.split(' ')[0], e.result, e.by])).toEqual([
+      ['node1', 'start', 'running', 'root'],
+      ['node1', 'start', 'ok', 'root'],
+      ['node1', 'stop', 'running', 'root'],
+      ['node1', 'stop', 'ok', 'root'],
+    ]);
+    const future = await n.svcmgr(['-s', 'svc1', 'print', 'history', '--since', new Date(Date.now() + 3_600_000).toISOString()]);
+    expect(future.exitCode).toBe(0);
+    expect(future.stdout.trim()).toBe('');
+    const bad = await n.svcmgr(['-s', 'svc1', 'print', 'history', '--since', 'yesterday-ish']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain('--since "yesterday-ish" is neither a date');
+  });
+
   test('print status right after create, daemon up: the new resources are evaluated, never shown undef', async () => {
     const n = await daemonNode(scope());
     await n.start();
