@@ -252,7 +252,7 @@ export class EventStore {
    * before the next record (flow control). A record's data is read only if
    * the taker asks for it (most are skipped), and only during the call.
    */
-  async replayRecords(o: ReplayOptions, open: (end: number) => (streamSeq: number, subject: string, record: { readonly data: Uint8Array }) => void | Promise<void>): Promise<number> {
+  async replayRecords(o: ReplayOptions, open: (end: number) => (streamSeq: number, subject: string, record: StoredRecord) => void | Promise<void>): Promise<number> {
     const info = await this.jsm.streams.info(this.auditStream);
     const end = info.state.last_seq;
     const from = o.fromSeq ?? 1;
@@ -278,6 +278,21 @@ export class EventStore {
       await msgs.close();
     }
     return Math.max(last, end);
+  }
+
+  /**
+   * Every record's event id, `<origin>:<seq>`, read from its message id
+   * (Nats-Msg-Id, set by append) rather than from its body: an index of the
+   * log costs a header, not a decode. A record without one is decoded.
+   */
+  async replayIds(o: ReplayOptions, onId: (streamSeq: number, origin: string, seq: number) => void): Promise<number> {
+    return this.replayRecords(o, () => (streamSeq, subject, record) => {
+      const id = parseEventId(record.headers?.get('Nats-Msg-Id'));
+      if (id) return onId(streamSeq, id.origin, id.seq);
+      const r = decode(streamSeq, subject, record.data);
+      if ('event' in r) onId(streamSeq, r.event.origin, r.event.seq);
+      else o.onInvalid?.(r);
+    });
   }
 
   /** Deliver every event stored from `fromSeq` on, live, until the returned stop() is called. */
@@ -329,6 +344,19 @@ export class EventStore {
   async close(): Promise<void> {
     await this.nc.drain().catch(() => this.nc.close());
   }
+}
+
+/** A stored record as a replay hands it: read `data` or `headers` only if needed. */
+export interface StoredRecord {
+  readonly data: Uint8Array;
+  readonly headers?: { get(key: string): string } | undefined;
+}
+
+function parseEventId(id: string | undefined): { origin: string; seq: number } | undefined {
+  if (!id) return undefined;
+  const i = id.lastIndexOf(':');
+  const seq = Number(id.slice(i + 1));
+  return i > 0 && Number.isSafeInteger(seq) && seq > 0 ? { origin: id.slice(0, i), seq } : undefined;
 }
 
 export function redact(url: string): string {

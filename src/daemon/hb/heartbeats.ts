@@ -89,7 +89,8 @@ export class Heartbeats {
   }
 
   async start(): Promise<void> {
-    const end = await this.o.store.replay({}, (e) => this.index.add(e.event.origin, e.event.seq, e.streamSeq));
+    // the index needs each record's origin and sequence: its message id says them, no body is decoded
+    const end = await this.o.store.replayIds({}, (streamSeq, origin, seq) => this.index.add(origin, seq, streamSeq));
     this.stopFollow = await this.o.store.follow({ fromSeq: end + 1 }, (e) => this.index.add(e.event.origin, e.event.seq, e.streamSeq));
     await this.reconcile();
     this.reconcileTimer = setInterval(() => void this.reconcile(), this.o.reconcileMs ?? 1000);

@@ -118,6 +118,24 @@ describe('EventStore against a real nats-server', () => {
     }
   });
 
+  it('replays event ids from message ids; a record without one is decoded, a bad one reported', async () => {
+    const store = await EventStore.open({ servers: nats.url, cluster: 'ids' });
+    try {
+      await store.append([...events('node1', 1, 3, 'ids'), ...events('node2', 1, 2, 'ids')]);
+      const raw = events('node3', 7, 1, 'ids')[0]!;
+      await store.publishRaw('osvc.ids.evt.node3.svc.svc1.res.app#web.ResourceLogged', new TextEncoder().encode(JSON.stringify(raw)));
+      await store.publishRaw('osvc.ids.evt.node3.node.NodeFrozen', new TextEncoder().encode('{not json'));
+      const ids: string[] = [];
+      const invalid: InvalidRecord[] = [];
+      const end = await store.replayIds({ onInvalid: (r) => invalid.push(r) }, (streamSeq, origin, seq) => ids.push(`${streamSeq} ${origin}:${seq}`));
+      expect(end).toBe(7);
+      expect(ids).toEqual(['1 node1:1', '2 node1:2', '3 node1:3', '4 node2:1', '5 node2:2', '6 node3:7']);
+      expect(invalid.map((r) => [r.streamSeq, r.reason])).toEqual([[7, 'not valid JSON']]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('decodes a record whose subject is not of the shape it expects, and reports it if it is bad', async () => {
     const store = await EventStore.open({ servers: nats.url, cluster: 'oddsubj' });
     try {
