@@ -5,7 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { freePort } from '../../adapters/nats/server.js';
+import { EventStore } from '../../adapters/nats/eventStore.js';
+import { NatsServerSupervisor, freePort } from '../../adapters/nats/server.js';
+import { actionLog } from './projections.bench.js';
 import type { BenchResult } from './report.js';
 
 const run = promisify(execFile);
@@ -36,6 +38,7 @@ interface BenchNode {
   readonly root: string;
   readonly env: NodeJS.ProcessEnv;
   cli(name: string, args: readonly string[]): Promise<number>;
+  out(name: string, args: readonly string[]): Promise<string>;
   daemonPid(): number;
   natsPid(): number;
   close(): Promise<void>;
@@ -60,12 +63,14 @@ async function benchNode(repo: string, n: number): Promise<BenchNode> {
     await run(process.execPath, [path.join(repo, 'bin', name), ...args], { env, cwd: root, timeout: 120_000 });
     return performance.now() - t0;
   };
+  const out = async (name: string, args: readonly string[]) => (await run(process.execPath, [path.join(repo, 'bin', name), ...args], { env, cwd: root, timeout: 120_000 })).stdout;
   await cli('nodemgr', ['daemon', 'start']);
   const pidOf = (file: string) => Number(fs.readFileSync(file, 'utf8').trim());
   return {
     root,
     env,
     cli,
+    out,
     daemonPid: () => pidOf(path.join(root, 'var/lib/opensvc/osvcd.pid')),
     natsPid: () => pidOf(path.join(root, 'var/lib/opensvc/nats/nats-server.pid')),
     async close() {
@@ -118,4 +123,43 @@ export async function benchDaemon(counts: readonly number[], runs: number, settl
     }
   }
   return out;
+}
+
+/**
+ * A daemon starting on a long log with no usable snapshot (first start of a
+ * node that received a peer's history, or a snapshot lost): the log of a
+ * peer's `events` actions as the engine records them, then a restart.
+ */
+export async function benchDaemonCatchUp(events: number): Promise<BenchResult[]> {
+  const node = await benchNode(repoRoot(), 10);
+  try {
+    const cluster = (await node.out('nodemgr', ['get', '--param', 'cluster.name'])).trim();
+    await node.cli('nodemgr', ['daemon', 'stop']);
+    // the stream has one writer: append with the daemon down, through a server of our own on the node's store
+    const natsDir = path.join(node.root, 'var/lib/opensvc/nats');
+    const server = new NatsServerSupervisor({ dir: natsDir, port: await freePort(), serverName: 'bench_writer', logFile: path.join(node.root, 'nats-bench.log') });
+    await server.start();
+    try {
+      const store = await EventStore.open({ servers: server.url, cluster });
+      try {
+        await store.append([...actionLog(cluster, events, 'recorded', 'node9')], 256);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await server.stop();
+    }
+    fs.rmSync(path.join(node.root, 'var/lib/opensvc/projections/instances.json'), { force: true });
+    const start = await node.cli('nodemgr', ['daemon', 'start']);
+    const log = fs.readFileSync(path.join(node.root, 'var/log/opensvc/agent.log'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg?: string; ms?: number; replayed?: number });
+    const rebuilt = log.filter((l) => l.msg === 'projections rebuilt from the log').at(-1);
+    if (!rebuilt?.ms || !rebuilt.replayed) throw new Error('bench: the daemon did not say how it rebuilt its projections');
+    return [
+      { name: `daemon catch-up of a ${rebuilt.replayed.toLocaleString('en-US')}-event log, no snapshot`, unit: 's', ours: rebuilt.ms / 1000 },
+      { name: 'daemon catch-up rate', unit: 'events/s', ours: rebuilt.replayed / (rebuilt.ms / 1000) },
+      { name: `nodemgr daemon start on that log (until it answers)`, unit: 's', ours: start / 1000 },
+    ];
+  } finally {
+    await node.close();
+  }
 }

@@ -32,12 +32,12 @@ export type LogMix = 'recorded' | 'one-line';
 const MIX_NAMES: Record<LogMix, string> = { recorded: 'actions as recorded', 'one-line': 'one line per resource, worst case' };
 
 /** Starts and stops of 100 services, each as a real action is recorded: request, lines, result per resource, then statuses. */
-export function* actionLog(cluster: string, n: number, mix: LogMix = 'recorded'): Generator<AnyEvent> {
+export function* actionLog(cluster: string, n: number, mix: LogMix = 'recorded', origin = 'node1'): Generator<AnyEvent> {
   const shapes = mix === 'recorded' ? RECORDED : ONE_LINE;
   const t = Date.UTC(2026, 0, 1);
   let seq = 0;
   let i = 0;
-  const ev = <T extends NewEvent['type']>(e: NewEvent<T>): AnyEvent => makeEvent(e, { cluster, origin: 'node1', seq: ++seq, time: new Date(t + seq).toISOString() }) as AnyEvent;
+  const ev = <T extends NewEvent['type']>(e: NewEvent<T>): AnyEvent => makeEvent(e, { cluster, origin, seq: ++seq, time: new Date(t + seq).toISOString() }) as AnyEvent;
   while (seq < n) {
     const svc = `svc${i % 100}`;
     const action = Math.floor(i / 100) % 2 === 0 ? 'start' : 'stop';

@@ -1,5 +1,5 @@
 import { startTestNats } from '../support/nats.js';
-import { benchDaemon } from './daemon.bench.js';
+import { benchDaemon, benchDaemonCatchUp } from './daemon.bench.js';
 import { benchEventStore } from './eventStore.bench.js';
 import { benchRebuild, benchReplayIntoProjections } from './projections.bench.js';
 import { formatResult } from './report.js';
@@ -19,6 +19,8 @@ async function main(): Promise<void> {
     await nats.stop();
   }
   for (const r of benchRebuild(rebuild)) console.log(formatResult(r));
+  const catchUpEvents = Number(process.env.BENCH_CATCHUP_EVENTS ?? 200_000);
+  if (catchUpEvents > 0) for (const r of await benchDaemonCatchUp(catchUpEvents)) console.log(formatResult(r));
   const counts = (process.env.BENCH_DAEMON_SERVICES ?? '1,100,1000').split(',').map(Number).filter((x) => x > 0);
   const runs = Number(process.env.BENCH_CLI_RUNS ?? 50);
   for (const r of await benchDaemon(counts, runs, Number(process.env.BENCH_DAEMON_SETTLE_MS ?? 20_000))) console.log(formatResult(r));
