@@ -1,5 +1,12 @@
-import { execa } from 'execa';
 import type { LogLevel } from './resources/driver.js';
+
+/**
+ * execa is loaded on the first command, not with this module: its ~260
+ * modules took ~100 ms of every CLI start, and most (print status from the
+ * daemon, svcmon) run no command.
+ */
+let loaded: Promise<typeof import('execa')> | undefined;
+const loadExeca = () => (loaded ??= import('execa'));
 
 export interface CommandResult {
   readonly exitCode: number;
@@ -39,6 +46,7 @@ export async function runCommand(argv: readonly string[], o: RunOptions = {}): P
   const [file, ...args] = argv;
   if (file === undefined) throw new Error('runCommand: empty argv');
   if (o.log && o.echo !== false) o.log('info', argv.map(quoteForDisplay).join(' '));
+  const { execa } = await loadExeca();
   const t0 = performance.now();
   const r = await execa(file, args, {
     reject: false,

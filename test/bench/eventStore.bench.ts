@@ -1,8 +1,8 @@
-import { DeliverPolicy } from '@nats-io/jetstream';
 import type { PubAck } from '@nats-io/jetstream';
 import { EventStore } from '../../adapters/nats/eventStore.js';
 import { makeEvent } from '../../domain/events.js';
 import type { AnyEvent } from '../../domain/events.js';
+import { rawOrderedConsumerRate } from './raw.js';
 import type { BenchResult } from './report.js';
 
 const PAYLOAD = 'x'.repeat(900); // with the envelope, ~1 KB per event
@@ -36,17 +36,7 @@ export async function benchEventStore(url: string, n: number): Promise<BenchResu
     await ours.append(ourEvents, 256);
     const oursAppend = n / ((performance.now() - t0) / 1000);
 
-    // raw ordered consumer: decode nothing, count messages
-    t0 = performance.now();
-    const c = await raw.js.consumers.get(raw.auditStream, { deliver_policy: DeliverPolicy.All });
-    const it = await c.consume({ max_messages: 2048 });
-    let count = 0;
-    for await (const m of it) {
-      count++;
-      if (m.info.pending === 0) break;
-    }
-    await it.close();
-    const rawReplay = count / ((performance.now() - t0) / 1000);
+    const rawReplay = await rawOrderedConsumerRate(raw);
 
     t0 = performance.now();
     let ourCount = 0;

@@ -1,4 +1,3 @@
-import { DeliverPolicy } from '@nats-io/jetstream';
 import { EventStore } from '../../adapters/nats/eventStore.js';
 import { makeEvent } from '../../domain/events.js';
 import type { AnyEvent, NewEvent } from '../../domain/events.js';
@@ -6,6 +5,7 @@ import { emptyHistory, evolveHistory } from '../../projections/history.js';
 import { catchUp } from '../../src/events/catchUp.js';
 import { InstancesProjection } from '../../projections/instances.js';
 import type { Applied } from '../../projections/instances.js';
+import { rawOrderedConsumerRate } from './raw.js';
 import type { BenchResult } from './report.js';
 
 /** How many lines each resource prints during an action, in the order the action takes the resources. */
@@ -92,18 +92,7 @@ export async function benchReplayIntoProjections(url: string, n: number, mix: Lo
   const store = await EventStore.open({ servers: url, cluster });
   try {
     await store.append([...actionLog(cluster, n, mix)], 256);
-    const raw = async () => {
-      const t0 = performance.now();
-      const c = await store.js.consumers.get(store.auditStream, { deliver_policy: DeliverPolicy.All });
-      const it = await c.consume({ max_messages: 2048 });
-      let count = 0;
-      for await (const m of it) {
-        count++;
-        if (m.info.pending === 0) break;
-      }
-      await it.close();
-      return count / ((performance.now() - t0) / 1000);
-    };
+    const raw = () => rawOrderedConsumerRate(store);
     let count = 0;
     const ours = async () => {
       const t0 = performance.now();
