@@ -335,6 +335,7 @@ export class Daemon {
       pid: process.pid,
       version: agentVersion(),
       threads: this.threads.list(),
+      jobs: this.scheduler?.list() ?? [],
       clusterNodes,
       load15m: os.loadavg()[2] ?? 0,
       nodeFrozen: (n) => monitor.nodeFrozen(n),

@@ -1,4 +1,5 @@
 import type { ServiceConfig } from '../../domain/config/types.js';
+import type { JobView } from './scheduler.js';
 import { knownProvisioned } from '../../domain/instance/status.js';
 import type { Avail, ResourceState } from '../../domain/instance/status.js';
 import type { InstanceState, InstancesProjection } from '../../projections/instances.js';
@@ -43,6 +44,8 @@ export interface DaemonStatus {
   /** the last stream sequence the projections applied */
   readonly lastSeq: number;
   readonly threads: readonly ThreadView[];
+  /** the scheduler's jobs, every run counted (the log records only changes of result) */
+  readonly jobs: readonly JobView[];
   readonly nodes: readonly NodeView[];
   readonly services: readonly ServiceSummary[];
 }
@@ -72,6 +75,7 @@ export interface StatusInputs {
   readonly pid: number;
   readonly version: string;
   readonly threads: readonly ThreadView[];
+  readonly jobs?: readonly JobView[];
   readonly clusterNodes: readonly string[];
   readonly load15m: number;
   readonly nodeFrozen: (node: string) => boolean;
@@ -114,7 +118,7 @@ export function daemonStatus(i: StatusInputs): DaemonStatus {
     const load = n === i.node ? i.load15m : peer?.load15m;
     return { name: n, load15m: load === undefined ? undefined : Math.round(load * 100) / 100, frozen: i.nodeFrozen(n), local: n === i.node, ...(peer ? { state: peer.state } : {}) };
   });
-  return { node: i.node, cluster: i.cluster, pid: i.pid, version: i.version, lastSeq: i.projection.lastSeq, threads: i.threads, nodes, services };
+  return { node: i.node, cluster: i.cluster, pid: i.pid, version: i.version, lastSeq: i.projection.lastSeq, threads: i.threads, jobs: i.jobs ?? [], nodes, services };
 }
 
 function resourcesOf(cfg: ServiceConfig | undefined, s: InstanceState | undefined): ResourceState[] {

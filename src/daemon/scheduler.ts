@@ -34,6 +34,23 @@ interface Job {
   intervalMs: number;
   next: number;
   running: boolean;
+  runs: number;
+  last: { result: string; durationMs: number; at: number } | undefined;
+  /** the result the log holds for this job: a run with another one is recorded */
+  recorded: string | undefined;
+}
+
+/** A scheduler job as the daemon status shows it. */
+export interface JobView {
+  readonly svc: string;
+  readonly job: string;
+  readonly intervalMs: number;
+  readonly running: boolean;
+  readonly runs: number;
+  readonly lastResult: string | undefined;
+  readonly lastDurationMs: number | undefined;
+  /** ISO time of the last run's end */
+  readonly lastRunAt: string | undefined;
 }
 
 /**
@@ -64,8 +81,11 @@ function firstDelay(svc: string, intervalMs: number): number {
  * Periodic status checks of every local service (status_schedule, or
  * monitor_schedule when a resource is monitored). A job re-evaluates the
  * resources with their drivers and appends ResourceStatusChanged for what
- * changed only; every run is a SchedulerJobRan event. Jobs of one service
- * never overlap, and none runs while an action holds the service's lock.
+ * changed only. A run is a SchedulerJobRan event when its result is not the
+ * one the log holds for the job (the first run, ok -> skipped or failed, and
+ * back): a job every 10 s of 1,000 services is not ~1,000 events a minute
+ * of "ok". The daemon status counts every run. Jobs of one service never
+ * overlap, and none runs while an action holds the service's lock.
  */
 export class Scheduler {
   private readonly jobs = new Map<string, Job>();
@@ -86,9 +106,20 @@ export class Scheduler {
     this.o.threads.set('scheduler', 'running');
   }
 
-  /** The jobs as they stand: for status and tests. */
-  list(): { svc: string; job: string; intervalMs: number; next: number; running: boolean }[] {
-    return [...this.jobs.values()].map((j) => ({ svc: j.svc, job: j.kind, intervalMs: j.intervalMs, next: j.next, running: j.running }));
+  /** The jobs as they stand, every run counted: for the daemon status. */
+  list(): JobView[] {
+    return [...this.jobs.values()]
+      .map((j) => ({
+        svc: j.svc,
+        job: j.kind,
+        intervalMs: j.intervalMs,
+        running: j.running,
+        runs: j.runs,
+        lastResult: j.last?.result,
+        lastDurationMs: j.last?.durationMs,
+        lastRunAt: j.last ? new Date(j.last.at).toISOString() : undefined,
+      }))
+      .sort((a, b) => a.svc.localeCompare(b.svc));
   }
 
   private warnOnce(svc: string, key: string, msg: string): void {
@@ -122,7 +153,7 @@ export class Scheduler {
       seen.add(svc);
       const cur = this.jobs.get(svc);
       if (!cur) {
-        this.jobs.set(svc, { svc, kind: p.job, intervalMs: p.intervalMs, next: now + firstDelay(svc, p.intervalMs), running: false });
+        this.jobs.set(svc, { svc, kind: p.job, intervalMs: p.intervalMs, next: now + firstDelay(svc, p.intervalMs), running: false, runs: 0, last: undefined, recorded: undefined });
       } else if (cur.intervalMs !== p.intervalMs || cur.kind !== p.job) {
         cur.kind = p.job;
         cur.intervalMs = p.intervalMs;
@@ -158,9 +189,12 @@ export class Scheduler {
     const durationMs = Math.round(this.now() - t0);
     j.running = false;
     j.next = Math.max(t0 + j.intervalMs, this.now());
-    if (this.o.signal.aborted) return;
+    j.runs++;
+    j.last = { result, durationMs, at: this.now() };
+    if (this.o.signal.aborted || result === j.recorded) return;
     try {
       await this.o.sink.append({ type: 'SchedulerJobRan', svc: j.svc, data: { job: j.kind, durationMs, result } });
+      j.recorded = result;
     } catch (e) {
       this.o.log.error({ svc: j.svc, err: (e as Error).message }, 'SchedulerJobRan not appended');
     }

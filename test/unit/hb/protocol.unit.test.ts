@@ -95,6 +95,7 @@ describe('svcmon with two nodes', () => {
       pid: 1,
       version: 'x',
       lastSeq: 1,
+      jobs: [],
       threads: [
         { name: 'hb#1.rx', state: 'running', address: '0.0.0.0:10000', peers: { node1: 'O', node2: '/' } },
         { name: 'hb#1.tx', state: 'running', peers: { node1: 'O', node2: '/' } },
