@@ -41,7 +41,7 @@ const LISTENER: SectionSchema = {
   keywords: {
     addr: { type: 'string', default: '0.0.0.0', help: 'the address the listener binds' },
     port: { type: 'integer', default: '1214', ...PORT, help: 'the listener port' },
-    tls_cert: { type: 'string', help: 'PEM certificate of this node: set with tls_key, the TCP listener speaks HTTPS (the nodes of a cluster all do)' },
+    tls_cert: { type: 'string', help: 'PEM certificate of this node: set with tls_key, the TCP listener and the heartbeat receivers speak HTTPS (the nodes of a cluster all do)' },
     tls_key: { type: 'string', help: 'PEM private key of tls_cert' },
     tls_ca: { type: 'string', help: 'PEM certificate of the authority that signed the nodes\' certificates, to check a peer\'s listener' },
   },

@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { EventStore } from '../../../adapters/nats/eventStore.js';
 import type { HeartbeatConfig, NodeConfig } from '../../../domain/config/node.js';
 import { heartbeatSubject } from '../../../domain/events.js';
@@ -42,6 +44,18 @@ interface Rx {
   readonly hb: HeartbeatConfig;
   readonly server: http.Server;
   readonly address: string;
+  /** the certificate and key files it serves with: another pair restarts it */
+  readonly tls: string;
+}
+
+/**
+ * Heartbeats speak HTTPS when the node's listener does ([listener] tls_cert,
+ * tls_key; the peers' certificates checked against tls_ca): the nodes of a
+ * cluster all do, as for the listener. They carry the cluster's events.
+ */
+function tlsOf(conf: NodeConfig): string {
+  const t = conf.listener.tls;
+  return t ? `${t.cert}\u0000${t.key}` : '';
 }
 
 interface Tx {
@@ -115,7 +129,7 @@ export class Heartbeats {
     const hbs = new Map(conf.hbs.filter((h) => h.type === 'unicast').map((h) => [h.rid, h]));
     for (const [rid, r] of [...this.rx]) {
       const want = hbs.get(rid);
-      if (!want || !sameHb(want, r.hb)) {
+      if (!want || !sameHb(want, r.hb) || r.tls !== tlsOf(conf)) {
         this.rx.delete(rid);
         await closeServer(r.server);
         this.o.threads.delete(`${rid}.rx`);
@@ -132,7 +146,7 @@ export class Heartbeats {
     }
     for (const [rid, hb] of hbs) {
       if (this.stopped) return;
-      if (!this.rx.has(rid)) await this.startRx(hb);
+      if (!this.rx.has(rid)) await this.startRx(hb, conf);
       if (!this.tx.has(rid)) {
         const t: Tx = { hb, timer: undefined, acks: new Map(), ok: new Map(), busy: new Set() };
         this.tx.set(rid, t);
@@ -145,6 +159,18 @@ export class Heartbeats {
 
   private peersOf(conf: NodeConfig): string[] {
     return conf.cluster.nodes.filter((n) => n !== this.o.node);
+  }
+
+  private caCache: { file: string; mtimeMs: number; pem: string } | undefined;
+
+  /** How to reach a peer's heartbeat receiver over TLS, when this node's listener speaks it (the CA file re-read when it changes). */
+  private peerTls(conf: NodeConfig): { ca: string | undefined } | undefined {
+    const t = conf.listener.tls;
+    if (!t) return undefined;
+    if (t.ca === undefined) return { ca: undefined };
+    const mtimeMs = fs.statSync(t.ca).mtimeMs;
+    if (this.caCache?.file !== t.ca || this.caCache.mtimeMs !== mtimeMs) this.caCache = { file: t.ca, mtimeMs, pem: fs.readFileSync(t.ca, 'utf8') };
+    return { ca: this.caCache.pem };
   }
 
   /** Bring the hb#N threads' per-node cells up to date (svcmon reads them). */
@@ -181,20 +207,30 @@ export class Heartbeats {
     return { status: this.status.get(node), state };
   }
 
-  private async startRx(hb: HeartbeatConfig): Promise<void> {
+  private async startRx(hb: HeartbeatConfig, conf: NodeConfig): Promise<void> {
     const host = hb.addr ?? '0.0.0.0';
     const address = `${host}:${hb.port}`;
     const name = `${hb.rid}.rx`;
     const prevDetail = this.o.threads.get(name)?.detail;
     this.o.threads.set(name, 'starting', { address });
-    const server = http.createServer((req, res) => {
+    let cert: { cert: string; key: string } | undefined;
+    try {
+      cert = conf.listener.tls ? { cert: fs.readFileSync(conf.listener.tls.cert, 'utf8'), key: fs.readFileSync(conf.listener.tls.key, 'utf8') } : undefined;
+    } catch (e) {
+      const detail = `tls: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+      this.o.threads.set(name, 'failed', { address, detail });
+      if (prevDetail !== detail) this.o.log.error({ hb: hb.rid, err: (e as Error).message }, 'heartbeat receiver cannot read its certificate');
+      return;
+    }
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
       this.onRequest(hb, req, res).catch((e: unknown) => {
         const status = e instanceof BeatError ? 400 : 500;
         if (status === 500) this.o.log.error({ hb: hb.rid, err: (e as Error).message }, 'heartbeat not handled');
         if (!res.headersSent) send(res, status, { error: (e as Error).message });
         else res.destroy();
       });
-    });
+    };
+    const server: http.Server = cert ? https.createServer({ ...cert, minVersion: 'TLSv1.2' }, handler) : http.createServer(handler);
     server.headersTimeout = 10_000;
     server.requestTimeout = 60_000;
     try {
@@ -212,7 +248,7 @@ export class Heartbeats {
       if (prevDetail !== detail) this.o.log.error({ hb: hb.rid, address, err: (e as Error).message }, 'heartbeat receiver cannot listen');
       return;
     }
-    this.rx.set(hb.rid, { hb, server, address });
+    this.rx.set(hb.rid, { hb, server, address, tls: tlsOf(conf) });
     this.o.threads.set(name, 'running', { address });
     this.o.log.info({ hb: hb.rid, address }, 'heartbeat receiver started');
   }
@@ -320,7 +356,8 @@ export class Heartbeats {
     const { host } = peerAddress(conf, peer);
     const wasOk = t.ok.get(peer);
     try {
-      const r = await peerRequest({ host, port: t.hb.port, node: this.o.node, secret }, 'POST', '/hb', beat, { timeoutMs: Math.max(2000, t.hb.interval * 1000), now: this.now });
+      const tls = this.peerTls(conf);
+      const r = await peerRequest({ host, port: t.hb.port, node: this.o.node, secret, ...(tls ? { tls } : {}) }, 'POST', '/hb', beat, { timeoutMs: Math.max(2000, t.hb.interval * 1000), now: this.now });
       if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${typeof r.body === 'object' && r.body !== null ? String((r.body as { error?: unknown }).error) : String(r.body)}`);
       const ack = parseAck(r.body);
       t.acks.set(peer, new Map(Object.entries(ack.acks)));

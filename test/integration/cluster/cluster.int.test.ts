@@ -3,10 +3,11 @@ import path from 'node:path';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { loadClusterIdentity } from '../../../src/config/identity.js';
 import { loadNodeConfig } from '../../../src/config/nodeConfig.js';
-import { daemonJson } from '../../../src/daemon/client.js';
+import { daemonJson, peerRequest } from '../../../src/daemon/client.js';
 import type { DaemonStatus } from '../../../src/daemon/readModel.js';
 import type { ServiceStatusView } from '../../../projections/statusView.js';
 import { useTestScope } from '../../support/jest.js';
+import { certificates } from '../../support/tls.js';
 import { trackPid } from '../../support/process.js';
 import { waitFor } from '../../support/wait.js';
 import { freePort } from '../../../adapters/nats/server.js';
@@ -147,6 +148,32 @@ describe('nodemgr daemon join, heartbeats and the cluster log', () => {
     expect(mon1.find((l) => l.startsWith(' app1'))).toMatch(/^ app1 +up\S* +failover +\| {7}O/);
 
     await n2.svcmgr(['-s', 'app1', 'stop', '--local']);
+    await n1.stop();
+    await n2.stop();
+  });
+
+  test('with [listener] TLS on both nodes, the join and the heartbeats speak HTTPS: both nodes beat, events replicate, plain HTTP gets no answer', async () => {
+    const { n1, n2, listenerPort, hbPort, secret } = await clusterPair(scope(), { interval: 1 });
+    const c = certificates(n1.root, ['127.0.0.1', '127.0.0.2']);
+    for (const n of [n1, n2]) {
+      const set = await n.nodemgr(['set', '--kw', `listener.tls_cert=${c.cert}`, '--kw', `listener.tls_key=${c.key}`, '--kw', `listener.tls_ca=${c.ca}`]);
+      expect(set.exitCode).toBe(0);
+    }
+    await n1.start();
+    await n2.start();
+    const r = await join(n2, secret, listenerPort);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')).toEqual(JOIN_LINES);
+    trackPid(scope(), n2.daemonPid()!, true);
+    for (const [me, peer, n] of [['node1', 'node2', n1], ['node2', 'node1', n2]] as const) {
+      await waitFor(`${me} hears ${peer} over TLS`, async () => {
+        const s = await n.status();
+        return hbThread(s, 'hb#1.rx')?.peers?.[peer] === 'O' && hbThread(s, 'hb#1.tx')?.peers?.[peer] === 'O';
+      }, 20_000, 200);
+    }
+    onceInOrder(await converged(n2, n1, 'node2'));
+    // a beat in plain HTTP reaches nothing: the receiver speaks TLS only
+    await expect(peerRequest({ host: '127.0.0.1', port: hbPort, node: 'node2', secret }, 'POST', '/hb', {}, { timeoutMs: 3000 })).rejects.toThrow(/no answer from 127\.0\.0\.1/);
     await n1.stop();
     await n2.stop();
   });

@@ -1,24 +1,11 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { loadClusterIdentity } from '../../../src/config/identity.js';
 import { loadNodeConfig } from '../../../src/config/nodeConfig.js';
 import { peerRequest } from '../../../src/daemon/client.js';
 import { useTestScope } from '../../support/jest.js';
+import { certificates } from '../../support/tls.js';
 import { daemonNode, ensureBuilt } from './support.js';
-
-/** A CA and a node certificate for 127.0.0.1, made with openssl in `dir`. */
-function certificates(dir: string): { ca: string; cert: string; key: string; otherCa: string } {
-  const f = (n: string) => path.join(dir, n);
-  const ossl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
-  ossl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '1', '-subj', '/CN=hasvc test ca');
-  ossl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('other.key'), '-out', f('other.pem'), '-days', '1', '-subj', '/CN=someone else');
-  ossl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('node.key'), '-out', f('node.csr'), '-subj', '/CN=node1');
-  fs.writeFileSync(f('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:node1\n');
-  ossl('x509', '-req', '-in', f('node.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('node.pem'), '-days', '1', '-extfile', f('san.ext'));
-  return { ca: f('ca.pem'), cert: f('node.pem'), key: f('node.key'), otherCa: f('other.pem') };
-}
 
 describe('listener over TLS', () => {
   const scope = useTestScope();
