@@ -181,13 +181,17 @@ export function headerOfSubject(subject: string, cluster: string): SubjectHeader
   const scope = subject.slice(o + 1, a);
   const b = subject.indexOf('.', a + 1); // end of the service name
   if (scope === 'node') return b < 0 && a + 1 < subject.length ? { type: subject.slice(a + 1), origin, svc: undefined, rid: undefined } : undefined;
-  if (scope !== 'svc' || b < 0) return undefined;
+  if (scope !== 'svc' || b <= a + 1) return undefined;
   const svc = subject.slice(a + 1, b);
   const c = subject.indexOf('.', b + 1); // end of `res`
   if (c < 0) return b + 1 < subject.length ? { type: subject.slice(b + 1), origin, svc, rid: undefined } : undefined;
   const d = subject.indexOf('.', c + 1); // end of the rid
-  if (subject.slice(b + 1, c) !== 'res' || d < 0 || subject.indexOf('.', d + 1) >= 0 || d + 1 === subject.length) return undefined;
+  if (subject.slice(b + 1, c) !== 'res' || d <= c + 1 || subject.indexOf('.', d + 1) >= 0 || d + 1 === subject.length) return undefined;
   return { type: subject.slice(d + 1), origin, svc, rid: subject.slice(c + 1, d) };
+}
+
+export function isEventType(t: string): t is EventType {
+  return TYPE_CHECKS.has(t);
 }
 
 /** The event type a subject ends with (cheaper than headerOfSubject when that is all a reader needs). */

@@ -23,11 +23,11 @@ interface OpenAction {
 
 /**
  * The history read model, an immutable value to callers. Entries are
- * append-only, so versions share one book of per-service arrays: a version
- * reads the entries at or below its own lastSeq, and evolving it appends in
- * place when it is the newest version (constant time per event, whatever the
- * number of services), or copies its part of the book first when a newer
- * version already wrote past it.
+ * append-only, so versions share one book of per-service arrays, each entry
+ * with its position in the book: a version reads the entries below its own
+ * size, and evolving it appends in place when it is the newest version
+ * (constant time per event, whatever the number of services), or copies its
+ * part of the book first when another version already wrote past it.
  */
 export interface HistoryModel {
   readonly lastSeq: number;
@@ -40,10 +40,14 @@ export interface HistoryModel {
 
 interface HistoryBook {
   size: number;
-  readonly bySvc: Map<string, HistoryEntry[]>;
+  /** per service, its entries and their positions in the book (both in book order) */
+  readonly bySvc: Map<string, { readonly items: HistoryEntry[]; readonly at: number[] }>;
 }
 
-export const emptyHistory: HistoryModel = { lastSeq: 0, size: 0, book: { size: 0, bySvc: new Map() }, open: new Map() };
+/** Never written: the first entry of any history copies it (two readers may start from here). */
+const EMPTY_BOOK: HistoryBook = { size: 0, bySvc: new Map() };
+
+export const emptyHistory: HistoryModel = { lastSeq: 0, size: 0, book: EMPTY_BOOK, open: new Map() };
 
 /** The event types that make history; evolveHistory only moves lastSeq for the others (see skipHistory). */
 export const HISTORY_TYPES: ReadonlySet<string> = new Set<EventType>([
@@ -65,12 +69,11 @@ export const HISTORY_TYPES: ReadonlySet<string> = new Set<EventType>([
 
 /** A service's entries, oldest first. */
 export function historyOf(m: HistoryModel, svc: string): readonly HistoryEntry[] {
-  const items = m.book.bySvc.get(svc);
-  if (!items) return [];
-  if (m.size === m.book.size || (items[items.length - 1]?.streamSeq ?? 0) <= m.lastSeq) return items;
-  let n = items.length;
-  while (n > 0 && items[n - 1]!.streamSeq > m.lastSeq) n--;
-  return items.slice(0, n);
+  const log = m.book.bySvc.get(svc);
+  if (!log) return [];
+  let n = log.items.length;
+  while (n > 0 && log.at[n - 1]! >= m.size) n--;
+  return n === log.items.length ? log.items : log.items.slice(0, n);
 }
 
 /** A record of a type not in HISTORY_TYPES, undecoded: only the sequence moves. */
@@ -139,20 +142,20 @@ export function evolveHistory(m: HistoryModel, a: Applied): HistoryModel {
     causation: e.causation,
     by: e.type === 'ActionStarted' ? e.data.user : opened?.by,
   };
-  const book = m.size === m.book.size ? m.book : copyBook(m);
-  let items = book.bySvc.get(e.svc);
-  if (!items) book.bySvc.set(e.svc, (items = []));
-  items.push(entry);
-  book.size++;
+  const book = m.size === m.book.size && m.book !== EMPTY_BOOK ? m.book : copyBook(m);
+  let log = book.bySvc.get(e.svc);
+  if (!log) book.bySvc.set(e.svc, (log = { items: [], at: [] }));
+  log.items.push(entry);
+  log.at.push(book.size++);
   return { lastSeq: a.streamSeq, size: book.size, book, open };
 }
 
-/** The part of the book a version holds, for a version that is not the newest. */
+/** The part of the book a version holds, for a version that is not the newest (or the empty one). */
 function copyBook(m: HistoryModel): HistoryBook {
-  const bySvc = new Map<string, HistoryEntry[]>();
-  for (const svc of m.book.bySvc.keys()) {
-    const items = historyOf(m, svc);
-    if (items.length) bySvc.set(svc, [...items]);
+  const bySvc = new Map<string, { items: HistoryEntry[]; at: number[] }>();
+  for (const [svc, log] of m.book.bySvc) {
+    const n = historyOf(m, svc).length;
+    if (n > 0) bySvc.set(svc, { items: log.items.slice(0, n), at: log.at.slice(0, n) });
   }
   return { size: m.size, bySvc };
 }

@@ -11,7 +11,7 @@ import {
 } from '@nats-io/jetstream';
 import type { JetStreamClient, JetStreamManager, PubAck, StreamConfig } from '@nats-io/jetstream';
 import { UnavailableError } from '../../domain/errors.js';
-import { eventsSubject, originSubject, subjectOf } from '../../domain/events.js';
+import { eventsSubject, headerOfSubject, isEventType, originSubject, subjectOf } from '../../domain/events.js';
 import type { AnyEvent, SubjectHeader } from '../../domain/events.js';
 import { RecordReader, decodeRecord as decode } from './records.js';
 import type { InvalidRecord, ReplayFilter, SkippedRecord, StoredEvent } from './records.js';
@@ -283,11 +283,14 @@ export class EventStore {
   /**
    * Every record's event id, `<origin>:<seq>`, read from its message id
    * (Nats-Msg-Id, set by append) rather than from its body: an index of the
-   * log costs a header, not a decode. A record without one is decoded.
+   * log costs a header, not a decode. The id must be of that shape and its
+   * origin the one the subject names, of a known event type; a record
+   * without such an id is decoded, and reported if it is bad. (A body is not
+   * read: one stored by append was valid; a beat re-reads what it sends.)
    */
   async replayIds(o: ReplayOptions, onId: (streamSeq: number, origin: string, seq: number) => void): Promise<number> {
     return this.replayRecords(o, () => (streamSeq, subject, record) => {
-      const id = parseEventId(record.headers?.get('Nats-Msg-Id'));
+      const id = eventIdOf(record.headers?.get('Nats-Msg-Id'), subject, this.cluster);
       if (id) return onId(streamSeq, id.origin, id.seq);
       const r = decode(streamSeq, subject, record.data);
       if ('event' in r) onId(streamSeq, r.event.origin, r.event.seq);
@@ -352,11 +355,14 @@ export interface StoredRecord {
   readonly headers?: { get(key: string): string } | undefined;
 }
 
-function parseEventId(id: string | undefined): { origin: string; seq: number } | undefined {
-  if (!id) return undefined;
-  const i = id.lastIndexOf(':');
-  const seq = Number(id.slice(i + 1));
-  return i > 0 && Number.isSafeInteger(seq) && seq > 0 ? { origin: id.slice(0, i), seq } : undefined;
+/** `<origin>:<seq>` as append sets it, for a record whose subject names the same origin; anything else is decoded instead. */
+function eventIdOf(id: string | undefined, subject: string, cluster: string): { origin: string; seq: number } | undefined {
+  const m = id ? /^([A-Za-z0-9][A-Za-z0-9_-]{0,62}):([1-9]\d{0,15})$/.exec(id) : null;
+  if (!m) return undefined;
+  const h = headerOfSubject(subject, cluster);
+  if (h === undefined || h.origin !== m[1] || !isEventType(h.type)) return undefined;
+  const seq = Number(m[2]);
+  return Number.isSafeInteger(seq) ? { origin: m[1]!, seq } : undefined;
 }
 
 export function redact(url: string): string {

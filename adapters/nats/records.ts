@@ -1,4 +1,4 @@
-import { eventProblem, headerOfSubject, isSubjectOf, subjectOf, typeOfSubject } from '../../domain/events.js';
+import { eventProblem, headerOfSubject, isEventType, isSubjectOf, subjectOf, typeOfSubject } from '../../domain/events.js';
 import type { AnyEvent, SubjectHeader } from '../../domain/events.js';
 
 /**
@@ -30,7 +30,7 @@ export interface ReplayFilter {
    * projections spend on it, and most records are of types a reader ignores.
    */
   readonly types?: ReadonlySet<string>;
-  /** decode every record among the last N of the replay whatever its type (a reader's window of recent events) */
+  /** decode every record whose stream sequence is among the last N of the stream when the replay began, whatever its type (a reader's window of recent events) */
   readonly decodeLast?: number;
 }
 
@@ -84,7 +84,9 @@ export class RecordFilter {
     // runs of records share a subject (an action's lines for one resource): the last one's answer is reused
     if (subject !== this.lastSubject) {
       this.lastSubject = subject;
-      this.lastHeader = this.filter.types.has(typeOfSubject(subject)) ? undefined : headerOfSubject(subject, this.cluster);
+      const type = typeOfSubject(subject);
+      // a type this version does not know is decoded, so the record is reported
+      this.lastHeader = this.filter.types.has(type) || !isEventType(type) ? undefined : headerOfSubject(subject, this.cluster);
     }
     return this.lastHeader;
   }

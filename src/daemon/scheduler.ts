@@ -155,6 +155,8 @@ export class Scheduler {
       if (!cur) {
         this.jobs.set(svc, { svc, kind: p.job, intervalMs: p.intervalMs, next: now + firstDelay(svc, p.intervalMs), running: false, runs: 0, last: undefined, recorded: undefined });
       } else if (cur.intervalMs !== p.intervalMs || cur.kind !== p.job) {
+        // another kind of job: its first run is recorded
+        if (cur.kind !== p.job) cur.recorded = undefined;
         cur.kind = p.job;
         cur.intervalMs = p.intervalMs;
         cur.next = Math.min(cur.next, now + p.intervalMs);

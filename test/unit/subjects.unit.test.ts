@@ -32,6 +32,8 @@ describe('subjects', () => {
       'osvc.c1.evt..node.NodeFrozen',
       'osvc.c1.evt.node1.node.NodeFrozen.x',
       'osvc.c1.evt.node1.svc.svc1',
+      'osvc.c1.evt.node1.svc..ActionStarted',
+      'osvc.c1.evt.node1.svc.svc1.res..ResourceStarted',
       'osvc.c1.evt.node1.svc.svc1.',
       'osvc.c1.evt.node1.vm.svc1.ActionStarted',
       'osvc.c1.evt.node1.svc.svc1.rex.ip#0.ResourceStarted',

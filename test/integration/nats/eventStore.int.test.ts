@@ -125,12 +125,19 @@ describe('EventStore against a real nats-server', () => {
       const raw = events('node3', 7, 1, 'ids')[0]!;
       await store.publishRaw('osvc.ids.evt.node3.svc.svc1.res.app#web.ResourceLogged', new TextEncoder().encode(JSON.stringify(raw)));
       await store.publishRaw('osvc.ids.evt.node3.node.NodeFrozen', new TextEncoder().encode('{not json'));
+      // a message id that is not <origin>:<seq> of the subject's origin is not believed: the body is read
+      await store.js.publish('osvc.ids.evt.node3.node.NodeThawed', new TextEncoder().encode('{not json either'), { msgID: 'node1:999999' });
+      await store.js.publish('osvc.ids.evt.node3.node.NodeThawed', new TextEncoder().encode('{not json either'), { msgID: 'node3:1e3' });
       const ids: string[] = [];
       const invalid: InvalidRecord[] = [];
       const end = await store.replayIds({ onInvalid: (r) => invalid.push(r) }, (streamSeq, origin, seq) => ids.push(`${streamSeq} ${origin}:${seq}`));
-      expect(end).toBe(7);
+      expect(end).toBe(9);
       expect(ids).toEqual(['1 node1:1', '2 node1:2', '3 node1:3', '4 node2:1', '5 node2:2', '6 node3:7']);
-      expect(invalid.map((r) => [r.streamSeq, r.reason])).toEqual([[7, 'not valid JSON']]);
+      expect(invalid.map((r) => [r.streamSeq, r.reason])).toEqual([
+        [7, 'not valid JSON'],
+        [8, 'not valid JSON'],
+        [9, 'not valid JSON'],
+      ]);
     } finally {
       await store.close();
     }
@@ -141,11 +148,16 @@ describe('EventStore against a real nats-server', () => {
     try {
       await store.append(events('node1', 1, 1, 'oddsubj'));
       await store.publishRaw('osvc.oddsubj.evt.node1.weird', new TextEncoder().encode('{not json'));
+      await store.publishRaw('osvc.oddsubj.evt.node1.svc.svc1.Bogus', new TextEncoder().encode('{not json'));
       const invalid: InvalidRecord[] = [];
       const skipped: SkippedRecord[] = [];
       await store.replay({ types: new Set(), onInvalid: (r) => invalid.push(r), onSkipped: (r) => skipped.push(r) }, () => undefined);
       expect(skipped.map((r) => r.type)).toEqual(['ResourceLogged']);
-      expect(invalid).toEqual([{ streamSeq: 2, subject: 'osvc.oddsubj.evt.node1.weird', reason: 'not valid JSON' }]);
+      // an unknown type is decoded, not skipped: reported
+      expect(invalid).toEqual([
+        { streamSeq: 2, subject: 'osvc.oddsubj.evt.node1.weird', reason: 'not valid JSON' },
+        { streamSeq: 3, subject: 'osvc.oddsubj.evt.node1.svc.svc1.Bogus', reason: 'not valid JSON' },
+      ]);
     } finally {
       await store.close();
     }

@@ -165,6 +165,24 @@ describe('the event types projections read', () => {
     expect(historyOf(full, 'svc1').map((e) => e.what)).toEqual(['config created', 'start ip#0', 'start finished in 0.012s', 'start rejected']);
   });
 
+  it('history versions that moved apart do not see each other\'s entries, from the empty one either', () => {
+    const b = startLog('ok');
+    const created = b.log[0]!;
+    const skipped = skipHistory(emptyHistory, 50);
+    const other = evolveHistory(emptyHistory, created);
+    expect(historyOf(other, 'svc1')).toHaveLength(1);
+    expect(historyOf(skipped, 'svc1')).toEqual([]);
+    expect(historyOf(emptyHistory, 'svc1')).toEqual([]);
+    // same size, another lastSeq: the one that appends does not leak into the other
+    const base = evolveHistory(emptyHistory, created);
+    const moved = skipHistory(base, 3);
+    const appended = evolveHistory(base, b.log[1]!);
+    expect(historyOf(moved, 'svc1')).toHaveLength(1);
+    expect(historyOf(appended, 'svc1')).toHaveLength(2);
+    expect(historyOf(evolveHistory(moved, { streamSeq: 4, event: b.log[4]!.event }), 'svc1').map((e) => e.what)).toEqual(['config created', 'start finished in 0.012s']);
+    expect(historyOf(appended, 'svc1')).toHaveLength(2);
+  });
+
   it('history reads every type that makes a line', () => {
     for (const type of types) {
       expect([type, describeEvent(sampleEvent(type)) !== undefined]).toEqual([type, HISTORY_TYPES.has(type)]);
