@@ -199,26 +199,6 @@ export function typeOfSubject(subject: string): string {
   return subject.slice(subject.lastIndexOf('.') + 1);
 }
 
-function step(s: string, p: number, part: string): number {
-  return p >= 0 && s.startsWith(part, p) ? p + part.length : -1;
-}
-
-/** subject === subjectOf(e), without building the subject: a replay checks it for every record it decodes. */
-export function isSubjectOf(e: AnyEvent, subject: string): boolean {
-  const scope = EVENT_CATALOGUE[e.type].scope;
-  let p = step(subject, 0, 'osvc.');
-  p = step(subject, p, e.cluster);
-  p = step(subject, p, '.evt.');
-  p = step(subject, p, e.origin);
-  if (scope === 'node') p = step(subject, p, '.node.');
-  else {
-    p = step(subject, step(subject, p, '.svc.'), e.svc ?? '');
-    if (scope === 'res') p = step(subject, step(subject, p, '.res.'), e.rid ?? '');
-    p = step(subject, p, '.');
-  }
-  return step(subject, p, e.type) === subject.length;
-}
-
 export function eventsSubject(cluster: string): string {
   return `osvc.${cluster}.evt.>`;
 }

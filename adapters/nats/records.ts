@@ -1,4 +1,4 @@
-import { eventProblem, headerOfSubject, isEventType, isSubjectOf, subjectOf, typeOfSubject } from '../../domain/events.js';
+import { eventProblem, headerOfSubject, isEventType, subjectOf, typeOfSubject } from '../../domain/events.js';
 import type { AnyEvent, SubjectHeader } from '../../domain/events.js';
 
 /**
@@ -55,7 +55,7 @@ export function decodeRecord(streamSeq: number, subject: string, data: Uint8Arra
   const bad = eventProblem(raw);
   if (bad !== undefined) return { streamSeq, subject, reason: bad };
   const event = raw as AnyEvent;
-  if (!isSubjectOf(event, subject)) return { streamSeq, subject, reason: `subject does not match the event (expected ${subjectOf(event)})` };
+  if (subjectOf(event) !== subject) return { streamSeq, subject, reason: `subject does not match the event (expected ${subjectOf(event)})` };
   return { streamSeq, event };
 }
 
