@@ -9,6 +9,8 @@ export interface KeywordRef {
 
 export interface Assignment extends KeywordRef {
   readonly value: string;
+  /** `key+=words` adds the words a list lacks, `key-=words` removes them (OpenSVC's forms); plain `=` replaces */
+  readonly op?: 'append' | 'remove';
 }
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
@@ -28,11 +30,28 @@ export function parseKeywordRef(text: string, defaultSection: string | undefined
   return { ok: true, value: { section, key } };
 }
 
-/** `section.key=value`; the value may hold `=` and be empty. */
+/** `section.key=value`, `section.key+=words`, `section.key-=words`; the value may hold `=` and be empty. */
 export function parseAssignment(text: string, defaultSection: string | undefined): Parsed<Assignment> {
   const eq = text.indexOf('=');
-  if (eq < 0) return { ok: false, reason: `"${text}": expected section.keyword=value` };
-  const ref = parseKeywordRef(text.slice(0, eq), defaultSection);
+  if (eq < 0) return { ok: false, reason: `"${text}": expected section.keyword=value (or += / -= to add to or remove from a list)` };
+  const lhs = text.slice(0, eq).trimEnd();
+  const op = lhs.endsWith('+') ? 'append' : lhs.endsWith('-') ? 'remove' : undefined;
+  const ref = parseKeywordRef(op ? lhs.slice(0, -1) : lhs, defaultSection);
   if (!ref.ok) return ref;
-  return { ok: true, value: { ...ref.value, value: text.slice(eq + 1).trim() } };
+  const value = text.slice(eq + 1).trim();
+  if (op && value === '') return { ok: false, reason: `"${text}": ${op === 'append' ? '+=' : '-='} needs the words to ${op === 'append' ? 'add' : 'remove'}` };
+  return { ok: true, value: { ...ref.value, value, ...(op ? { op } : {}) } };
+}
+
+/**
+ * The value a keyword takes after an assignment, from its current one:
+ * `+=` adds the words it lacks (in order, once), `-=` removes every one of
+ * the words; `=` replaces.
+ */
+export function assignedValue(current: string | undefined, a: Assignment): string {
+  if (a.op === undefined) return a.value;
+  const words = (current ?? '').split(/\s+/).filter(Boolean);
+  const given = a.value.split(/\s+/).filter(Boolean);
+  if (a.op === 'append') return [...words, ...given.filter((w, i) => !words.includes(w) && given.indexOf(w) === i)].join(' ');
+  return words.filter((w) => !given.includes(w)).join(' ');
 }

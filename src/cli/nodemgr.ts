@@ -2,7 +2,7 @@ import type { CommandTable } from './context.js';
 
 /** nodemgr actions. Each loads its module lazily. */
 export const NODEMGR: CommandTable = {
-  set: { summary: 'set node keywords: --param hb#1.type --value unicast or --kw section.key=value ([cluster], [hb#*] go to cluster.conf)', load: () => import('./node/set.js') },
+  set: { summary: 'set node keywords: --param hb#1.type --value unicast or --kw section.key=value (+= / -= for lists; [cluster], [hb#*] go to cluster.conf)', load: () => import('./node/set.js') },
   get: { summary: 'print node keyword values: --param cluster.secret or --kw section.key', load: () => import('./node/get.js') },
   unset: { summary: 'remove node keywords: --param section.key or --kw section.key', load: () => import('./node/unset.js') },
   'print config': { summary: 'show cluster.conf and node.conf, secrets hidden (--format json)', load: () => import('./node/printConfig.js') },

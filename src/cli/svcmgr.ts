@@ -15,7 +15,7 @@ export const SVCMGR: CommandTable = {
   'edit config': { summary: 'edit the config in $EDITOR; saved only when valid', load: () => import('./svc/editConfig.js') },
   'print config': { summary: 'show the config file (--format json)', load: () => import('./svc/printConfig.js') },
   'validate config': { summary: 'check the config file, listing every problem (exit 1 when any)', load: () => import('./svc/validateConfig.js') },
-  set: { summary: 'set keywords: --kw section.key=value ... or --param section.key --value V (no section: DEFAULT)', load: () => import('./svc/set.js') },
+  set: { summary: 'set keywords: --kw section.key=value ... (+= / -= add to / remove from a list) or --param section.key --value V (no section: DEFAULT)', load: () => import('./svc/set.js') },
   get: { summary: 'print keyword values as written: --kw section.key ... or --param section.key', load: () => import('./svc/get.js') },
   unset: { summary: 'remove keywords: --kw section.key ... or --param section.key', load: () => import('./svc/unset.js') },
 };

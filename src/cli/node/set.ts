@@ -1,4 +1,5 @@
-import { setValue } from '../../../domain/config/document.js';
+import { assignedValue } from '../../../domain/config/assignment.js';
+import { getValue, setValue } from '../../../domain/config/document.js';
 import { checkAssignment } from '../../../domain/config/lookup.js';
 import { NODE_SCHEMA, nodeConfigFileOf } from '../../../domain/config/nodeSchema.js';
 import { ConfigError } from '../../../domain/errors.js';
@@ -23,7 +24,7 @@ export async function run(ctx: CliContext): Promise<number> {
   const changes = updateNodeConfig(ctx.paths, ctx.env, (docs) =>
     assignments.reduce((d, a) => {
       const which = nodeConfigFileOf(a.section);
-      return { ...d, [which]: setValue(d[which], a.section, a.key, a.value) };
+      return { ...d, [which]: setValue(d[which], a.section, a.key, assignedValue(getValue(d[which], a.section, a.key), a)) };
     }, docs),
   );
   if (format === 'json') ctx.out(JSON.stringify(changes));

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import { parseDocument, setValue, type IniDocument } from '../../../domain/config/document.js';
+import { assignedValue } from '../../../domain/config/assignment.js';
+import { getValue, parseDocument, setValue, type IniDocument } from '../../../domain/config/document.js';
 import { checkAssignment } from '../../../domain/config/lookup.js';
 import { SERVICE_SCHEMA } from '../../../domain/config/schema.js';
 import { ConfigError, NotFoundError } from '../../../domain/errors.js';
@@ -38,7 +39,7 @@ export async function run(ctx: CliContext): Promise<number> {
   const assignments = optAll(ctx.args, 'kw').length > 0 ? assignmentsOf(ctx, 'create', 'DEFAULT') : [];
   const bad = assignments.map((a) => checkAssignment(SERVICE_SCHEMA, conf, a)).filter((p): p is string => p !== undefined);
   if (bad.length > 0) throw new ConfigError(bad);
-  const edit = (d: IniDocument) => assignments.reduce((doc, a) => setValue(doc, a.section, a.key, a.value), d);
+  const edit = (d: IniDocument) => assignments.reduce((doc, a) => setValue(doc, a.section, a.key, assignedValue(getValue(doc, a.section, a.key), a)), d);
   const created = createService(ctx.paths, svc, { svcmgrPath: ctx.svcmgrPath, env: ctx.env, edit, ...(from ? { from } : {}) });
   setFrozen(ctx.paths, svc, true);
   if (format === 'json') ctx.out(JSON.stringify({ svc, id: created.id, file: created.file, checksum: created.checksum }));

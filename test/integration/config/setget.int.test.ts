@@ -45,6 +45,23 @@ describe('set, get, unset', () => {
     expect(evs[2]!.data.checksum).toBe((await import('node:crypto')).createHash('sha256').update(after).digest('hex'));
   });
 
+  test('+= adds to a list the words it lacks, -= removes them; an empty += is refused and changes nothing', async () => {
+    let r = await node.svcmgr(['-s', 'svc1', 'set', '--kw', 'nodes+=node3 node2']);
+    expect(r).toEqual({ code: 0, out: [], err: [] });
+    expect(read()).toContain('nodes = node1 node2 node3\n');
+    r = await node.svcmgr(['-s', 'svc1', 'set', '--kw', 'DEFAULT.nodes-=node1']);
+    expect(r.code).toBe(0);
+    expect(read()).toContain('nodes = node2 node3\n');
+    expect((await loadServiceConfig(node.paths, 'svc1', node.env)).nodes).toEqual(['node2', 'node3']);
+    const before = read();
+    r = await node.svcmgr(['-s', 'svc1', 'set', '--kw', 'nodes+=']);
+    expect(r.code).toBe(2);
+    expect(r.err).toEqual(['set --kw "nodes+=": += needs the words to add']);
+    expect(read()).toBe(before);
+    const changed = node.events().filter((e) => e.type === 'ServiceConfigChanged').map((e) => e.data.changed);
+    expect(changed).toEqual([['DEFAULT.nodes'], ['DEFAULT.nodes']]);
+  });
+
   test('set an existing keyword rewrites its line in place', async () => {
     await node.svcmgr(['-s', 'svc1', 'set', '--kw', 'ip#0.ipdev=eth1']);
     expect(read()).toContain('[ip#0]\nipname = svc1.opensvc.com\nipdev = eth1\n');

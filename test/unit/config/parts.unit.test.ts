@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { parseAssignment, parseKeywordRef } from '../../../domain/config/assignment.js';
+import { assignedValue, parseAssignment, parseKeywordRef } from '../../../domain/config/assignment.js';
 import { checkNodeConfig } from '../../../domain/config/node.js';
 import { nodeConfigFileOf } from '../../../domain/config/nodeSchema.js';
 import { expandReferences } from '../../../domain/config/references.js';
@@ -64,12 +64,26 @@ describe('references', () => {
   });
 });
 
+describe('+= and -=', () => {
+  test('add the words a list lacks, once and in order; remove every given word; = replaces', () => {
+    const a = (value: string, op?: 'append' | 'remove') => ({ section: 'DEFAULT', key: 'nodes', value, ...(op ? { op } : {}) });
+    expect(assignedValue('node1 node2', a('node3 node2 node3', 'append'))).toBe('node1 node2 node3');
+    expect(assignedValue(undefined, a('node1', 'append'))).toBe('node1');
+    expect(assignedValue('node1  node2 node1', a('node1', 'remove'))).toBe('node2');
+    expect(assignedValue('node1', a('node9', 'remove'))).toBe('node1');
+    expect(assignedValue('node1', a('x y'))).toBe('x y');
+  });
+});
+
 describe('--kw and --param', () => {
   test('section.key=value, DEFAULT when no section', () => {
     expect(parseAssignment('hb#1.type=unicast', undefined)).toEqual({ ok: true, value: { section: 'hb#1', key: 'type', value: 'unicast' } });
     expect(parseAssignment('nodes=node1 node2', 'DEFAULT')).toEqual({ ok: true, value: { section: 'DEFAULT', key: 'nodes', value: 'node1 node2' } });
     expect(parseAssignment('app#web.environment=A=1 B=2', 'DEFAULT')).toEqual({ ok: true, value: { section: 'app#web', key: 'environment', value: 'A=1 B=2' } });
     expect(parseAssignment('nodes', 'DEFAULT').ok).toBe(false);
+    expect(parseAssignment('nodes+=node3', 'DEFAULT')).toEqual({ ok: true, value: { section: 'DEFAULT', key: 'nodes', value: 'node3', op: 'append' } });
+    expect(parseAssignment('DEFAULT.nodes -= node1', undefined)).toEqual({ ok: true, value: { section: 'DEFAULT', key: 'nodes', value: 'node1', op: 'remove' } });
+    expect(parseAssignment('nodes+= ', 'DEFAULT')).toEqual({ ok: false, reason: '"nodes+= ": += needs the words to add' });
     expect(parseKeywordRef('secret', undefined).ok).toBe(false);
     expect(parseKeywordRef('cluster.secret', undefined)).toEqual({ ok: true, value: { section: 'cluster', key: 'secret' } });
     expect(parseKeywordRef('.x', 'DEFAULT').ok).toBe(false);
