@@ -14,9 +14,9 @@ export interface CatchUpSpec {
 
 export type NodeStates = Readonly<Record<string, { readonly frozen: boolean }>>;
 
-/** What a catch-up hands back: plain data. */
+/** What a catch-up hands back; the instances projection is live, the caller's to stop. */
 export interface CatchUpState {
-  readonly instances: InstancesCheckpoint;
+  readonly instances: InstancesProjection;
   readonly history: HistoryModel | undefined;
   readonly nodes: NodeStates;
   /** the last events applied, oldest first, at most spec.recent, none skipped between them */
@@ -93,7 +93,7 @@ export class CatchUp {
 
   state(): CatchUpState {
     return {
-      instances: this.instances.checkpoint(),
+      instances: this.instances,
       history: this.history && skipHistory(this.history, this.historySkipped),
       nodes: { ...this.nodes },
       recent: this.recent.slice(-this.spec.recent),

@@ -60,11 +60,11 @@ export function decodeRecord(streamSeq: number, subject: string, data: Uint8Arra
 }
 
 /**
- * A replay filter over records read in order up to `end` (the stream's last
- * sequence when the replay began): which records are skipped, and what their
- * subject says: a function of the subject and the sequence only.
+ * Reads records in order up to `end` (the stream's last sequence when the
+ * replay began) through a replay filter: each record reaches exactly one
+ * sink, and only decoded records' data is read.
  */
-export class RecordFilter {
+export class RecordReader {
   private readonly decodeFrom: number;
   private lastSubject: string | undefined;
   /** the header of lastSubject when its records are skipped, undefined when they are decoded */
@@ -74,12 +74,24 @@ export class RecordFilter {
     private readonly cluster: string,
     private readonly filter: ReplayFilter,
     end: number,
+    private readonly sinks: RecordSinks,
   ) {
     this.decodeFrom = end - (filter.decodeLast ?? 0);
   }
 
+  read(streamSeq: number, subject: string, record: { readonly data: Uint8Array }): void {
+    const h = this.skipped(streamSeq, subject);
+    if (h !== undefined) {
+      this.sinks.onSkipped?.(streamSeq, h);
+      return;
+    }
+    const r = decodeRecord(streamSeq, subject, record.data);
+    if ('event' in r) this.sinks.onEvent(r);
+    else this.sinks.onInvalid?.(r);
+  }
+
   /** The header of a record not to decode, undefined for a record to decode. */
-  skipped(streamSeq: number, subject: string): SubjectHeader | undefined {
+  private skipped(streamSeq: number, subject: string): SubjectHeader | undefined {
     if (streamSeq > this.decodeFrom || this.filter.types === undefined) return undefined;
     // runs of records share a subject (an action's lines for one resource): the last one's answer is reused
     if (subject !== this.lastSubject) {
@@ -89,30 +101,5 @@ export class RecordFilter {
       this.lastHeader = this.filter.types.has(type) || !isEventType(type) ? undefined : headerOfSubject(subject, this.cluster);
     }
     return this.lastHeader;
-  }
-}
-
-/** Reads records through a filter: each record reaches exactly one sink. Only decoded records' data is read. */
-export class RecordReader {
-  private readonly filter: RecordFilter;
-
-  constructor(
-    cluster: string,
-    filter: ReplayFilter,
-    end: number,
-    private readonly sinks: RecordSinks,
-  ) {
-    this.filter = new RecordFilter(cluster, filter, end);
-  }
-
-  read(streamSeq: number, subject: string, record: { readonly data: Uint8Array }): void {
-    const h = this.filter.skipped(streamSeq, subject);
-    if (h !== undefined) {
-      this.sinks.onSkipped?.(streamSeq, h);
-      return;
-    }
-    const r = decodeRecord(streamSeq, subject, record.data);
-    if ('event' in r) this.sinks.onEvent(r);
-    else this.sinks.onInvalid?.(r);
   }
 }

@@ -124,7 +124,7 @@ export class Monitor {
       ...(snap ? { from: { instances: snap.instances, nodes: snap.nodes, lastId: snap.lastId } } : {}),
       onInvalid: this.invalid,
     });
-    this.projection = InstancesProjection.restore(r.instances);
+    this.projection = r.instances;
     for (const [n, st] of Object.entries(r.nodes)) this.nodeState.set(n, { frozen: st.frozen });
     this.lastId = r.lastId;
     this.lastIdSeq = r.lastIdSeq;

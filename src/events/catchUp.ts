@@ -35,6 +35,7 @@ export interface CatchUpResult extends CatchUpState {
 
 export async function catchUp(store: EventStore, o: CatchUpOptions): Promise<CatchUpResult> {
   const models = new CatchUp(o.spec, o.from);
+  let ok = false;
   try {
     const end = await store.replayRecords({ fromSeq: (o.from?.instances.lastSeq ?? 0) + 1 }, (end) => {
       const reader = new RecordReader(store.cluster, { ...(o.decodeAll ? {} : { types: catchUpTypes(o.spec) }), decodeLast: o.spec.recent }, end, {
@@ -44,8 +45,9 @@ export async function catchUp(store: EventStore, o: CatchUpOptions): Promise<Cat
       });
       return (seq, subject, record) => reader.read(seq, subject, record);
     });
+    ok = true;
     return { ...models.state(), end };
   } finally {
-    models.stop();
+    if (!ok) models.stop();
   }
 }

@@ -98,6 +98,7 @@ export async function benchReplayIntoProjections(url: string, n: number, mix: Lo
       const t0 = performance.now();
       const r = await catchUp(store, { spec: { history: true, recent: 0 } });
       count = r.count;
+      r.instances.stop();
       return r.count / ((performance.now() - t0) / 1000);
     };
     // interleaved rounds, medians: the machine's load moves during a run
