@@ -1,6 +1,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { show } from '../../domain/config/show.js';
+import { showName } from '../../domain/escape.js';
 import { configChecksum } from '../config/checksum.js';
 import { serviceFiles } from '../config/serviceFiles.js';
 import type { NodePaths } from '../paths.js';
@@ -91,12 +93,16 @@ function safeRelative(p: string): boolean {
   return p !== '' && !p.startsWith('/') && p.split('/').every((x) => x !== '' && x !== '.' && x !== '..') && !p.includes('\0');
 }
 
-/** Validate a received payload at the boundary; the reason is one line for the sender's terminal. */
+/**
+ * Validate a received payload at the boundary; the reason is one line for
+ * the sender's terminal. Any file mode up to 07777 is taken (the digest
+ * covers it as sent); the receiver masks it when writing.
+ */
 export function parsePayload(raw: unknown, svc: string): { readonly ok: true; readonly payload: ConfigPayload } | { readonly ok: false; readonly reason: string } {
   const bad = (reason: string) => ({ ok: false as const, reason: `config of ${svc}: ${reason}` });
   if (typeof raw !== 'object' || raw === null) return bad('a JSON object is expected');
   const r = raw as Record<string, unknown>;
-  if (r.svc !== svc) return bad(`the body names service ${String(r.svc)}, the path ${svc}`);
+  if (r.svc !== svc) return bad(`the body names service ${typeof r.svc === 'string' ? showName(r.svc) : show(JSON.stringify(r.svc) ?? 'nothing')}, the path ${svc}`);
   if (!isStr(r.text, 1024 * 1024)) return bad('text must be the config file text');
   if (!isStr(r.checksum, 64) || !isStr(r.digest, 64)) return bad('checksum and digest are required');
   if (r.causation !== undefined && !isStr(r.causation, 256)) return bad('causation must be an event id');

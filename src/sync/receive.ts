@@ -3,8 +3,11 @@ import path from 'node:path';
 import type { ResourceDriver } from '../../adapters/resources/driver.js';
 import { changedKeywords } from '../../domain/config/diff.js';
 import { parseDocument } from '../../domain/config/document.js';
-import type { ResourceConfig } from '../../domain/config/types.js';
+import { show } from '../../domain/config/show.js';
+import { kwString, type ResourceConfig } from '../../domain/config/types.js';
 import { ConfigError } from '../../domain/errors.js';
+import { showName, showPath } from '../../domain/escape.js';
+import { launcherLinkRefusal, maskLauncherMode, octal } from '../../domain/sync/launchers.js';
 import { setFrozen } from '../action/statusCache.js';
 import { writeFileAtomic } from '../config/atomicWrite.js';
 import { configChecksum } from '../config/checksum.js';
@@ -16,7 +19,14 @@ import { availAppsExcluded } from './avail.js';
 import { parsePayload, type ConfigPayload } from './payload.js';
 
 export type ReceiveResult =
-  | { readonly ok: true; readonly result: 'created' | 'changed' | 'unchanged'; readonly checksum: string; readonly node: string }
+  | {
+      readonly ok: true;
+      readonly result: 'created' | 'changed' | 'unchanged';
+      readonly checksum: string;
+      readonly node: string;
+      /** what was written otherwise than sent (a launcher mode masked), one line each, for the log and the sender */
+      readonly notes: readonly string[];
+    }
   | { readonly ok: false; readonly status: number; readonly reason: string };
 
 export interface ReceiveDeps {
@@ -67,36 +77,111 @@ function ensureSymlink(link: string, target: string): void {
   fs.renameSync(tmp, link);
 }
 
-/** A launcher replaced whole (temp + rename): a script never runs half written. */
-function writeBytesAtomic(file: string, data: Buffer, mode: number): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.sync.tmp`);
+function lstatOrNone(p: string): fs.Stats | undefined {
   try {
-    fs.writeFileSync(tmp, data, { mode: mode & 0o700 });
-    fs.chmodSync(tmp, mode);
+    return fs.lstatSync(p);
+  } catch (e) {
+    // ENOTDIR: a file where a directory is expected, reported on that file
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw e;
+  }
+}
+
+/** Why this node's p is in the way of a pushed directory or file, or undefined. */
+function inTheWay(p: string, want: 'dir' | 'file'): string | undefined {
+  const st = lstatOrNone(p);
+  if (st === undefined) return undefined;
+  if (st.isSymbolicLink()) return `${showPath(p)} is a symlink (to ${showPath(fs.readlinkSync(p))}): a sync never writes through a link, remove it on this node first`;
+  if (want === 'dir' && !st.isDirectory()) return `${showPath(p)} is not a directory: move it away first`;
+  if (want === 'file' && st.isDirectory()) return `${showPath(p)} is a directory where a launcher file is sent: move it away first`;
+  return undefined;
+}
+
+/**
+ * Every path a dir push writes, checked before anything is written:
+ * <svc>.dir and each directory on the way are real directories, no file to
+ * replace is a symlink. Refused rather than replaced: a link there is this
+ * node's admin's, and following it would have root write wherever it points.
+ */
+function checkLauncherPaths(dir: string, rels: readonly string[]): void {
+  const problems = new Set<string>();
+  const seen = new Set<string>();
+  const check = (p: string, want: 'dir' | 'file') => {
+    if (seen.has(p)) return;
+    seen.add(p);
+    const why = inTheWay(p, want);
+    if (why !== undefined) problems.add(why);
+  };
+  check(dir, 'dir');
+  for (const rel of rels) {
+    const parts = rel.split('/');
+    for (let i = 1; i < parts.length; i++) check(path.join(dir, ...parts.slice(0, i)), 'dir');
+    check(path.join(dir, ...parts), 'file');
+  }
+  if (problems.size > 0) throw new ConfigError([...problems]);
+}
+
+/** A directory of <svc>.dir made one level at a time: mkdir never follows a link, an existing one is checked again. */
+function ensureDir(p: string): void {
+  try {
+    fs.mkdirSync(p, { mode: 0o755 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    const why = inTheWay(p, 'dir');
+    if (why !== undefined) throw new ConfigError([why]);
+  }
+}
+
+/**
+ * A launcher replaced whole (temp + rename): a script never runs half
+ * written. The temp file is created O_EXCL|O_NOFOLLOW and its mode set on
+ * the open descriptor: nothing planted at that name is written through; the
+ * rename replaces a name, it never follows one.
+ */
+function writeLauncher(file: string, data: Buffer, mode: number): void {
+  const why = inTheWay(file, 'file');
+  if (why !== undefined) throw new ConfigError([why]);
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.sync.tmp`);
+  fs.rmSync(tmp, { force: true });
+  const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+  try {
+    try {
+      fs.writeFileSync(fd, data);
+      fs.fchmodSync(fd, mode);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, file);
   } finally {
     fs.rmSync(tmp, { force: true });
   }
 }
 
-function writeLaunchers(p: NodePaths, svc: string, payload: ConfigPayload): void {
+/** Writes the launchers; returns what was changed on the way (modes masked), one line each. */
+function writeLaunchers(p: NodePaths, svc: string, payload: ConfigPayload): string[] {
   const f = serviceFiles(p, svc);
   const l = payload.launchers;
   switch (l.kind) {
     case 'none':
-      return;
+      return [];
     case 'link':
       ensureSymlink(f.launchers, l.target);
-      return;
-    case 'dir':
-      fs.mkdirSync(f.dir, { recursive: true, mode: 0o755 });
+      return [];
+    case 'dir': {
+      checkLauncherPaths(f.dir, l.files.map((x) => x.path));
+      const notes: string[] = [];
+      ensureDir(f.dir);
       for (const file of l.files) {
-        const dest = path.join(f.dir, ...file.path.split('/'));
-        writeBytesAtomic(dest, Buffer.from(file.content, 'base64'), file.mode);
+        const parts = file.path.split('/');
+        for (let i = 1; i < parts.length; i++) ensureDir(path.join(f.dir, ...parts.slice(0, i)));
+        const masked = maskLauncherMode(file.mode);
+        if (masked.dropped.length > 0) notes.push(`launcher ${show(`${svc}.dir/${file.path}`)}: mode ${octal(file.mode)} masked to ${octal(masked.mode)} (${masked.dropped.join(', ')} dropped)`);
+        writeLauncher(path.join(f.dir, ...parts), Buffer.from(file.content, 'base64'), masked.mode);
       }
       ensureSymlink(f.launchers, path.basename(f.dir));
-      return;
+      return notes;
+    }
     default: {
       const never: never = l;
       return never;
@@ -109,14 +194,14 @@ function writeLaunchers(p: NodePaths, svc: string, payload: ConfigPayload): void
  * appears (or changes) only once what it runs is in place. A launcher dir
  * or link this node has in the way refuses the sync, saying which file.
  */
-function writeFiles(d: ReceiveDeps, svc: string, payload: ConfigPayload, conf: boolean): ReceiveResult | undefined {
+function writeFiles(d: ReceiveDeps, svc: string, payload: ConfigPayload, conf: boolean): { readonly ok: false; readonly status: number; readonly reason: string } | { readonly ok: true; readonly notes: readonly string[] } {
   const f = serviceFiles(d.paths, svc);
   try {
     fs.mkdirSync(d.paths.etc, { recursive: true });
-    writeLaunchers(d.paths, svc, payload);
+    const notes = writeLaunchers(d.paths, svc, payload);
     ensureSymlink(f.link, d.svcmgrPath);
     if (conf) writeFileAtomic(f.conf, payload.text, { mode: 0o644 });
-    return undefined;
+    return { ok: true, notes };
   } catch (e) {
     const why = e instanceof ConfigError ? e.problems.join('; ') : (e as Error).message;
     return { ok: false, status: 409, reason: `${svc} files not written on ${d.node}: ${why}` };
@@ -131,7 +216,13 @@ function writeFiles(d: ReceiveDeps, svc: string, payload: ConfigPayload, conf: b
  *  - a service of the same name but another id (a different service);
  *  - a different config while the service is up here, apps excluded: the
  *    running instance's config is changed where it runs, then synced from
- *    there, never overwritten from a passive node.
+ *    there, never overwritten from a passive node;
+ *  - a <svc>.d link pointing outside the service's <svc>.dir and its
+ *    filesystems' mount points (403): root would run what it finds there;
+ *  - launchers that would be written through a symlink this node has in
+ *    <svc>.dir (409).
+ * Launcher modes are masked to 0755 (no setuid, setgid, sticky, group or
+ * other write), said in the result's notes.
  * Otherwise written atomically (launchers first, <svc>.conf last, renamed
  * into place), with the <svc> and <svc>.d symlinks `create` makes, and
  * recorded here: ServiceCreated (+ InstanceFrozen: a new instance starts
@@ -156,7 +247,13 @@ export async function receiveConfig(d: ReceiveDeps, svcName: string, raw: unknow
   }
   const declared = new Set([...incoming.nodes, ...incoming.drpnodes]);
   if (!declared.has(d.node)) return { ok: false, status: 409, reason: `${d.node} is not in ${svc} nodes or drpnodes: refused by ${d.node}` };
-  if (!declared.has(from)) return { ok: false, status: 409, reason: `${from} (the sender) is not in ${svc} nodes or drpnodes: refused by ${d.node}` };
+  if (!declared.has(from)) return { ok: false, status: 409, reason: `${showName(from)} (the sender) is not in ${svc} nodes or drpnodes: refused by ${d.node}` };
+
+  if (payload.launchers.kind === 'link') {
+    const mnts = incoming.resources.filter((r) => r.driver === 'fs').map((r) => kwString(r, 'mnt') ?? '');
+    const why = launcherLinkRefusal(payload.launchers.target, { etc: d.paths.etc, dir: f.dir, mnts });
+    if (why !== undefined) return { ok: false, status: 403, reason: `${svc}.d -> ${showPath(payload.launchers.target)} refused by ${d.node}, nothing written: ${why}` };
+  }
 
   let currentText: string | undefined;
   try {
@@ -165,8 +262,8 @@ export async function receiveConfig(d: ReceiveDeps, svcName: string, raw: unknow
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
   if (currentText !== undefined && configChecksum(currentText) === payload.checksum) {
-    const refused = writeFiles(d, svc, payload, false);
-    return refused ?? { ok: true, result: 'unchanged', checksum: payload.checksum, node: d.node };
+    const written = writeFiles(d, svc, payload, false);
+    return written.ok ? { ok: true, result: 'unchanged', checksum: payload.checksum, node: d.node, notes: written.notes } : written;
   }
   let currentDoc;
   if (currentText !== undefined) {
@@ -185,17 +282,17 @@ export async function receiveConfig(d: ReceiveDeps, svcName: string, raw: unknow
       /* the current config no longer validates here: the sent one, valid, replaces it */
     }
   }
-  const refused = writeFiles(d, svc, payload, true);
-  if (refused) return refused;
+  const written = writeFiles(d, svc, payload, true);
+  if (!written.ok) return written;
   const cause = payload.causation !== undefined ? { causation: payload.causation } : {};
   if (currentText === undefined) {
     setFrozen(d.paths, svc, true);
     const created = await d.sink.append({ type: 'ServiceCreated', svc, ...cause, data: { id: incoming.id, checksum: payload.checksum } });
     await d.sink.append({ type: 'InstanceFrozen', svc, causation: created.id, data: {} });
-    return { ok: true, result: 'created', checksum: payload.checksum, node: d.node };
+    return { ok: true, result: 'created', checksum: payload.checksum, node: d.node, notes: written.notes };
   }
   const next = parseDocument(payload.text, f.conf);
   const changed = currentDoc && next.ok ? changedKeywords(currentDoc, next.doc) : [];
   await d.sink.append({ type: 'ServiceConfigChanged', svc, ...cause, data: { changed: [...changed], checksum: payload.checksum } });
-  return { ok: true, result: 'changed', checksum: payload.checksum, node: d.node };
+  return { ok: true, result: 'changed', checksum: payload.checksum, node: d.node, notes: written.notes };
 }

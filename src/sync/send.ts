@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type { ResourceDriver } from '../../adapters/resources/driver.js';
 import { IMPLICIT_SYNC_RID } from '../../domain/config/service.js';
 import type { ResourceConfig } from '../../domain/config/types.js';
+import { escapeForTerminal } from '../../domain/escape.js';
 import { decideSync } from '../../domain/sync/conditions.js';
 import { serviceFiles } from '../config/serviceFiles.js';
 import { loadServiceConfig } from '../config/serviceStore.js';
@@ -29,13 +30,26 @@ export interface SyncNodesOptions {
   readonly timeoutMs?: number;
 }
 
-export type SyncOutcome = { readonly node: string; readonly sent: true; readonly result: string; readonly checksum: string } | { readonly node: string; readonly sent: false; readonly reason: string };
+export type SyncOutcome =
+  | { readonly node: string; readonly sent: true; readonly result: string; readonly checksum: string; readonly notes: readonly string[] }
+  | { readonly node: string; readonly sent: false; readonly reason: string };
 
 const DEFAULT_MIN_DELAY_S = 300;
 
+/** A peer's words reach this terminal and this node's events: one line, nothing a terminal acts on. */
 function errorOf(body: unknown, status: number): string {
-  if (typeof body === 'object' && body !== null && typeof (body as { error?: unknown }).error === 'string') return (body as { error: string }).error;
+  if (typeof body === 'object' && body !== null && typeof (body as { error?: unknown }).error === 'string') return escapeForTerminal((body as { error: string }).error.slice(0, 2000));
   return `HTTP ${status}`;
+}
+
+const RESULTS = new Set(['created', 'changed', 'unchanged']);
+
+/** What the peer says it did: its result, and what it wrote otherwise than sent (a launcher mode masked). */
+function acceptedOf(body: unknown): { readonly result: string; readonly notes: string[] } {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as { result?: unknown; notes?: unknown };
+  const result = typeof b.result === 'string' && RESULTS.has(b.result) ? b.result : 'changed';
+  const notes = Array.isArray(b.notes) ? b.notes.filter((n): n is string => typeof n === 'string').slice(0, 100).map((n) => escapeForTerminal(n.slice(0, 500))) : [];
+  return { result, notes };
 }
 
 /**
@@ -79,7 +93,7 @@ export async function syncNodes(o: SyncNodesOptions): Promise<SyncOutcome[]> {
     try {
       answer = await peerRequest(peerTarget(o.paths, o.env, v.node), 'POST', `/services/${encodeURIComponent(o.svc)}/config`, { ...p, causation: requested.id }, { timeoutMs: o.timeoutMs ?? 30_000, signal: o.signal });
     } catch (e) {
-      await refuse(v.node, `${v.node} did not answer: ${(e as Error).message}`);
+      await refuse(v.node, `${v.node} did not answer: ${escapeForTerminal((e as Error).message)}`);
       continue;
     }
     if (answer.status === 401) {
@@ -90,10 +104,10 @@ export async function syncNodes(o: SyncNodesOptions): Promise<SyncOutcome[]> {
       await refuse(v.node, `${v.node} refused the config (${answer.status}): ${errorOf(answer.body, answer.status)}`);
       continue;
     }
-    const result = typeof (answer.body as { result?: unknown }).result === 'string' ? (answer.body as { result: string }).result : 'changed';
+    const { result, notes } = acceptedOf(answer.body);
     await o.sink.append({ type: 'ServiceConfigSynced', svc: o.svc, causation: requested.id, data: { to: v.node, checksum: p.checksum, result } });
     updateSyncState(o.paths, o.svc, { [v.node]: { lastSync: o.now(), checksum: p.checksum, seenAt: o.now() } });
-    out.push({ node: v.node, sent: true, result, checksum: p.checksum });
+    out.push({ node: v.node, sent: true, result, checksum: p.checksum, notes });
   }
   return out;
 }

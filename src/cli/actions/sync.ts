@@ -32,8 +32,10 @@ export async function run(ctx: CliContext): Promise<number> {
     }
     const said = new Set<string>();
     for (const o of outcomes) {
-      if (o.sent) ctx.out(actionLine(`${l.node}.${l.svc.name}.${IMPLICIT_SYNC_RID}`, 'info', `${l.svc.name}.conf sent to ${o.node}: ${o.result} (checksum ${o.checksum.slice(0, 12)})`));
-      else if (!said.has(o.reason)) {
+      if (o.sent) {
+        ctx.out(actionLine(`${l.node}.${l.svc.name}.${IMPLICIT_SYNC_RID}`, 'info', `${l.svc.name}.conf sent to ${o.node}: ${o.result} (checksum ${o.checksum.slice(0, 12)})`));
+        for (const n of o.notes) ctx.out(actionLine(`${l.node}.${l.svc.name}.${IMPLICIT_SYNC_RID}`, 'warn', `${o.node}: ${n}`));
+      } else if (!said.has(o.reason)) {
         said.add(o.reason);
         ctx.err(`sync nodes: ${o.reason}`);
       }

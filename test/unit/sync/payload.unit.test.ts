@@ -27,4 +27,15 @@ describe('a received config payload, checked at the boundary', () => {
     expect(parsePayload(body({ kind: 'none' }), 'svc2')).toEqual({ ok: false, reason: 'config of svc2: the body names service svc1, the path svc2' });
     expect(parsePayload('nope', 'svc1')).toEqual({ ok: false, reason: 'config of svc1: a JSON object is expected' });
   });
+
+  it('takes any mode a file had before (up to 07777): the receiver masks it, it does not refuse it', () => {
+    const l: Launchers = { kind: 'dir', files: [{ path: 'launcher', mode: 0o4755, content: '' }] };
+    expect(parsePayload(body(l), 'svc1')).toEqual({ ok: true, payload: body(l) });
+    expect(parsePayload(body({ kind: 'dir', files: [{ path: 'launcher', mode: 0o10000, content: '' }] }), 'svc1')).toMatchObject({ ok: false });
+  });
+
+  it('echoes a service name from the body on one line, control characters escaped', () => {
+    expect(parsePayload({ ...body({ kind: 'none' }), svc: 'svc1\n\x1b[2J' }, 'svc1')).toEqual({ ok: false, reason: 'config of svc1: the body names service "svc1\\n\\u001b[2J", the path svc1' });
+    expect(parsePayload({ ...body({ kind: 'none' }), svc: 7 }, 'svc1')).toEqual({ ok: false, reason: 'config of svc1: the body names service "7", the path svc1' });
+  });
 });
