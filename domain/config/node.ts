@@ -20,7 +20,8 @@ export interface HeartbeatConfig {
 /** node.conf and cluster.conf, merged and typed. */
 export interface NodeConfig {
   readonly cluster: { readonly name: string | undefined; readonly secret: string | undefined; readonly nodes: readonly string[] };
-  readonly node: { readonly env: string; readonly ruser: string | undefined };
+  /** readyPeriod: seconds */
+  readonly node: { readonly env: string; readonly ruser: string | undefined; readonly readyPeriod: number };
   readonly nats: { readonly url: string | undefined; readonly port: number };
   readonly listener: {
     readonly addr: string;
@@ -73,12 +74,18 @@ export function checkNodeDocuments(docs: { node: IniDocument; cluster: IniDocume
     }));
   const lsnr = get('listener');
   if ((str(lsnr.tls_cert) === undefined) !== (str(lsnr.tls_key) === undefined)) {
+  // one late beat must not make a peer stale: a takeover on a lost beat would start the service twice
+  const tight = hbs.filter((h) => h.timeout < 2 * h.interval);
+  if (tight.length > 0) {
+    const fileOf = (rid: string) => (n.sections.some((s) => s.name === rid && (s.set.includes('timeout') || s.set.includes('interval'))) ? docs.node.file : docs.cluster.file);
+    return { ok: false, problems: tight.map((h) => `${fileOf(h.rid)}: [${h.rid}] timeout ${h.timeout}s is less than twice the interval ${h.interval}s: set timeout to at least ${2 * h.interval}s, or a shorter interval`) };
+  }
     return { ok: false, problems: ['[listener] tls_cert and tls_key go together: set both for HTTPS, or neither'] };
   }
   const cl = get('cluster');
   const config: NodeConfig = {
     cluster: { name: str(cl.name), secret: str(cl.secret), nodes: Array.isArray(cl.nodes) ? cl.nodes : [nodename] },
-    node: { env: str(get('node').env) ?? 'TST', ruser: str(get('node').ruser) },
+    node: { env: str(get('node').env) ?? 'TST', ruser: str(get('node').ruser), readyPeriod: num(get('node').ready_period, 5) },
     nats: { url: str(get('nats').url), port: num(get('nats').port, 4222) },
     listener: {
       addr: str(get('listener').addr) ?? '0.0.0.0',

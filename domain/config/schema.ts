@@ -8,8 +8,12 @@ import { closest, didYouMean } from './suggest.js';
  * (`nodes` defaults to `{nodename}`).
  */
 
-/** duration: seconds, written `30`, `90s`, `5m`, `1h30m`, `2d` */
-export type KeywordType = 'string' | 'integer' | 'boolean' | 'list' | 'duration';
+/**
+ * duration: seconds, written `30`, `90s`, `5m`, `1h30m`, `2d`, `200ms`;
+ * schedule: an interval schedule (`@10` minutes, `@30s`, `60`, `never`),
+ * kept as written, its period checked against min (seconds)
+ */
+export type KeywordType = 'string' | 'integer' | 'boolean' | 'list' | 'duration' | 'schedule';
 
 export interface KeywordSpec {
   readonly type: KeywordType;
@@ -77,8 +81,14 @@ const DEFAULT_SECTION: SectionSchema = {
     topology: { type: 'string', default: 'failover', candidates: ['failover', 'flex'], help: 'failover: up on one node at a time; flex: up on several' },
     env: { type: 'string', default: 'TST', help: 'the service environment (PRD, TST...)' },
     comment: { type: 'string', help: 'free text describing the service' },
-    status_schedule: { type: 'string', default: '60s', help: 'how often the daemon checks the status of every resource: a duration (60s, 5m) or @N minutes' },
-    monitor_schedule: { type: 'string', default: '10s', help: 'how often the daemon checks the resources marked monitor = true: a duration (10s) or @N minutes' },
+    status_schedule: { type: 'schedule', default: '60s', min: 1, help: 'how often the daemon checks the status of every resource: a duration (60s, 5m) or @N minutes, at least 1s; never (or @0) for no check' },
+    monitor_schedule: { type: 'schedule', default: '10s', min: 1, help: 'how often the daemon checks the resources marked monitor = true: a duration (10s, 1s) or @N minutes, at least 1s; never (or @0) for no check' },
+    failure_timeout: {
+      type: 'duration',
+      default: '5m',
+      min: 0,
+      help: 'how long a failed start or a relocation away makes a node a later choice for the daemon (as Pacemaker\'s failure-timeout, but never an exclusion: when every node is penalised, the least recently failed one is tried); 0: no penalty; svcmgr clear resets them',
+    },
   },
 };
 

@@ -7,14 +7,42 @@ const TRUE = new Set(['true', 'yes', '1']);
 const FALSE = new Set(['false', 'no', '0']);
 const UNIT_SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
 
-/** `30`, `90s`, `5m`, `1h30m`, `2d` -> seconds; undefined when not a duration. */
+/**
+ * `30`, `90s`, `5m`, `1h30m`, `2d`, `200ms`, `0.5s`, `0.5` -> seconds (fractional
+ * below one second: heartbeats beat that often); undefined when not a
+ * duration. A fractional number reads back what formatValue writes.
+ */
 export function parseDuration(raw: string): number | undefined {
   const t = raw.trim().toLowerCase();
-  if (/^\d+$/.test(t)) return Number(t);
-  if (!/^(\d+[smhdw])+$/.test(t)) return undefined;
+  if (/^\d+(\.\d+)?$/.test(t)) return Number(t);
+  if (!/^(\d+(\.\d+)?(ms|[smhdw]))+$/.test(t)) return undefined;
   let total = 0;
-  for (const m of t.matchAll(/(\d+)([smhdw])/g)) total += Number(m[1]) * UNIT_SECONDS[m[2]!]!;
+  for (const m of t.matchAll(/(\d+(?:\.\d+)?)(ms|[smhdw])/g)) total += m[2] === 'ms' ? Number(m[1]) / 1000 : Number(m[1]) * UNIT_SECONDS[m[2]!]!;
   return total;
+}
+
+export type ScheduleParse = { readonly ok: true; readonly intervalMs: number | undefined } | { readonly ok: false; readonly reason: string };
+
+/**
+ * An interval schedule as OpenSVC writes it: `@10` is every 10 minutes,
+ * `@30s`, `@1h` carry their unit; a bare duration (`60`, `90s`, `5m`) is
+ * also accepted, a bare number being seconds. Empty, `@0` or `never`
+ * disable the job (intervalMs undefined). Time-window schedules
+ * (`00:00-06:00@30`) are not supported yet and say so.
+ */
+export function parseSchedule(raw: string): ScheduleParse {
+  const t = raw.trim().toLowerCase();
+  if (t === '' || t === 'never' || t === '-' || t === '@0') return { ok: true, intervalMs: undefined };
+  let seconds: number | undefined;
+  if (t.startsWith('@')) {
+    const body = t.slice(1);
+    seconds = /^\d+$/.test(body) ? Number(body) * 60 : parseDuration(body);
+  } else {
+    seconds = parseDuration(t);
+  }
+  if (seconds === undefined) return { ok: false, reason: `"${raw}" is not an interval schedule like @10 (minutes), @30s or 60` };
+  if (seconds === 0) return { ok: true, intervalMs: undefined };
+  return { ok: true, intervalMs: Math.round(seconds * 1000) };
 }
 
 /** Booleans as users write them: true/false, yes/no, 1/0, any case (the tutorial writes `monitor = True`). */
@@ -59,9 +87,15 @@ export function convertValue(spec: KeywordSpec, raw: string): Converted {
     }
     case 'duration': {
       const d = parseDuration(raw);
-      if (d === undefined) return { ok: false, expected: 'a duration in seconds, like 30, 90s, 5m, 1h30m' };
+      if (d === undefined) return { ok: false, expected: 'a duration in seconds, like 30, 90s, 5m, 1h30m, 200ms' };
       const bad = checkRange(spec, d, 'a duration');
       return bad === undefined ? { ok: true, value: d } : { ok: false, expected: bad };
+    }
+    case 'schedule': {
+      const p = parseSchedule(raw);
+      if (!p.ok) return { ok: false, expected: 'an interval schedule like @10 (minutes), @30s, 60 or never' };
+      if (p.intervalMs !== undefined && spec.min !== undefined && p.intervalMs < spec.min * 1000) return { ok: false, expected: `an interval of at least ${spec.min}s (or never)` };
+      return { ok: true, value: raw.trim() };
     }
     case 'list': {
       const words = raw.split(/\s+/).filter((w) => w !== '');

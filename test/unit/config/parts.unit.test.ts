@@ -30,7 +30,14 @@ describe('values', () => {
     ['1h30m', 5400],
     ['2d', 172800],
     ['1w', 604800],
+    ['200ms', 0.2],
+    ['1s500ms', 1.5],
+    ['0.5', 0.5],
+    ['5ms', 0.005],
     ['5 m', undefined],
+    ['0.5s', 0.5],
+    ['1.5m', 90],
+    ['.5s', undefined],
     ['-1', undefined],
     ['', undefined],
   ])('duration %j', (raw, seconds) => expect(parseDuration(raw)).toBe(seconds));
@@ -103,7 +110,7 @@ describe('node config', () => {
     expect(c.config.cluster).toEqual({ name: 'c1', secret: '0123456789abcdef0123456789abcdef', nodes: ['n1', 'n2'] });
     expect(c.config.hbs).toEqual([{ rid: 'hb#1', type: 'unicast', port: 10001, addr: undefined, intf: undefined, timeout: 15, interval: 2 }]);
     expect(c.config.nats).toEqual({ url: 'nats://x:4222', port: 4222 });
-    expect(c.config.node).toEqual({ env: 'TST', ruser: undefined });
+    expect(c.config.node).toEqual({ env: 'TST', ruser: undefined, readyPeriod: 5 });
   });
 
   test('problems name the file; a bad secret is never shown', () => {

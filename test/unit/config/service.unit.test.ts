@@ -120,7 +120,7 @@ describe('problems: one line each, naming file, section, keyword, value and what
       `${FILE}: [DEFAULT] keyword "nodes" has invalid value "node1 no/de": expected a list of node names (letters, digits, "_", "-") (separated by spaces)`,
       `${FILE}: [app#web] keyword "monitor" has invalid value "maybe": expected a boolean (true, false, yes, no, 1, 0)`,
       `${FILE}: [app#web] keyword "start" has invalid value "ten": expected an integer`,
-      `${FILE}: [app#web] keyword "timeout" has invalid value "5 minutes": expected a duration in seconds, like 30, 90s, 5m, 1h30m`,
+      `${FILE}: [app#web] keyword "timeout" has invalid value "5 minutes": expected a duration in seconds, like 30, 90s, 5m, 1h30m, 200ms`,
     ]);
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseSchedule, statusPeriod } from '../../../src/daemon/schedule.js';
+import { parseSchedule } from '../../../domain/config/values.js';
+import { statusPeriod } from '../../../src/daemon/schedule.js';
 
 describe('schedules', () => {
   it('reads OpenSVC interval schedules: @N minutes, @<duration>, a bare duration in seconds', () => {
