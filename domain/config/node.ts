@@ -72,14 +72,14 @@ export function checkNodeDocuments(docs: { node: IniDocument; cluster: IniDocume
       timeout: num(kw.timeout, 15),
       interval: num(kw.interval, 5),
     }));
-  const lsnr = get('listener');
-  if ((str(lsnr.tls_cert) === undefined) !== (str(lsnr.tls_key) === undefined)) {
   // one late beat must not make a peer stale: a takeover on a lost beat would start the service twice
   const tight = hbs.filter((h) => h.timeout < 2 * h.interval);
   if (tight.length > 0) {
     const fileOf = (rid: string) => (n.sections.some((s) => s.name === rid && (s.set.includes('timeout') || s.set.includes('interval'))) ? docs.node.file : docs.cluster.file);
     return { ok: false, problems: tight.map((h) => `${fileOf(h.rid)}: [${h.rid}] timeout ${h.timeout}s is less than twice the interval ${h.interval}s: set timeout to at least ${2 * h.interval}s, or a shorter interval`) };
   }
+  const lsnr = get('listener');
+  if ((str(lsnr.tls_cert) === undefined) !== (str(lsnr.tls_key) === undefined)) {
     return { ok: false, problems: ['[listener] tls_cert and tls_key go together: set both for HTTPS, or neither'] };
   }
   const cl = get('cluster');
