@@ -272,6 +272,7 @@ export type SlotOwner =
   | { readonly state: 'foreign'; readonly detail: string };
 
 export function slotOwner(block: Uint8Array, expect: { readonly cluster: string; readonly mac: Mac }): SlotOwner {
+  if (block.length !== BLOCK_SIZE) return { state: 'foreign', detail: `block of ${block.length} bytes, expected ${BLOCK_SIZE}` };
   if (isZero(block)) return { state: 'free' };
   const d = decodeRecord(block, expect);
   if (!d.ok) return { state: 'foreign', detail: d.detail };

@@ -176,6 +176,8 @@ describe('the meta area', () => {
     const tail = new Uint8Array(BLOCK_SIZE);
     tail[4000] = 1; // zero record area, something behind: not free
     expect(slotOwner(tail, expectC1)).toMatchObject({ state: 'foreign' });
+    // a short read is no proof of a free slot
+    expect(slotOwner(new Uint8Array(0), expectC1)).toMatchObject({ state: 'foreign' });
   });
 
   it('maps each node to its lowest claimed slot', () => {
