@@ -2,6 +2,8 @@
  * The `--kw section.key=value` and `--param section.key` arguments of set,
  * get and unset. Section names hold no dot, so the first dot splits.
  */
+import { show } from './show.js';
+
 export interface KeywordRef {
   readonly section: string;
   readonly key: string;
@@ -20,26 +22,26 @@ export function parseKeywordRef(text: string, defaultSection: string | undefined
   const t = text.trim();
   const dot = t.indexOf('.');
   if (dot < 0) {
-    if (defaultSection === undefined) return { ok: false, reason: `"${t}" names no section: expected section.keyword, like cluster.name or hb#1.type` };
+    if (defaultSection === undefined) return { ok: false, reason: `${show(t)} names no section: expected section.keyword, like cluster.name or hb#1.type` };
     if (t === '') return { ok: false, reason: 'a keyword name is expected' };
     return { ok: true, value: { section: defaultSection, key: t } };
   }
   const section = t.slice(0, dot);
   const key = t.slice(dot + 1);
-  if (section === '' || key === '') return { ok: false, reason: `"${t}": expected section.keyword, like DEFAULT.nodes or ip#0.ipname` };
+  if (section === '' || key === '') return { ok: false, reason: `${show(t)}: expected section.keyword, like DEFAULT.nodes or ip#0.ipname` };
   return { ok: true, value: { section, key } };
 }
 
 /** `section.key=value`, `section.key+=words`, `section.key-=words`; the value may hold `=` and be empty. */
 export function parseAssignment(text: string, defaultSection: string | undefined): Parsed<Assignment> {
   const eq = text.indexOf('=');
-  if (eq < 0) return { ok: false, reason: `"${text}": expected section.keyword=value (or += / -= to add to or remove from a list)` };
+  if (eq < 0) return { ok: false, reason: `${show(text)}: expected section.keyword=value (or += / -= to add to or remove from a list)` };
   const lhs = text.slice(0, eq).trimEnd();
   const op = lhs.endsWith('+') ? 'append' : lhs.endsWith('-') ? 'remove' : undefined;
   const ref = parseKeywordRef(op ? lhs.slice(0, -1) : lhs, defaultSection);
   if (!ref.ok) return ref;
   const value = text.slice(eq + 1).trim();
-  if (op && value === '') return { ok: false, reason: `"${text}": ${op === 'append' ? '+=' : '-='} needs the words to ${op === 'append' ? 'add' : 'remove'}` };
+  if (op && value === '') return { ok: false, reason: `${show(text)}: ${op === 'append' ? '+=' : '-='} needs the words to ${op === 'append' ? 'add' : 'remove'}` };
   return { ok: true, value: { ...ref.value, value, ...(op ? { op } : {}) } };
 }
 

@@ -1,9 +1,12 @@
 import path from 'node:path';
 import { exitCodeOf, HasvcError, UsageError } from '../../domain/errors.js';
+import { show } from '../../domain/config/show.js';
+import { escapeForTerminal } from '../../domain/escape.js';
 import { nodePaths } from '../paths.js';
 import { flag, opt, parseArgs } from './args.js';
 import { colorMode, painter } from './color.js';
 import type { CliContext, CommandTable } from './context.js';
+import { permissionLine } from './permission.js';
 
 /** Longest match of the action words against the table: "print status", "start"... */
 function findAction(table: CommandTable, words: readonly string[]): { key: string; rest: string[] } | undefined {
@@ -36,7 +39,9 @@ export interface MainOptions {
 
 export async function main(o: MainOptions): Promise<number> {
   const out = o.out ?? ((l: string) => process.stdout.write(`${l}\n`));
-  const err = o.err ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const rawErr = o.err ?? ((l: string) => process.stderr.write(`${l}\n`));
+  // every error line: a name, a value or a peer's words in it never act on the terminal
+  const err = (l: string) => rawErr(escapeForTerminal(l));
   const env = o.env ?? process.env;
   try {
     const args = parseArgs(o.argv);
@@ -49,7 +54,7 @@ export async function main(o: MainOptions): Promise<number> {
         return flag(args, 'help') ? 0 : 2;
       }
       // with or without --help: a script can tell from the exit code whether an action exists
-      throw new UsageError(`${o.prog}: unknown action "${args.words.join(' ')}" (see ${o.prog} --help)`);
+      throw new UsageError(`${o.prog}: unknown action ${show(args.words.join(' '))} (see ${o.prog} --help)`);
     }
     const entry = o.table[found.key]!;
     if (flag(args, 'help')) {
@@ -69,11 +74,16 @@ export async function main(o: MainOptions): Promise<number> {
     const mod = await entry.load();
     return await mod.run(ctx);
   } catch (e) {
+    const denied = permissionLine(o.prog, e);
+    if (denied !== undefined) {
+      err(denied);
+      return 1;
+    }
     if (e instanceof HasvcError) {
       for (const line of e.message.split('\n')) err(line);
       return exitCodeOf(e);
     }
-    err(`${o.prog}: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    for (const line of `${o.prog}: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`.split('\n')) err(line);
     return 1;
   }
 }

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { show } from '../../domain/config/show.js';
 import { UsageError } from '../../domain/errors.js';
 import { NAME_RE } from '../../domain/events.js';
 import { serviceConfPath, type NodePaths } from '../paths.js';
@@ -30,8 +31,8 @@ const RESERVED = new Set(['node', 'cluster', 'svcmgr', 'nodemgr', 'svcmon']);
 
 export function checkServiceName(svc: string | undefined): string {
   if (svc === undefined || svc === '') throw new UsageError('a service is required: svcmgr -s SVC ACTION');
-  if (!NAME_RE.test(svc)) throw new UsageError(`service name "${svc}" is invalid: expected lowercase letters, digits, "_" and "-", starting with a letter or digit, at most 63 characters`);
-  if (RESERVED.has(svc)) throw new UsageError(`service name "${svc}" is reserved (it would clash with ${svc}.conf or a command name)`);
+  if (!NAME_RE.test(svc)) throw new UsageError(`service name ${show(svc)} is invalid: expected lowercase letters, digits, "_" and "-", starting with a letter or digit, at most 63 characters`);
+  if (RESERVED.has(svc)) throw new UsageError(`service name ${show(svc)} is reserved (it would clash with ${svc}.conf or a command name)`);
   return svc;
 }
 

@@ -1,4 +1,5 @@
 import { parseAssignment, parseKeywordRef, type Assignment, type KeywordRef } from '../../../domain/config/assignment.js';
+import { show } from '../../../domain/config/show.js';
 import { UsageError } from '../../../domain/errors.js';
 import { opt, optAll } from '../args.js';
 import type { CliContext } from '../context.js';
@@ -9,11 +10,11 @@ export function outputFormat(ctx: CliContext): OutputFormat {
   const f = opt(ctx.args, 'format');
   if (f === undefined || f === 'text' || f === 'flat') return 'text';
   if (f === 'json') return 'json';
-  throw new UsageError(`--format ${f}: expected json or text`);
+  throw new UsageError(`--format ${show(f)}: expected json or text`);
 }
 
 export function noExtraWords(ctx: CliContext, action: string): void {
-  if (ctx.args.words.length > 0) throw new UsageError(`${action}: unexpected argument "${ctx.args.words.join(' ')}"`);
+  if (ctx.args.words.length > 0) throw new UsageError(`${action}: unexpected argument ${show(ctx.args.words.join(' '))}`);
 }
 
 /** `--kw section.key=value ...` and `--param section.key --value V ...` (the tutorial's form), in order. */
