@@ -1,4 +1,5 @@
 import { keywordsOf, serializeDocument } from '../../../domain/config/document.js';
+import { escapeForTerminal } from '../../../domain/escape.js';
 import { readNodeDocuments } from '../../config/nodeConfig.js';
 import { allowOnly } from '../args.js';
 import type { CliContext } from '../context.js';
@@ -7,7 +8,8 @@ import { maskSecrets } from './secrets.js';
 
 /**
  * nodemgr print config [--format json]: cluster.conf then node.conf as
- * written, secrets hidden (nodemgr get --param cluster.secret shows it);
+ * written, secrets hidden (nodemgr get --param cluster.secret shows it),
+ * control characters shown as escapes (`\x1b`);
  * json: {section: {keyword: value}}, node.conf overriding cluster.conf.
  */
 export async function run(ctx: CliContext): Promise<number> {
@@ -25,7 +27,7 @@ export async function run(ctx: CliContext): Promise<number> {
   for (const d of masked) {
     if (d.sections.length === 0 && d.head.length === 0) continue;
     ctx.out(`# ${d.file}`);
-    for (const line of serializeDocument({ ...d, eol: '\n' }).replace(/\n$/, '').split('\n')) ctx.out(line);
+    for (const line of serializeDocument({ ...d, eol: '\n' }).replace(/\n$/, '').split('\n')) ctx.out(escapeForTerminal(line));
   }
   return 0;
 }

@@ -1,4 +1,5 @@
 import { keywordsOf } from '../../../domain/config/document.js';
+import { escapeForTerminal } from '../../../domain/escape.js';
 import { checkServiceName } from '../../config/serviceFiles.js';
 import { readServiceDocument, readServiceText } from '../../config/serviceStore.js';
 import { allowOnly } from '../args.js';
@@ -7,8 +8,9 @@ import { noExtraWords, outputFormat } from './options.js';
 
 /**
  * svcmgr -s svc1 print config [--format json]: the file as written, even
- * when it no longer parses (that is when one needs to see it); json:
- * {section: {keyword: value}}.
+ * when it no longer parses (that is when one needs to see it), control
+ * characters shown as escapes (`\x1b`), not played to the terminal; json:
+ * {section: {keyword: value}}, exact.
  */
 export async function run(ctx: CliContext): Promise<number> {
   allowOnly(ctx.args, 'print config', []);
@@ -16,7 +18,7 @@ export async function run(ctx: CliContext): Promise<number> {
   const svc = checkServiceName(ctx.svc);
   if (outputFormat(ctx) === 'text') {
     const { text } = readServiceText(ctx.paths, svc);
-    for (const line of text.replace(/^\uFEFF/, '').replace(/(\r\n|\n|\r)$/, '').split(/\r\n|\n|\r/)) ctx.out(line);
+    for (const line of text.replace(/^\uFEFF/, '').replace(/(\r\n|\n|\r)$/, '').split(/\r\n|\n|\r/)) ctx.out(escapeForTerminal(line));
     return 0;
   }
   const { doc } = readServiceDocument(ctx.paths, svc);
