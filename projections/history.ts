@@ -56,6 +56,7 @@ export const HISTORY_TYPES: ReadonlySet<string> = new Set<EventType>([
   'ServiceDeleted',
   'InstanceFrozen',
   'InstanceThawed',
+  'InstanceCleared',
   'ActionStarted',
   'ActionFinished',
   'ActionRejected',
@@ -94,10 +95,15 @@ export function describeEvent(e: AnyEvent): { what: string; result: string } | u
       return { what: 'frozen', result: 'ok' };
     case 'InstanceThawed':
       return { what: 'thawed', result: 'ok' };
+    case 'InstanceCleared':
+      return { what: 'cleared: failed states and failover penalties reset', result: 'ok' };
     case 'ActionStarted':
       return { what: `${e.data.action} ${e.data.rids.join(' ')}`.trimEnd() + (e.data.reason ? ` (${e.data.relocation ? 'relocation: ' : ''}${e.data.reason})` : ''), result: 'running' };
     case 'ActionFinished':
-      return { what: `${e.data.action} finished in ${(e.data.durationMs / 1000).toFixed(3)}s`, result: e.data.result === 'ok' ? 'ok' : `failed: ${e.data.error ?? ''}`.trimEnd() };
+      return {
+        what: `${e.data.action} finished in ${(e.data.durationMs / 1000).toFixed(3)}s`,
+        result: e.data.result === 'ok' ? 'ok' : e.data.conflict !== undefined ? `aborted: ${e.data.conflict} conflict` : `failed: ${e.data.error ?? ''}`.trimEnd(),
+      };
     case 'ActionRejected':
       return { what: `${e.data.action} rejected`, result: e.data.reason };
     case 'ActionInterrupted':

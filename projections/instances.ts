@@ -33,6 +33,7 @@ const MACHINE_EVENTS: ReadonlySet<string> = new Set<EventType>([
   'ActionInterrupted',
   'InstanceFrozen',
   'InstanceThawed',
+  'InstanceCleared',
 ]);
 
 /** What one instance is made of in the projection: its machine, and the data reduced beside it. */

@@ -1,5 +1,5 @@
 import { assign, setup } from 'xstate';
-import type { AnyEvent } from '../events.js';
+import type { AnyEvent, Envelope } from '../events.js';
 
 export interface InstanceContext {
   readonly svc: string;
@@ -15,6 +15,36 @@ export interface InstanceContext {
   readonly deleted: boolean;
   /** frozen: the orchestrator leaves the instance alone (a new instance starts frozen) */
   readonly frozen: boolean;
+  /**
+   * What makes the node a later choice for the orchestrator: its failed
+   * starts (an abort on a conflict is none) and relocations away, oldest
+   * first, the last PENALTIES_KEPT of them. Emptied by a clear.
+   */
+  readonly penalties: readonly Penalty[];
+  /** the starts aborted in a row on a conflict (the resource answers elsewhere): how many, the last one's time and rid */
+  readonly conflict: { readonly at: string; readonly count: number; readonly rid: string } | undefined;
+  /** when an operator last cleared the instance (InstanceCleared) */
+  readonly clearedAt: string | undefined;
+}
+
+export interface Penalty {
+  readonly at: string;
+  readonly why: 'start failed' | 'relocation';
+}
+
+/** enough to count the failures of any sane failure_timeout: the orchestrator's backoff doubles with each */
+const PENALTIES_KEPT = 16;
+
+const withPenalty = (list: readonly Penalty[], p: Penalty): readonly Penalty[] => [...list, p].slice(-PENALTIES_KEPT);
+
+/** What a finished action leaves for the orchestrator: a penalty, a conflict counted, or a conflict run ended. */
+function penaltiesAfter(c: InstanceContext, e: Envelope<'ActionFinished'>): Partial<Pick<InstanceContext, 'penalties' | 'conflict'>> {
+  const ok = e.data.result === 'ok';
+  if (e.data.action === 'start') {
+    if (!ok && e.data.conflict !== undefined) return { conflict: { at: e.time, count: (c.conflict?.count ?? 0) + 1, rid: e.data.conflict } };
+    return ok ? { conflict: undefined } : { conflict: undefined, penalties: withPenalty(c.penalties, { at: e.time, why: 'start failed' }) };
+  }
+  return e.data.action === 'stop' && ok && c.relocating ? { penalties: withPenalty(c.penalties, { at: e.time, why: 'relocation' }) } : {};
 }
 
 /** Machine events are the log's events, as they are. */
@@ -52,9 +82,15 @@ export const instanceMachine = setup({
         actionBy: undefined,
         expect,
         lastAction: { action: event.data.action, result: event.data.result, at: event.time, relocation: context.relocating, by: context.actionBy },
+        ...penaltiesAfter(context, event),
       };
     }),
     clearAction: assign({ actionId: () => undefined }),
+    interruptAction: assign(({ event, context }) => ({
+      actionId: undefined,
+      ...(event.type === 'ActionInterrupted' && event.data.action === 'start' ? { penalties: withPenalty(context.penalties, { at: event.time, why: 'start failed' }) } : {}),
+    })),
+    clear: assign(({ event }) => ({ penalties: [], conflict: undefined, clearedAt: event.time })),
     markDeleted: assign(({ event }) => (event.type === 'ServiceDeleted' && event.data.rids.length === 0 ? { deleted: true } : {})),
     revive: assign({ deleted: () => false }),
     freeze: assign({ frozen: () => true }),
@@ -73,12 +109,17 @@ export const instanceMachine = setup({
     actionBy: undefined,
     deleted: false,
     frozen: true,
+    penalties: [],
+    conflict: undefined,
+    clearedAt: undefined,
   }),
   on: {
     ServiceDeleted: { actions: 'markDeleted' },
     ServiceCreated: { actions: 'revive' },
     InstanceFrozen: { actions: 'freeze' },
     InstanceThawed: { actions: 'thaw' },
+    // during an action, or idle: only the penalties go (the failed states below go back to idle)
+    InstanceCleared: { actions: 'clear' },
     ActionStarted: [
       { guard: ({ event }) => event.data.action === 'start', target: '.starting', actions: 'beginAction' },
       { guard: ({ event }) => event.data.action === 'stop', target: '.stopping', actions: 'beginAction' },
@@ -90,7 +131,7 @@ export const instanceMachine = setup({
       { target: '.idle', actions: 'endAction' },
     ],
     ActionInterrupted: [
-      { guard: ({ event }) => event.data.action === 'start', target: '.start failed', actions: 'clearAction' },
+      { guard: ({ event }) => event.data.action === 'start', target: '.start failed', actions: 'interruptAction' },
       { guard: ({ event }) => event.data.action === 'stop', target: '.stop failed', actions: 'clearAction' },
       { target: '.idle', actions: 'clearAction' },
     ],
@@ -99,8 +140,8 @@ export const instanceMachine = setup({
     idle: {},
     starting: {},
     stopping: {},
-    'start failed': {},
-    'stop failed': {},
+    'start failed': { on: { InstanceCleared: { target: 'idle', actions: 'clear' } } },
+    'stop failed': { on: { InstanceCleared: { target: 'idle', actions: 'clear' } } },
   },
 });
 

@@ -137,13 +137,15 @@ async function runOne(req: ActionRequest & { action: 'start' | 'stop' }, deps: A
     return result;
   };
 
+  // the resource whose check found it running elsewhere: the start aborted, no failure of this node
+  let conflict: string | undefined;
   const finish = async (ok: boolean, error?: string): Promise<ActionOutcome> => {
     await recordStatus(svc, deps, causation, ok ? (req.action === 'start' ? 'started' : 'stopped') : `${req.action} failed`);
     await emit({
       type: 'ActionFinished',
       svc: svc.name,
       causation,
-      data: { action: req.action, result: ok ? 'ok' : 'failed', durationMs: Math.round(deps.now() - t0), ...(error ? { error } : {}) },
+      data: { action: req.action, result: ok ? 'ok' : 'failed', durationMs: Math.round(deps.now() - t0), ...(error ? { error } : {}), ...(conflict !== undefined ? { conflict } : {}) },
     });
     return { ok, actionId: causation };
   };
@@ -164,6 +166,7 @@ async function runOne(req: ActionRequest & { action: 'start' | 'stop' }, deps: A
       continue;
     }
     if (isConflict(r)) {
+      conflict = s.conf.rid;
       await svcLog('error', `${req.action} aborted due to resource ${s.conf.rid} conflict`);
     } else {
       deps.print(actionLine(origin, 'error', message(r)));

@@ -213,7 +213,7 @@ export class Monitor {
     if (this.lastIdSeq !== this.projection.lastSeq) return;
     try {
       writeSnapshot(this.o.snapshotFile, {
-        version: 3,
+        version: 4,
         cluster: this.o.cluster,
         lastSeq: this.projection.lastSeq,
         lastId: this.lastId,

@@ -11,11 +11,12 @@ import type { NodePaths } from '../paths.js';
  */
 export interface MonitorSnapshot {
   /**
+   * 4: the instance machine's context holds the failover penalties;
    * 3: frozen is in the instance machine's context, not a parallel region;
    * 2: an instance's availability is kept beside its machine. A snapshot of
    * another version is not used: the log is replayed over.
    */
-  readonly version: 3;
+  readonly version: 4;
   readonly cluster: string;
   readonly lastSeq: number;
   readonly lastId: string | undefined;
@@ -36,9 +37,9 @@ export function readSnapshot(file: string): MonitorSnapshot | undefined {
   }
   if (typeof raw !== 'object' || raw === null) return undefined;
   const s = raw as Partial<MonitorSnapshot>;
-  if (s.version !== 3 || typeof s.cluster !== 'string' || typeof s.lastSeq !== 'number' || typeof s.instances !== 'object' || s.instances === null) return undefined;
+  if (s.version !== 4 || typeof s.cluster !== 'string' || typeof s.lastSeq !== 'number' || typeof s.instances !== 'object' || s.instances === null) return undefined;
   if (!Array.isArray(s.instances.instances) || s.instances.lastSeq !== s.lastSeq) return undefined;
-  return { version: 3, cluster: s.cluster, lastSeq: s.lastSeq, lastId: typeof s.lastId === 'string' ? s.lastId : undefined, instances: s.instances, nodes: typeof s.nodes === 'object' && s.nodes !== null ? s.nodes : {} };
+  return { version: 4, cluster: s.cluster, lastSeq: s.lastSeq, lastId: typeof s.lastId === 'string' ? s.lastId : undefined, instances: s.instances, nodes: typeof s.nodes === 'object' && s.nodes !== null ? s.nodes : {} };
 }
 
 /** tmp file, fsync, rename: a crash leaves the old snapshot or the new one, never half of one. */
