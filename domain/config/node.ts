@@ -7,8 +7,10 @@ import { validateDocument, type TypedSection } from './validate.js';
 
 export interface HeartbeatConfig {
   readonly rid: string;
-  readonly type: 'unicast' | 'multicast';
+  readonly type: 'unicast' | 'multicast' | 'disk';
   readonly port: number;
+  /** the shared block device of a disk heartbeat */
+  readonly dev: string | undefined;
   readonly addr: string | undefined;
   readonly intf: string | undefined;
   /** seconds */
@@ -69,9 +71,16 @@ export function checkNodeDocuments(docs: { node: IniDocument; cluster: IniDocume
       port: num(kw.port, 10000),
       addr: str(kw.addr),
       intf: str(kw.intf),
+      dev: str(kw.dev),
       timeout: num(kw.timeout, 15),
       interval: num(kw.interval, 5),
     }));
+  // a disk heartbeat has no device to guess: writing beats to the wrong one would destroy its data
+  const noDev = hbs.filter((h) => h.type === 'disk' && h.dev === undefined);
+  if (noDev.length > 0) {
+    const fileOf = (rid: string) => (n.sections.some((s) => s.name === rid && s.set.includes('type')) ? docs.node.file : docs.cluster.file);
+    return { ok: false, problems: noDev.map((h) => `${fileOf(h.rid)}: [${h.rid}] type = disk needs keyword "dev": the shared block device the nodes beat on, like dev = /dev/mapper/hb`) };
+  }
   // one late beat must not make a peer stale: a takeover on a lost beat would start the service twice
   const tight = hbs.filter((h) => h.timeout < 2 * h.interval);
   if (tight.length > 0) {

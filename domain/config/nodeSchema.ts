@@ -56,7 +56,8 @@ const LISTENER: SectionSchema = {
 const HB: SectionSchema = {
   help: 'a heartbeat between cluster nodes',
   keywords: {
-    type: { type: 'string', required: true, candidates: ['unicast', 'multicast'], help: 'the heartbeat transport' },
+    type: { type: 'string', required: true, candidates: ['unicast', 'multicast', 'disk'], help: 'the heartbeat transport' },
+    dev: { type: 'string', pattern: { re: /^\/\S*$/, expected: 'an absolute path' }, help: 'disk: the shared block device the nodes write their beats to and read the others\' from, dedicated to it, 1 MiB at least (required with type = disk)' },
     port: { type: 'integer', default: '10000', ...PORT, help: 'the port heartbeats are sent to and received on' },
     addr: { type: 'string', help: 'the address to listen on (unicast) or the group (multicast)' },
     intf: { type: 'string', help: 'the interface to send on' },
