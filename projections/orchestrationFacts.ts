@@ -1,6 +1,16 @@
 import type { ServiceConfig } from '../domain/config/types.js';
-import type { InstanceFacts, ServiceFacts } from '../domain/orchestration/decide.js';
+import type { InstanceFacts, Penalty, ServiceFacts } from '../domain/orchestration/decide.js';
 import type { InstancesProjection, InstanceState } from './instances.js';
+
+/** DEFAULT.failure_timeout's default, for a config typed before the keyword existed */
+const DEFAULT_FAILURE_TIMEOUT_S = 300;
+
+/** An event time as ms since the epoch; undefined when unreadable. */
+function ms(iso: string | undefined): number | undefined {
+  if (iso === undefined) return undefined;
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? undefined : t;
+}
 
 /** What the orchestrator needs of one instance, from its projected state. */
 export function instanceFacts(s: InstanceState, monitored: ReadonlySet<string>): InstanceFacts {
@@ -8,13 +18,21 @@ export function instanceFacts(s: InstanceState, monitored: ReadonlySet<string>):
     .filter(([rid, r]) => monitored.has(rid) && (r.status === 'down' || r.status === 'warn'))
     .map(([rid]) => rid)
     .sort();
+  const penalties: Penalty[] = [];
+  for (const p of s.penalties) {
+    const at = ms(p.at);
+    if (at !== undefined) penalties.push({ at, why: p.why });
+  }
+  const conflictAt = ms(s.conflict?.at);
   return {
     avail: s.avail,
     frozen: s.frozen,
     monitorState: s.monitorState,
     expect: s.expect,
     monitoredDown,
-    lastAction: s.lastAction ? { action: s.lastAction.action, result: s.lastAction.result, relocation: s.lastAction.relocation, byOrchestrator: s.lastAction.by === 'orchestrator' } : undefined,
+    penalties,
+    conflict: s.conflict !== undefined && conflictAt !== undefined ? { at: conflictAt, count: s.conflict.count, rid: s.conflict.rid } : undefined,
+    clearedAt: ms(s.clearedAt),
   };
 }
 
@@ -30,6 +48,14 @@ export function serviceFacts(cfg: ServiceConfig, node: string, projection: Insta
     const s = projection.get(cfg.name, n);
     if (s) instances[n] = instanceFacts(s, monitored);
   }
-  instances[node] ??= { avail: 'n/a', frozen: true, monitorState: 'idle', expect: undefined, monitoredDown: [], lastAction: undefined };
-  return { name: cfg.name, orchestrate: cfg.orchestrate, topology: cfg.topology, nodes: [...cfg.nodes], instances };
+  instances[node] ??= { avail: 'n/a', frozen: true, monitorState: 'idle', expect: undefined, monitoredDown: [], penalties: [], conflict: undefined, clearedAt: undefined };
+  const timeout = cfg.defaults.failure_timeout;
+  return {
+    name: cfg.name,
+    orchestrate: cfg.orchestrate,
+    topology: cfg.topology,
+    nodes: [...cfg.nodes],
+    instances,
+    failureTimeoutMs: (typeof timeout === 'number' ? timeout : DEFAULT_FAILURE_TIMEOUT_S) * 1000,
+  };
 }

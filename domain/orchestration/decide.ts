@@ -1,27 +1,42 @@
 /**
  * The orchestrator: a pure function from what the node knows of the cluster
- * to what it intends to do on its own instances, each with its reason.
- * Given the same view it takes the same decisions, so a recorded log replays
- * into the same decisions. It never runs anything: the daemon does.
+ * and the time to what it intends to do on its own instances, each with its
+ * reason. Given the same view and time it takes the same decisions, so a
+ * recorded log replays into the same decisions. It never runs anything: the
+ * daemon does.
  *
  * Rules for a failover service with `orchestrate = ha` (or `start`, which
  * places the service but never relocates it):
  *  1. nothing happens on a frozen node or a frozen instance, nor while an
  *     action runs on the instance, nor after a failed stop (an operator
- *     has to look: stopping again would fail the same way);
+ *     has to look, then `clear`: stopping again would fail the same way);
  *  2. ha: an instance that was started and has a monitored resource down is
  *     stopped, so another node takes the service over (relocation);
- *  3. when no instance is up or starting on a live node, the first node of
- *     the service's `nodes` that is alive, not frozen, whose instance is not
- *     frozen, did not fail an orchestrated start (a failed manual start, such
- *     as the tutorial's ip conflict abort, blocks nothing) and was not just
- *     relocated away from,
- *     starts it. It is this node's business only when it is that first node;
- *  4. a peer never heard from since the daemon started makes the decision
+ *  3. when no instance is up or starting on a live node, a node that is
+ *     alive, not frozen, whose instance is not frozen nor `stop failed`
+ *     starts it: the first of the service's `nodes` without a penalty, else
+ *     the least recently penalised one. A penalty is a failed start or a
+ *     relocation away within `failure_timeout` and not cleared since: it
+ *     makes the node a later choice, never an exclusion, so a service never
+ *     stays down while some node could run it. A start aborted on a conflict
+ *     (its ip answers elsewhere: the service runs there) is no failure of
+ *     the node: the node tries again later, each time waiting twice as long;
+ *  4. a start waits until the decision has held for `ready_period` (a
+ *     peer's beat in flight may say it runs or starts the service), unless
+ *     no other node could start it; when every node is penalised it waits
+ *     too, twice as long with each failure (a service failing everywhere
+ *     does not flap from node to node at full speed);
+ *  5. a peer never heard from since the daemon started makes the decision
  *     wait (it may run the service): only a peer seen and then lost counts
  *     as down. A peer that is up decides for itself.
  */
 export type PeerState = 'up' | 'down' | 'unknown';
+
+export interface Penalty {
+  /** ms since the epoch */
+  readonly at: number;
+  readonly why: 'start failed' | 'relocation';
+}
 
 export interface InstanceFacts {
   readonly avail: string;
@@ -31,8 +46,12 @@ export interface InstanceFacts {
   readonly expect: string | undefined;
   /** rids of resources with monitor = true whose status is down or warn */
   readonly monitoredDown: readonly string[];
-  /** the last finished action: whether the orchestrator ran it, and to relocate */
-  readonly lastAction: { readonly action: string; readonly result: string; readonly relocation: boolean; readonly byOrchestrator: boolean } | undefined;
+  /** failed starts (an abort on a conflict is none) and relocations away, oldest first */
+  readonly penalties: readonly Penalty[];
+  /** the starts aborted in a row on a conflict: how many, the last one's time (ms) and rid */
+  readonly conflict: { readonly at: number; readonly count: number; readonly rid: string } | undefined;
+  /** when an operator last cleared the instance (ms): the penalties of every node before it are forgotten */
+  readonly clearedAt: number | undefined;
 }
 
 export interface ServiceFacts {
@@ -43,6 +62,8 @@ export interface ServiceFacts {
   readonly nodes: readonly string[];
   /** per node; a node without an instance there is absent */
   readonly instances: Readonly<Record<string, InstanceFacts>>;
+  /** DEFAULT.failure_timeout, in ms: how long a penalty lasts */
+  readonly failureTimeoutMs: number;
 }
 
 export interface ClusterFacts {
@@ -51,11 +72,16 @@ export interface ClusterFacts {
   /** peers' liveness, from heartbeats; the local node is always up */
   readonly peers: Readonly<Record<string, PeerState>>;
   readonly services: readonly ServiceFacts[];
+  /** node.ready_period, in ms */
+  readonly readyPeriodMs: number;
+  /** per service, since when (ms) starting it here has been the decision: what the last pass returned (pendingStarts) */
+  readonly pending: Readonly<Record<string, number>>;
 }
 
 export type Intent =
   | { readonly kind: 'RunAction'; readonly svc: string; readonly action: 'start' | 'stop'; readonly relocation: boolean; readonly reason: string }
-  | { readonly kind: 'Ignore'; readonly svc: string; readonly reason: string };
+  /** pending: the decision is to start here once a wait is over: since when it has been, until when it waits (ms) */
+  | { readonly kind: 'Ignore'; readonly svc: string; readonly reason: string; readonly pending?: { readonly since: number; readonly until: number } };
 
 const running = (i: InstanceFacts | undefined) => i !== undefined && (i.avail === 'up' || i.avail === 'warn' || i.monitorState === 'starting');
 
@@ -63,19 +89,22 @@ function peerState(c: ClusterFacts, n: string): PeerState {
   return n === c.node ? 'up' : (c.peers[n] ?? 'unknown');
 }
 
-export function decideService(c: ClusterFacts, s: ServiceFacts): Intent {
+/** whole seconds, rounded up: "3s left" until the last millisecond */
+const secs = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
+
+export function decideService(c: ClusterFacts, s: ServiceFacts, now: number): Intent {
   const ignore = (reason: string): Intent => ({ kind: 'Ignore', svc: s.name, reason });
   if (s.orchestrate === 'no') return ignore('orchestrate = no');
   if (s.topology !== 'failover') return ignore(`topology ${s.topology} is not orchestrated`);
   if (!s.nodes.includes(c.node)) return ignore(`${c.node} is not in the service's nodes`);
   const local = s.instances[c.node];
   if (c.nodeFrozen) return ignore('node frozen');
-  if (local?.frozen ?? true) return ignore('instance frozen');
-  if (local!.monitorState === 'starting' || local!.monitorState === 'stopping') return ignore(`${local!.monitorState} in progress`);
-  if (local!.monitorState === 'stop failed') return ignore('stop failed: waiting for an operator');
+  if (local === undefined || local.frozen) return ignore('instance frozen');
+  if (local.monitorState === 'starting' || local.monitorState === 'stopping') return ignore(`${local.monitorState} in progress`);
+  if (local.monitorState === 'stop failed') return ignore('stop failed: waiting for an operator (clear)');
 
-  if (s.orchestrate === 'ha' && local!.expect === 'started' && local!.monitoredDown.length > 0) {
-    return { kind: 'RunAction', svc: s.name, action: 'stop', relocation: true, reason: `monitored resource ${local!.monitoredDown.join(', ')} down: stopping to relocate` };
+  if (s.orchestrate === 'ha' && local.expect === 'started' && local.monitoredDown.length > 0) {
+    return { kind: 'RunAction', svc: s.name, action: 'stop', relocation: true, reason: `monitored resource ${local.monitoredDown.join(', ')} down: stopping to relocate` };
   }
 
   const elsewhere = s.nodes.filter((n) => n !== c.node && peerState(c, n) === 'up' && running(s.instances[n]));
@@ -83,22 +112,50 @@ export function decideService(c: ClusterFacts, s: ServiceFacts): Intent {
   const unknown = s.nodes.filter((n) => peerState(c, n) === 'unknown');
   if (unknown.length > 0) return ignore(`waiting for heartbeats from ${unknown.join(', ')}`);
 
-  const eligible = (n: string, strict: boolean) => {
-    if (peerState(c, n) !== 'up') return false;
+  const canStart = (n: string) => {
     const i = s.instances[n];
-    if (i === undefined) return n !== c.node ? false : true;
-    if (i.frozen || i.monitorState === 'stop failed') return false;
-    if (i.monitorState === 'start failed' && i.lastAction?.byOrchestrator !== false) return false;
-    return !(strict && i.lastAction?.action === 'stop' && i.lastAction.relocation);
+    return peerState(c, n) === 'up' && i !== undefined && !i.frozen && i.monitorState !== 'stop failed';
   };
-  // a node the service was just relocated away from is the last resort, not a candidate
-  let candidates = s.nodes.filter((n) => eligible(n, true));
-  if (candidates.length === 0 && s.orchestrate === 'start') candidates = s.nodes.filter((n) => eligible(n, false));
+  const candidates = s.nodes.filter(canStart);
   if (candidates.length === 0) return ignore('no node can start it');
-  if (candidates[0] !== c.node) return ignore(`${candidates[0]} comes first in placement`);
-  return { kind: 'RunAction', svc: s.name, action: 'start', relocation: false, reason: `not running on any live node: ${c.node} is first of ${candidates.join(', ')}` };
+
+  const clearedAt = Math.max(-Infinity, ...Object.values(s.instances).map((i) => i.clearedAt ?? -Infinity));
+  const penalties = (n: string) => (s.instances[n]?.penalties ?? []).filter((p) => p.at > clearedAt && now - p.at < s.failureTimeoutMs);
+  const lastPenalty = (n: string) => penalties(n).at(-1);
+  const fresh = candidates.filter((n) => lastPenalty(n) === undefined);
+  const penalised = candidates.filter((n) => lastPenalty(n) !== undefined).sort((a, b) => lastPenalty(a)!.at - lastPenalty(b)!.at);
+  const order = [...fresh, ...penalised];
+  const list = penalised.map((n) => `${n} ${lastPenalty(n)!.why === 'relocation' ? 'relocated away' : 'start failed'} ${secs(now - lastPenalty(n)!.at)}s ago`).join(', ');
+  const why = penalised.length === 0 ? '' : ` (penalised: ${list})`;
+  if (order[0] !== c.node) return ignore(`${order[0]} comes first in placement${why}`);
+
+  // what the start waits for, if anything: the longest wait tells the reason
+  const base = Math.max(c.readyPeriodMs, 1000);
+  const backoff = (failures: number) => Math.min(Math.max(s.failureTimeoutMs, base), base * 2 ** Math.max(0, failures));
+  const waits: { until: number; reason: (left: number) => string }[] = [];
+  if (fresh.length === 0) {
+    const all = candidates.flatMap(penalties);
+    const latest = Math.max(...all.map((p) => p.at));
+    waits.push({ until: latest + backoff(all.length - candidates.length), reason: (left) => `every node penalised (${list}): last resort ${c.node} in ${left}s` });
+  }
+  const cf = local.conflict;
+  if (cf !== undefined && cf.at > clearedAt) {
+    waits.push({ until: cf.at + backoff(cf.count - 1), reason: (left) => `start aborted on a ${cf.rid} conflict ${secs(now - cf.at)}s ago (it answers elsewhere): trying again in ${left}s` });
+  }
+  const since = c.pending[s.name] ?? now;
+  if (s.nodes.some((n) => n !== c.node && canStart(n))) waits.push({ until: since + c.readyPeriodMs, reason: (left) => `waiting ready_period (${left}s left)` });
+  const wait = waits.reduce<(typeof waits)[number] | undefined>((w, x) => (w === undefined || x.until > w.until ? x : w), undefined);
+  if (wait !== undefined && now < wait.until) return { kind: 'Ignore', svc: s.name, reason: wait.reason(secs(wait.until - now)), pending: { since, until: wait.until } };
+  return { kind: 'RunAction', svc: s.name, action: 'start', relocation: false, reason: `not running on any live node: ${c.node} is first of ${order.join(', ')}${why}` };
 }
 
-export function decide(c: ClusterFacts): Intent[] {
-  return c.services.map((s) => decideService(c, s));
+export function decide(c: ClusterFacts, now: number): Intent[] {
+  return c.services.map((s) => decideService(c, s, now));
+}
+
+/** The starts still waiting after a pass, for the next pass's ClusterFacts.pending. */
+export function pendingStarts(intents: readonly Intent[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const i of intents) if (i.kind === 'Ignore' && i.pending !== undefined) out[i.svc] = i.pending.since;
+  return out;
 }

@@ -1,7 +1,7 @@
 import { FileLock } from '../../adapters/fs/lock.js';
 import type { ResourceConfig } from '../../domain/config/types.js';
 import type { ResourceDriver } from '../../adapters/resources/driver.js';
-import { decide } from '../../domain/orchestration/decide.js';
+import { decide, pendingStarts } from '../../domain/orchestration/decide.js';
 import type { Intent, PeerState } from '../../domain/orchestration/decide.js';
 import { serviceFacts } from '../../projections/orchestrationFacts.js';
 import { runAction } from '../action/runner.js';
@@ -23,14 +23,12 @@ export interface OrchestratorOptions {
   readonly signal: AbortSignal;
   /** peers' liveness from the heartbeats; empty: none heard of yet */
   readonly peers: () => Readonly<Record<string, PeerState>>;
+  /** node.ready_period in seconds, as node.conf says now */
+  readonly readyPeriod: () => number;
   /** how often it looks, besides on every new event (ms) */
   readonly intervalMs?: number;
-  /**
-   * how long a start on a multi-node service must stay the decision before it
-   * is carried out: what the peers last said may be a beat old (a thaw, a
-   * start in progress), and two nodes must not both start a failover service
-   */
-  readonly settleMs?: number;
+  /** the wall clock (ms), handed to every decision */
+  readonly now?: () => number;
 }
 
 /**
@@ -41,13 +39,14 @@ export interface OrchestratorOptions {
  */
 export class Orchestrator {
   private timer: NodeJS.Timeout | undefined;
+  private wake: NodeJS.Timeout | undefined;
   private passing = false;
   private again = false;
   private readonly busy = new Set<string>();
   private readonly lastReason = new Map<string, string>();
   private readonly inflight = new Set<Promise<unknown>>();
-  /** start decisions waiting to settle: service -> since when */
-  private readonly pending = new Map<string, number>();
+  /** starts decided here that wait (ready_period, a backoff): service -> since when, as the last pass left them */
+  private pending: Readonly<Record<string, number>> = {};
 
   constructor(private readonly o: OrchestratorOptions) {}
 
@@ -84,23 +83,30 @@ export class Orchestrator {
       .map((n) => this.o.catalog.get(n)?.config)
       .filter((c): c is NonNullable<typeof c> => c !== undefined && c.orchestrate !== 'no');
     if (services.length === 0) return;
-    const intents = decide({
-      node: this.o.node,
-      nodeFrozen: this.o.monitor.nodeFrozen(this.o.node),
-      peers: this.o.peers(),
-      services: services.map((c) => serviceFacts(c, this.o.node, this.o.monitor.projection)),
-    });
-    const multiNode = new Map(services.map((c) => [c.name, c.nodes.length > 1]));
-    for (const intent of intents) {
-      if (intent.kind === 'RunAction' && intent.action === 'start' && multiNode.get(intent.svc)) {
-        const since = this.pending.get(intent.svc) ?? Date.now();
-        this.pending.set(intent.svc, since);
-        if (Date.now() - since < (this.o.settleMs ?? 5000)) continue;
-      } else {
-        this.pending.delete(intent.svc);
-      }
-      this.carryOut(intent);
-    }
+    const intents = decide(
+      {
+        node: this.o.node,
+        nodeFrozen: this.o.monitor.nodeFrozen(this.o.node),
+        peers: this.o.peers(),
+        services: services.map((c) => serviceFacts(c, this.o.node, this.o.monitor.projection)),
+        readyPeriodMs: this.o.readyPeriod() * 1000,
+        pending: this.pending,
+      },
+      (this.o.now ?? Date.now)(),
+    );
+    this.pending = pendingStarts(intents);
+    for (const intent of intents) this.carryOut(intent);
+    this.wakeAt(intents);
+  }
+
+  /** Look again as soon as the first wait is over, not a tick later. */
+  private wakeAt(intents: readonly Intent[]): void {
+    const until = Math.min(...intents.map((i) => (i.kind === 'Ignore' && i.pending ? i.pending.until : Infinity)));
+    if (this.wake) clearTimeout(this.wake);
+    this.wake = undefined;
+    if (until === Infinity) return;
+    this.wake = setTimeout(() => this.poke(), Math.max(0, until - (this.o.now ?? Date.now)()));
+    this.wake.unref();
   }
 
   private carryOut(intent: Intent): void {
@@ -115,7 +121,6 @@ export class Orchestrator {
     const cfg = this.o.catalog.get(intent.svc)?.config;
     if (!cfg) return;
     this.busy.add(intent.svc);
-    this.pending.delete(intent.svc);
     this.lastReason.set(intent.svc, intent.reason);
     this.o.log.info({ svc: intent.svc, action: intent.action, reason: intent.reason }, 'orchestrator: acting');
     const p = runAction(
@@ -133,6 +138,7 @@ export class Orchestrator {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.wake) clearTimeout(this.wake);
     await Promise.allSettled([...this.inflight]);
   }
 }

@@ -1,22 +1,35 @@
 import { describe, expect, it } from '@jest/globals';
-import { decide, decideService } from '../../../domain/orchestration/decide.js';
-import type { ClusterFacts, InstanceFacts, ServiceFacts } from '../../../domain/orchestration/decide.js';
+import { decide, decideService, pendingStarts } from '../../../domain/orchestration/decide.js';
+import type { ClusterFacts, InstanceFacts, Penalty, ServiceFacts } from '../../../domain/orchestration/decide.js';
 
-const down: InstanceFacts = { avail: 'down', frozen: false, monitorState: 'idle', expect: undefined, monitoredDown: [], lastAction: undefined };
+const S = 1000;
+const T0 = Date.UTC(2026, 0, 2, 14, 36);
+
+const down: InstanceFacts = { avail: 'down', frozen: false, monitorState: 'idle', expect: undefined, monitoredDown: [], penalties: [], conflict: undefined, clearedAt: undefined };
 const up: InstanceFacts = { ...down, avail: 'up', expect: 'started' };
+const relocated = (at: number): Penalty => ({ at, why: 'relocation' });
+const startFailed = (at: number): Penalty => ({ at, why: 'start failed' });
 
 function svc(instances: Record<string, InstanceFacts>, o: Partial<ServiceFacts> = {}): ServiceFacts {
-  return { name: 'svc1', orchestrate: 'ha', topology: 'failover', nodes: ['node1', 'node2'], instances, ...o };
+  return { name: 'svc1', orchestrate: 'ha', topology: 'failover', nodes: ['node1', 'node2'], instances, failureTimeoutMs: 300 * S, ...o };
 }
 
-function on(node: string, s: ServiceFacts, peers: ClusterFacts['peers'], nodeFrozen = false): ReturnType<typeof decideService> {
-  return decideService({ node, nodeFrozen, peers, services: [s] }, s);
+interface When {
+  readonly now?: number;
+  readonly nodeFrozen?: boolean;
+  /** node.ready_period; 0 unless a test is about it */
+  readonly readyPeriodMs?: number;
+  readonly pending?: Record<string, number>;
+}
+
+function on(node: string, s: ServiceFacts, peers: ClusterFacts['peers'], w: When = {}): ReturnType<typeof decideService> {
+  return decideService({ node, nodeFrozen: w.nodeFrozen ?? false, peers, services: [s], readyPeriodMs: w.readyPeriodMs ?? 0, pending: w.pending ?? {} }, s, w.now ?? T0);
 }
 
 describe('orchestrator decisions', () => {
   it('orchestrate = no, a frozen node or instance, an action in progress: nothing', () => {
     expect(on('node1', svc({ node1: down }, { orchestrate: 'no' }), { node2: 'up' })).toEqual({ kind: 'Ignore', svc: 'svc1', reason: 'orchestrate = no' });
-    expect(on('node1', svc({ node1: down }), { node2: 'up' }, true).reason).toBe('node frozen');
+    expect(on('node1', svc({ node1: down }), { node2: 'up' }, { nodeFrozen: true }).reason).toBe('node frozen');
     expect(on('node1', svc({ node1: { ...down, frozen: true } }), { node2: 'up' }).reason).toBe('instance frozen');
     expect(on('node1', svc({ node1: { ...down, monitorState: 'starting' } }), { node2: 'up' }).reason).toBe('starting in progress');
   });
@@ -47,10 +60,13 @@ describe('orchestrator decisions', () => {
       relocation: true,
       reason: 'monitored resource app#web down: stopping to relocate',
     });
-    const relocatedAway: InstanceFacts = { ...down, lastAction: { action: 'stop', result: 'ok', relocation: true, byOrchestrator: true } };
-    const after = svc({ node1: relocatedAway, node2: down });
-    expect(on('node1', after, { node2: 'up' }).reason).toBe('node2 comes first in placement');
-    expect(on('node2', after, { node1: 'up' })).toMatchObject({ kind: 'RunAction', action: 'start', reason: 'not running on any live node: node2 is first of node2' });
+    const after = svc({ node1: { ...down, penalties: [relocated(T0)] }, node2: down });
+    expect(on('node1', after, { node2: 'up' }, { now: T0 + 2 * S }).reason).toBe('node2 comes first in placement (penalised: node1 relocated away 2s ago)');
+    expect(on('node2', after, { node1: 'up' }, { now: T0 + 2 * S })).toMatchObject({
+      kind: 'RunAction',
+      action: 'start',
+      reason: 'not running on any live node: node2 is first of node2, node1 (penalised: node1 relocated away 2s ago)',
+    });
   });
 
   it('start = placement only: no relocation on a monitored failure', () => {
@@ -58,29 +74,158 @@ describe('orchestrator decisions', () => {
     expect(on('node1', svc({ node1: failing, node2: down }, { orchestrate: 'start' }), { node2: 'up' }).reason).toBe('running here');
   });
 
-  it('skips a node whose orchestrated start failed, and a peer without the service', () => {
-    const failed: InstanceFacts = { ...down, monitorState: 'start failed', lastAction: { action: 'start', result: 'failed', relocation: false, byOrchestrator: true } };
-    expect(on('node2', svc({ node1: failed, node2: down }), { node1: 'up' })).toMatchObject({ kind: 'RunAction', action: 'start' });
-    expect(on('node1', svc({ node1: failed }), { node2: 'up' }).reason).toBe('no node can start it');
-  });
-
-  it('a failed manual start (the ip conflict abort) blocks nothing', () => {
-    const aborted: InstanceFacts = { ...down, monitorState: 'start failed', lastAction: { action: 'start', result: 'failed', relocation: false, byOrchestrator: false } };
-    expect(on('node1', svc({ node1: aborted, node2: down }), { node2: 'up' })).toMatchObject({ kind: 'RunAction', action: 'start' });
-  });
-
   it('after a failed stop, it waits for an operator instead of stopping again and again', () => {
     const failing: InstanceFacts = { ...up, avail: 'warn', monitoredDown: ['app#web'], monitorState: 'stop failed' };
-    expect(on('node1', svc({ node1: failing, node2: down }), { node2: 'up' })).toEqual({ kind: 'Ignore', svc: 'svc1', reason: 'stop failed: waiting for an operator' });
+    expect(on('node1', svc({ node1: failing, node2: down }), { node2: 'up' })).toEqual({ kind: 'Ignore', svc: 'svc1', reason: 'stop failed: waiting for an operator (clear)' });
+  });
+
+  it('a peer without the service, frozen or after a failed stop is no candidate', () => {
+    expect(on('node1', svc({ node1: down }), { node2: 'up' })).toMatchObject({ kind: 'RunAction', reason: 'not running on any live node: node1 is first of node1' });
+    expect(on('node2', svc({ node1: { ...down, frozen: true }, node2: down }), { node1: 'up' })).toMatchObject({ kind: 'RunAction', reason: 'not running on any live node: node2 is first of node2' });
+    expect(on('node2', svc({ node1: { ...down, monitorState: 'stop failed' }, node2: down }), { node1: 'up' })).toMatchObject({ kind: 'RunAction', reason: 'not running on any live node: node2 is first of node2' });
   });
 
   it('a single-node service needs no heartbeat', () => {
     expect(on('node1', svc({ node1: down }, { nodes: ['node1'] }), {})).toMatchObject({ kind: 'RunAction', action: 'start' });
   });
 
-  it('decides each service on its own, the same way for the same facts', () => {
-    const c: ClusterFacts = { node: 'node1', nodeFrozen: false, peers: { node2: 'up' }, services: [svc({ node1: down }), svc({ node1: up }, { name: 'svc2' })] };
-    expect(decide(c)).toEqual(decide(JSON.parse(JSON.stringify(c)) as ClusterFacts));
-    expect(decide(c).map((i) => i.kind)).toEqual(['RunAction', 'Ignore']);
+  it('decides each service on its own, the same way for the same facts and time', () => {
+    const c: ClusterFacts = { node: 'node1', nodeFrozen: false, peers: { node2: 'up' }, services: [svc({ node1: down }), svc({ node1: up }, { name: 'svc2' })], readyPeriodMs: 0, pending: {} };
+    expect(decide(c, T0)).toEqual(decide(JSON.parse(JSON.stringify(c)) as ClusterFacts, T0));
+    expect(decide(c, T0).map((i) => i.kind)).toEqual(['RunAction', 'Ignore']);
+  });
+});
+
+describe('failover penalties: a later choice, never an exclusion', () => {
+  it('relocated node1 -> node2, then the app fails on node2: the service comes back on node1', () => {
+    // given: node1 relocated away at T0; node2 started it, its app dies a minute later
+    const failingOn2: InstanceFacts = { ...up, avail: 'warn', monitoredDown: ['app#web'] };
+    const node1 = { ...down, penalties: [relocated(T0)] };
+    expect(on('node2', svc({ node1, node2: failingOn2 }), { node1: 'up' }, { now: T0 + 60 * S })).toMatchObject({ kind: 'RunAction', action: 'stop', relocation: true });
+    // when: node2 has stopped it (its own relocation penalty), both nodes are penalised
+    const s = svc({ node1, node2: { ...down, penalties: [relocated(T0 + 60 * S)] } });
+    const opts = { readyPeriodMs: 5 * S };
+    // then: not "no node can start it": node1, the least recently penalised, is the last resort once the backoff is over
+    const first = on('node1', s, { node2: 'up' }, { ...opts, now: T0 + 60 * S });
+    expect(first).toEqual({
+      kind: 'Ignore',
+      svc: 'svc1',
+      reason: 'every node penalised (node1 relocated away 60s ago, node2 relocated away 0s ago): last resort node1 in 5s',
+      pending: { since: T0 + 60 * S, until: T0 + 65 * S },
+    });
+    const pending = pendingStarts([first]);
+    expect(on('node1', s, { node2: 'up' }, { ...opts, now: T0 + 62 * S, pending }).reason).toBe('every node penalised (node1 relocated away 62s ago, node2 relocated away 2s ago): last resort node1 in 3s');
+    expect(on('node2', s, { node1: 'up' }, { ...opts, now: T0 + 62 * S }).reason).toBe('node1 comes first in placement (penalised: node1 relocated away 62s ago, node2 relocated away 2s ago)');
+    expect(on('node1', s, { node2: 'up' }, { ...opts, now: T0 + 65 * S, pending })).toMatchObject({
+      kind: 'RunAction',
+      action: 'start',
+      reason: 'not running on any live node: node1 is first of node1, node2 (penalised: node1 relocated away 65s ago, node2 relocated away 5s ago)',
+    });
+  });
+
+  it('an orchestrated start that failed does not remove the node from failover', () => {
+    // given: node1's start failed; node2 has no instance of the service
+    const s = svc({ node1: { ...down, monitorState: 'start failed', penalties: [startFailed(T0)] } });
+    // then: node1 is still tried, after a backoff
+    expect(on('node1', s, { node2: 'up' }, { now: T0 + 500 }).reason).toBe('every node penalised (node1 start failed 1s ago): last resort node1 in 1s');
+    expect(on('node1', s, { node2: 'up' }, { now: T0 + S })).toMatchObject({ kind: 'RunAction', action: 'start' });
+  });
+
+  it('a penalty lasts failure_timeout: then the preferred node comes first again', () => {
+    const s = svc({ node1: { ...down, monitorState: 'start failed', penalties: [startFailed(T0)] }, node2: down });
+    expect(on('node1', s, { node2: 'up' }, { now: T0 + 299 * S }).reason).toBe('node2 comes first in placement (penalised: node1 start failed 299s ago)');
+    expect(on('node2', s, { node1: 'up' }, { now: T0 + 299 * S })).toMatchObject({ kind: 'RunAction', action: 'start' });
+    expect(on('node1', s, { node2: 'up' }, { now: T0 + 300 * S })).toMatchObject({ kind: 'RunAction', action: 'start', reason: 'not running on any live node: node1 is first of node1, node2' });
+    expect(on('node2', s, { node1: 'up' }, { now: T0 + 300 * S }).reason).toBe('node1 comes first in placement');
+    // failure_timeout = 0: no penalty at all
+    expect(on('node1', { ...s, failureTimeoutMs: 0 }, { node2: 'up' }, { now: T0 + S })).toMatchObject({ kind: 'RunAction', action: 'start' });
+  });
+
+  it('when every node is penalised, the least recently penalised goes first, and the wait doubles with each failure', () => {
+    const s = (p1: Penalty[], p2: Penalty[]) => svc({ node1: { ...down, penalties: p1 }, node2: { ...down, penalties: p2 } });
+    const opts = { readyPeriodMs: 5 * S };
+    // node2 failed first: it is the one tried
+    expect(on('node2', s([startFailed(T0 + 10 * S)], [startFailed(T0)]), { node1: 'up' }, { ...opts, now: T0 + 10 * S }).reason).toMatch(/last resort node2 in 5s$/);
+    // four failures over two nodes: two rounds more, 5 s x 2 x 2
+    const flapping = s([relocated(T0), relocated(T0 + 20 * S)], [relocated(T0 + 10 * S), relocated(T0 + 30 * S)]);
+    expect(on('node1', flapping, { node2: 'up' }, { ...opts, now: T0 + 30 * S }).reason).toMatch(/last resort node1 in 20s$/);
+    expect(on('node1', flapping, { node2: 'up' }, { ...opts, now: T0 + 50 * S, pending: { svc1: T0 + 30 * S } })).toMatchObject({ kind: 'RunAction', action: 'start' });
+    // never longer than failure_timeout
+    const many = Array.from({ length: 12 }, (_, k) => relocated(T0 + k * S));
+    expect(on('node1', svc({ node1: { ...down, penalties: many } }, { nodes: ['node1'], failureTimeoutMs: 60 * S }), {}, { ...opts, now: T0 + 12 * S }).reason).toMatch(/last resort node1 in 59s$/);
+  });
+
+  it('a clear forgets the penalties recorded before it, on every node', () => {
+    // given: both penalised, then an operator cleared node1 (its own penalties are gone with it)
+    const s = svc({ node1: { ...down, clearedAt: T0 + 2 * S }, node2: { ...down, penalties: [relocated(T0 + S)] } });
+    expect(on('node1', s, { node2: 'up' }, { now: T0 + 3 * S })).toMatchObject({ kind: 'RunAction', action: 'start', reason: 'not running on any live node: node1 is first of node1, node2' });
+    expect(on('node2', s, { node1: 'up' }, { now: T0 + 3 * S }).reason).toBe('node1 comes first in placement');
+    // a penalty after the clear counts
+    const later = svc({ node1: { ...down, clearedAt: T0 + 2 * S, penalties: [startFailed(T0 + 3 * S)] }, node2: down });
+    expect(on('node1', later, { node2: 'up' }, { now: T0 + 4 * S }).reason).toBe('node2 comes first in placement (penalised: node1 start failed 1s ago)');
+  });
+});
+
+describe('a start aborted on a conflict (the service answers elsewhere) is no failure of the node', () => {
+  // given: node1 ran svc1, its daemon was killed: node2 saw it lost and tried to take over; ip#0 still answered
+  const aborted: InstanceFacts = { ...down, monitorState: 'start failed', conflict: { at: T0, count: 1, rid: 'ip#0' } };
+
+  it('the node keeps its place, and tries again after a wait that doubles with each abort in a row', () => {
+    const s = svc({ node1: up, node2: aborted });
+    expect(on('node2', s, { node1: 'down' }, { now: T0 + 2 * S, readyPeriodMs: 5 * S })).toMatchObject({
+      kind: 'Ignore',
+      reason: 'start aborted on a ip#0 conflict 2s ago (it answers elsewhere): trying again in 3s',
+    });
+    expect(on('node2', s, { node1: 'down' }, { now: T0 + 5 * S, readyPeriodMs: 5 * S, pending: { svc1: T0 + 2 * S } })).toMatchObject({
+      kind: 'RunAction',
+      action: 'start',
+      reason: 'not running on any live node: node2 is first of node2',
+    });
+    const third = svc({ node1: up, node2: { ...aborted, conflict: { at: T0, count: 3, rid: 'ip#0' } } });
+    expect(on('node2', third, { node1: 'down' }, { now: T0 + 5 * S, readyPeriodMs: 5 * S }).reason).toMatch(/trying again in 15s$/);
+  });
+
+  it('once node1 is back and its app fails, node2 takes the service over', () => {
+    const failingOn1: InstanceFacts = { ...up, avail: 'warn', monitoredDown: ['app#web'] };
+    expect(on('node2', svc({ node1: failingOn1, node2: aborted }), { node1: 'up' }, { now: T0 + 600 * S }).reason).toBe('running on node1');
+    const s = svc({ node1: { ...down, penalties: [relocated(T0 + 600 * S)] }, node2: aborted });
+    expect(on('node2', s, { node1: 'up' }, { now: T0 + 601 * S })).toMatchObject({ kind: 'RunAction', action: 'start', reason: 'not running on any live node: node2 is first of node2, node1 (penalised: node1 relocated away 1s ago)' });
+  });
+
+  it('a preferred node whose start was aborted stays first for its peers', () => {
+    const s = svc({ node1: { ...down, monitorState: 'start failed', conflict: { at: T0, count: 1, rid: 'ip#0' } }, node2: down });
+    expect(on('node2', s, { node1: 'up' }, { now: T0 + S }).reason).toBe('node1 comes first in placement');
+  });
+});
+
+describe('ready_period: a start decision holds before it is carried out', () => {
+  const s = svc({ node1: down, node2: down });
+  const opts = { readyPeriodMs: 5 * S };
+
+  it('waits while another node could start the service, counting from the first pass that decided it', () => {
+    const first = on('node1', s, { node2: 'up' }, { ...opts, now: T0 });
+    expect(first).toEqual({ kind: 'Ignore', svc: 'svc1', reason: 'waiting ready_period (5s left)', pending: { since: T0, until: T0 + 5 * S } });
+    const pending = pendingStarts([first]);
+    expect(pending).toEqual({ svc1: T0 });
+    expect(on('node1', s, { node2: 'up' }, { ...opts, now: T0 + 3200, pending }).reason).toBe('waiting ready_period (2s left)');
+    expect(on('node1', s, { node2: 'up' }, { ...opts, now: T0 + 5 * S, pending })).toMatchObject({ kind: 'RunAction', action: 'start' });
+  });
+
+  it('starts counting again when the decision was something else in between', () => {
+    const other = on('node1', svc({ node1: down, node2: up }), { node2: 'up' }, { ...opts, now: T0 + 3 * S, pending: { svc1: T0 } });
+    expect(other.reason).toBe('running on node2');
+    expect(pendingStarts([other])).toEqual({});
+    expect(on('node1', s, { node2: 'up' }, { ...opts, now: T0 + 6 * S, pending: pendingStarts([other]) }).reason).toBe('waiting ready_period (5s left)');
+  });
+
+  it('is not waited where no other node can start the service: down, frozen, without the service, or a single node', () => {
+    expect(on('node1', s, { node2: 'down' }, opts)).toMatchObject({ kind: 'RunAction', action: 'start' });
+    expect(on('node1', svc({ node1: down, node2: { ...down, frozen: true } }), { node2: 'up' }, opts)).toMatchObject({ kind: 'RunAction', action: 'start' });
+    expect(on('node1', svc({ node1: down }), { node2: 'up' }, opts)).toMatchObject({ kind: 'RunAction', action: 'start' });
+    expect(on('node1', svc({ node1: down }, { nodes: ['node1'] }), {}, opts)).toMatchObject({ kind: 'RunAction', action: 'start' });
+  });
+
+  it('a penalised peer could still start it: the wait holds', () => {
+    expect(on('node1', svc({ node1: down, node2: { ...down, penalties: [startFailed(T0)] } }), { node2: 'up' }, { ...opts, now: T0 + S }).reason).toBe('waiting ready_period (5s left)');
   });
 });

@@ -1,0 +1,109 @@
+import { describe, expect, it } from '@jest/globals';
+import { parseServiceConfig } from '../../../domain/config/service.js';
+import type { AnyEvent } from '../../../domain/events.js';
+import { describeEvent } from '../../../projections/history.js';
+import { InstancesProjection } from '../../../projections/instances.js';
+import { serviceFacts } from '../../../projections/orchestrationFacts.js';
+import { LogBuilder } from '../../support/events.js';
+
+const ID = '9e2c1f4a-52d8-4c43-9f8e-1b3a3c5f6d7e';
+const config = (extra = '') =>
+  parseServiceConfig({ text: `[DEFAULT]\nid = ${ID}\nnodes = node1 node2\norchestrate = ha\n${extra}\n[app#web]\nscript = w\nmonitor = true\n`, file: '/etc/opensvc/svc1.conf', svcname: 'svc1', nodename: 'node1' });
+
+/** An action on node1's svc1: its ActionStarted and ActionFinished (or what ends it). */
+function action(b: LogBuilder, verb: 'start' | 'stop', end: { result?: 'ok' | 'failed'; conflict?: string; relocation?: boolean; interrupted?: boolean } = {}): AnyEvent {
+  const started = b.add('node1', { type: 'ActionStarted', svc: 'svc1', data: { action: verb, rids: ['app#web'], argv: ['orchestrator', verb], user: 'orchestrator', ...(end.relocation ? { relocation: true } : {}) } });
+  if (end.interrupted) return b.add('node1', { type: 'ActionInterrupted', svc: 'svc1', causation: started.id, data: { action: verb, startedEvent: started.id } });
+  const failed = (end.result ?? 'ok') === 'failed';
+  return b.add('node1', {
+    type: 'ActionFinished',
+    svc: 'svc1',
+    causation: started.id,
+    data: { action: verb, result: failed ? 'failed' : 'ok', durationMs: 5, ...(failed ? { error: 'app#web: boom' } : {}), ...(end.conflict !== undefined ? { conflict: end.conflict } : {}) },
+  });
+}
+
+function factsOf(b: LogBuilder, cfg = config()) {
+  const p = new InstancesProjection();
+  for (const a of b.log) p.apply(a);
+  return serviceFacts(cfg, 'node1', p);
+}
+
+describe('what the orchestrator learns from the log', () => {
+  it('a relocation away and a failed start are penalties, with their time', () => {
+    const b = new LogBuilder();
+    b.add('node1', { type: 'InstanceThawed', svc: 'svc1', data: {} });
+    action(b, 'start');
+    const relocated = action(b, 'stop', { relocation: true });
+    action(b, 'stop');
+    const failed = action(b, 'start', { result: 'failed' });
+    const f = factsOf(b).instances.node1!;
+    expect(f.monitorState).toBe('start failed');
+    expect(f.penalties).toEqual([
+      { at: Date.parse(relocated.time), why: 'relocation' },
+      { at: Date.parse(failed.time), why: 'start failed' },
+    ]);
+    expect(f.conflict).toBeUndefined();
+  });
+
+  it('a start interrupted by the death of the process running it is a failed start', () => {
+    const b = new LogBuilder();
+    const interrupted = action(b, 'start', { interrupted: true });
+    expect(factsOf(b).instances.node1!.penalties).toEqual([{ at: Date.parse(interrupted.time), why: 'start failed' }]);
+  });
+
+  it('a start aborted on a conflict is no penalty: the aborts in a row are counted, a start that is not one ends the run', () => {
+    const b = new LogBuilder();
+    action(b, 'start', { result: 'failed', conflict: 'ip#0' });
+    const second = action(b, 'start', { result: 'failed', conflict: 'ip#0' });
+    let f = factsOf(b).instances.node1!;
+    expect(f.monitorState).toBe('start failed');
+    expect(f.penalties).toEqual([]);
+    expect(f.conflict).toEqual({ at: Date.parse(second.time), count: 2, rid: 'ip#0' });
+    action(b, 'start');
+    f = factsOf(b).instances.node1!;
+    expect(f.conflict).toBeUndefined();
+    expect(f.penalties).toEqual([]);
+  });
+
+  it('InstanceCleared: start failed and stop failed back to idle, penalties and conflicts forgotten; an action in progress goes on', () => {
+    const b = new LogBuilder();
+    action(b, 'start', { result: 'failed' });
+    action(b, 'start', { result: 'failed', conflict: 'ip#0' });
+    action(b, 'stop', { result: 'failed' });
+    expect(factsOf(b).instances.node1!.monitorState).toBe('stop failed');
+    const cleared = b.add('node1', { type: 'InstanceCleared', svc: 'svc1', data: {} });
+    expect(factsOf(b).instances.node1).toMatchObject({ monitorState: 'idle', penalties: [], conflict: undefined, clearedAt: Date.parse(cleared.time) });
+
+    const c = new LogBuilder();
+    action(c, 'start', { result: 'failed' });
+    c.add('node1', { type: 'InstanceCleared', svc: 'svc1', data: {} });
+    expect(factsOf(c).instances.node1).toMatchObject({ monitorState: 'idle', penalties: [] });
+    c.add('node1', { type: 'ActionStarted', svc: 'svc1', data: { action: 'start', rids: [], argv: [] } });
+    c.add('node1', { type: 'InstanceCleared', svc: 'svc1', data: {} });
+    expect(factsOf(c).instances.node1!.monitorState).toBe('starting');
+  });
+
+  it('the penalties survive a checkpoint', () => {
+    const b = new LogBuilder();
+    action(b, 'start', { result: 'failed' });
+    action(b, 'start', { result: 'failed', conflict: 'ip#0' });
+    const p = new InstancesProjection();
+    for (const a of b.log) p.apply(a);
+    const q = InstancesProjection.restore(JSON.parse(JSON.stringify(p.checkpoint())));
+    expect(serviceFacts(config(), 'node1', q)).toEqual(serviceFacts(config(), 'node1', p));
+  });
+
+  it('failure_timeout comes from the config, 5 minutes by default', () => {
+    expect(factsOf(new LogBuilder()).failureTimeoutMs).toBe(300_000);
+    expect(factsOf(new LogBuilder(), config('failure_timeout = 90s')).failureTimeoutMs).toBe(90_000);
+  });
+
+  it('history tells a clear and a conflict abort', () => {
+    const b = new LogBuilder();
+    const aborted = action(b, 'start', { result: 'failed', conflict: 'ip#0' });
+    const cleared = b.add('node1', { type: 'InstanceCleared', svc: 'svc1', data: {} });
+    expect(describeEvent(aborted)?.result).toBe('aborted: ip#0 conflict');
+    expect(describeEvent(cleared)).toEqual({ what: 'cleared: failed states and failover penalties reset', result: 'ok' });
+  });
+});
