@@ -47,7 +47,8 @@ export const EVENT_CATALOGUE = {
   NodeThawed: { v: 1, scope: 'node', doc: 'the node was thawed', fields: {} },
   NodeJoined: { v: 1, scope: 'node', doc: 'a node joined the cluster', fields: { node: 'string' } },
   HeartbeatReceived: { v: 1, scope: 'node', doc: 'a heartbeat from a peer was received (heartbeat stream)', fields: { from: 'string', hb: 'string' } },
-  RequestRejected: { v: 1, scope: 'node', doc: 'a listener request was refused (401, bad signature)', fields: { reason: 'string', peer: 'string?' } },
+  RequestRejected: { v: 1, scope: 'node', doc: 'listener requests were refused (401: not signed with the cluster secret, replayed, wrong node key); at most one a minute per source, count says how many since the last', fields: { reason: 'string', peer: 'string?', count: 'number?' } },
+  NodeKeyPinned: { v: 1, scope: 'node', doc: 'a node\'s public key was pinned: at its join, or at its first request signed with the cluster secret (by: join or first contact)', fields: { node: 'string', fingerprint: 'string', by: 'string' } },
   ListenerStarted: { v: 1, scope: 'node', doc: 'the daemon listener accepts requests: TCP address (signed requests) and unix socket (local, root only)', fields: { addr: 'string', port: 'number', socket: 'string' } },
 
   // service
@@ -56,9 +57,8 @@ export const EVENT_CATALOGUE = {
   ServiceDeleted: { v: 1, scope: 'svc', doc: 'a service (or some of its resources) was deleted', fields: { rids: 'string[]' } },
   InstanceFrozen: { v: 1, scope: 'svc', doc: 'the local instance was frozen', fields: {} },
   InstanceThawed: { v: 1, scope: 'svc', doc: 'the local instance was thawed', fields: {} },
-  InstanceCleared: { v: 1, scope: 'svc', doc: 'an operator cleared the local instance (svcmgr clear): start failed or stop failed back to idle; the failed starts and relocations recorded before it no longer make any node of the service a later choice', fields: {} },
   ActionStarted: { v: 1, scope: 'svc', doc: 'an action (start, stop, restart...) began on the local instance; reason and relocation when the orchestrator ran it', fields: { action: 'string', rids: 'string[]', user: 'string?', argv: 'string[]', reason: 'string?', relocation: 'boolean?' } },
-  ActionFinished: { v: 1, scope: 'svc', doc: 'an action ended; result ok or failed; duration in ms; conflict: the rid whose check found it running elsewhere (an ip that answers), which aborted the start before anything was done: no failure of the node', fields: { action: 'string', result: 'string', durationMs: 'number', error: 'string?', conflict: 'string?' } },
+  ActionFinished: { v: 1, scope: 'svc', doc: 'an action ended; result ok or failed; duration in ms', fields: { action: 'string', result: 'string', durationMs: 'number', error: 'string?' } },
   ActionRejected: { v: 1, scope: 'svc', doc: 'an action was refused before anything was done', fields: { action: 'string', reason: 'string' } },
   ActionInterrupted: { v: 1, scope: 'svc', doc: 'an action found unfinished at daemon start (the process running it died)', fields: { action: 'string', startedEvent: 'string' } },
   RollbackStarted: { v: 1, scope: 'svc', doc: 'a failed start is being undone, resources listed in stop order', fields: { rids: 'string[]' } },

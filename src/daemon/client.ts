@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { HasvcError, UnavailableError } from '../../domain/errors.js';
 import type { NodePaths } from '../paths.js';
-import { signRequest } from './auth.js';
+import { answerAad, sealKey, SEALED_TYPE, signRequest, unseal, type NodeKey } from './auth.js';
 
 export interface DaemonResponse<T = unknown> {
   readonly status: number;
@@ -25,15 +25,32 @@ export class DaemonDownError extends UnavailableError {
 
 const DOWN_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTSOCK']);
 
-function send<T>(target: http.RequestOptions | https.RequestOptions, method: string, urlPath: string, body: unknown, o: RequestOptions, down: (e: Error) => Error, secure = false): Promise<DaemonResponse<T>> {
-  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+interface Wire {
+  /** the bytes to send, and their content type */
+  readonly payload?: Buffer | undefined;
+  readonly contentType?: string;
+  /** turns the answer's bytes into its body (a sealed answer is opened here) */
+  readonly decode?: (status: number, contentType: string, bytes: Buffer) => unknown;
+}
+
+function decodeJson(bytes: Buffer): unknown {
+  const text = bytes.toString('utf8');
+  try {
+    return text === '' ? undefined : JSON.parse(text);
+  } catch {
+    return text; // not JSON: handed back as text
+  }
+}
+
+function send<T>(target: http.RequestOptions | https.RequestOptions, method: string, urlPath: string, w: Wire, o: RequestOptions, down: (e: Error) => Error, secure = false): Promise<DaemonResponse<T>> {
+  const payload = w.payload;
   return new Promise((resolve, reject) => {
     const req = (secure ? https.request : http.request)(
       {
         ...target,
         method,
         path: urlPath,
-        headers: { ...target.headers, accept: 'application/json', ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) },
+        headers: { ...target.headers, accept: 'application/json', ...(payload ? { 'content-type': w.contentType ?? 'application/json', 'content-length': payload.length } : {}) },
         timeout: o.timeoutMs ?? 10_000,
         ...(o.signal ? { signal: o.signal } : {}),
         agent: false,
@@ -43,14 +60,14 @@ function send<T>(target: http.RequestOptions | https.RequestOptions, method: str
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', (e) => reject(down(e)));
         res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown = text;
+          const status = res.statusCode ?? 0;
           try {
-            parsed = text === '' ? undefined : JSON.parse(text);
-          } catch {
-            /* not JSON: handed back as text */
+            const bytes = Buffer.concat(chunks);
+            const body = w.decode ? w.decode(status, String(res.headers['content-type'] ?? ''), bytes) : decodeJson(bytes);
+            resolve({ status, body: body as T });
+          } catch (e) {
+            reject(e);
           }
-          resolve({ status: res.statusCode ?? 0, body: parsed as T });
         });
       },
     );
@@ -64,12 +81,14 @@ function send<T>(target: http.RequestOptions | https.RequestOptions, method: str
   });
 }
 
+const json = (body: unknown): Wire => (body === undefined ? {} : { payload: Buffer.from(JSON.stringify(body)) });
+
 /**
  * A request to the local daemon over its unix socket: no credentials, the
  * socket is root's only. Rejects with DaemonDownError when nothing answers.
  */
 export function daemonRequest<T = unknown>(paths: NodePaths, method: string, urlPath: string, body?: unknown, o: RequestOptions = {}): Promise<DaemonResponse<T>> {
-  return send<T>({ socketPath: paths.daemonSocket }, method, urlPath, body, o, (e) => new DaemonDownError(paths.daemonSocket, { cause: e }));
+  return send<T>({ socketPath: paths.daemonSocket }, method, urlPath, json(body), o, (e) => new DaemonDownError(paths.daemonSocket, { cause: e }));
 }
 
 /** daemonRequest for a 2xx answer: anything else is an error carrying the daemon's message. */
@@ -98,18 +117,40 @@ export async function isDaemonUp(paths: NodePaths, timeoutMs = 2000): Promise<bo
 export interface PeerTarget {
   readonly host: string;
   readonly port: number;
-  /** this node's name and the cluster secret, to sign the request */
+  /** the node asked: a request signed for one node is refused by any other */
+  readonly to: string;
+  /** this node's name, the cluster secret and this node's key, to sign the request */
   readonly node: string;
   readonly secret: string;
+  readonly key: NodeKey;
+  /** seal bodies (default): `[listener] seal = false` sends them in clear */
+  readonly seal?: boolean;
   /** the peers' listeners speak HTTPS: their certificates are checked against this CA (PEM), or the system's */
   readonly tls?: { readonly ca: string | undefined };
 }
 
-/** A request to a node's TCP listener, signed with the cluster secret. */
+/**
+ * A request to a node's TCP listener or heartbeat receiver, signed and
+ * sealed (auth.ts). The answer to a sealed request must come sealed with
+ * the same secret and bound to this request, or it is refused: nobody on
+ * the path can read or forge it. A plain error answer (a peer that refused
+ * us before opening anything) is handed back as it is.
+ */
 export function peerRequest<T = unknown>(t: PeerTarget, method: string, urlPath: string, body?: unknown, o: RequestOptions & { readonly now?: () => number } = {}): Promise<DaemonResponse<T>> {
-  const headers = signRequest(t.secret, t.node, (o.now ?? Date.now)());
+  const plain = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  const signed = signRequest({ node: t.node, secret: t.secret, key: t.key }, t.to, method, urlPath, plain, (o.now ?? Date.now)(), { seal: t.seal ?? true });
+  const headers = signed.headers;
+  const decode = (status: number, contentType: string, bytes: Buffer): unknown => {
+    if (contentType.split(';')[0]!.trim() === SEALED_TYPE) {
+      const opened = unseal(sealKey(t.secret), bytes, answerAad(signed.nonce, status));
+      if (!opened) throw new UnavailableError(`the answer from ${t.to} (${t.host}:${t.port}) is not sealed with our cluster secret: refused`);
+      return decodeJson(opened);
+    }
+    if (signed.sealed && status >= 200 && status < 300) throw new UnavailableError(`${t.to} (${t.host}:${t.port}) answered a sealed request in clear: refused (an older hasvc, or someone in between)`);
+    return decodeJson(bytes);
+  };
   const target = t.tls ? { host: t.host, port: t.port, headers, ...(t.tls.ca !== undefined ? { ca: t.tls.ca } : {}) } : { host: t.host, port: t.port, headers };
-  return send<T>(target, method, urlPath, body, o, (e) => new UnavailableError(`no answer from ${t.host}:${t.port}: ${e.message}`, { cause: e }), t.tls !== undefined);
+  return send<T>(target, method, urlPath, { payload: signed.body, ...(signed.sealed ? { contentType: SEALED_TYPE } : {}), decode }, o, (e) => new UnavailableError(`no answer from ${t.host}:${t.port}: ${e.message}`, { cause: e }), t.tls !== undefined);
 }
 
 /**

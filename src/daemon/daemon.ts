@@ -15,6 +15,9 @@ import { drainSpool, openEventSink } from '../events/open.js';
 import type { EventSink } from '../events/sink.js';
 import type { NodePaths } from '../paths.js';
 import { Listener } from './listener.js';
+import { ReplayGuard } from './auth.js';
+import type { GateOptions } from './gate.js';
+import { keyFingerprint, loadNodeKey, PeerKeys } from '../config/nodeKeys.js';
 import { installedSvcmgrPath, localChecksum, receiveConfig } from '../sync/receive.js';
 import { Heartbeats } from './hb/heartbeats.js';
 import { acceptJoin } from './hb/join.js';
@@ -69,6 +72,7 @@ export class Daemon {
   private scheduler: Scheduler | undefined;
   private orchestrator: Orchestrator | undefined;
   private listener: Listener | undefined;
+  private peerKeys: PeerKeys | undefined;
   private hb: Heartbeats | undefined;
   private catalog: ServiceCatalog;
   private nodeConf: NodeConfig | undefined;
@@ -152,17 +156,30 @@ export class Daemon {
       driverFor: this.o.driverFor ?? defaultDriverFor,
       signal: this.ac.signal,
       peers: () => this.peerStates(),
-      readyPeriod: () => this.nodeConf?.node.readyPeriod ?? 5,
       ...(this.o.orchestrateEveryMs !== undefined ? { intervalMs: this.o.orchestrateEveryMs } : {}),
     });
     this.orchestrator.start();
 
+    // one door for the listener and the heartbeats: one replay guard, one set of pinned keys
+    const nodeKey = loadNodeKey(paths);
+    this.peerKeys = new PeerKeys(paths);
+    const gate: GateOptions = {
+      self: this.node,
+      secret: () => loadClusterIdentity(paths).secret,
+      keys: this.peerKeys,
+      guard: new ReplayGuard(),
+      now: Date.now,
+      onPinned: (node, key) => {
+        log.warn({ node, fingerprint: keyFingerprint(key) }, 'node key pinned at first contact');
+        this.emit({ type: 'NodeKeyPinned', data: { node, fingerprint: keyFingerprint(key), by: 'first contact' } });
+      },
+    };
     this.listener = new Listener({
       addr: conf.listener.addr,
       port: conf.listener.port,
       ...(conf.listener.tls ? { tls: { cert: fs.readFileSync(conf.listener.tls.cert, 'utf8'), key: fs.readFileSync(conf.listener.tls.key, 'utf8') } } : {}),
       socket: paths.daemonSocket,
-      secret: () => loadClusterIdentity(paths).secret,
+      gate,
       api: {
         ping: () => ({ node: this.node, pid: process.pid }),
         status: () => this.status(),
@@ -175,16 +192,16 @@ export class Daemon {
         setFrozen: (svc, frozen, by) => this.setInstanceFrozen(svc, frozen, by),
         receiveConfig: (svc, body, from) => this.receiveConfig(svc, body, from),
         configChecksum: (svc) => ({ checksum: localChecksum(this.o.paths, svc) ?? null }),
-        join: (node) => this.join(node),
+        join: (node, key) => this.join(node, key),
       },
       threads: this.threads,
       log,
-      onRejected: (reason, peer) => this.emit({ type: 'RequestRejected', data: { reason, peer } }),
+      onRejected: (reason, peer, count) => this.emit({ type: 'RequestRejected', data: { reason, peer, count } }),
     });
     await this.listener.start();
     this.emit({ type: 'ListenerStarted', data: { addr: conf.listener.addr, port: conf.listener.port, socket: paths.daemonSocket } });
 
-    this.hb = new Heartbeats({ paths, env, node: this.node, cluster: this.cluster, store: this.store, threads: this.threads, log, localStatus: () => this.localStatus() });
+    this.hb = new Heartbeats({ paths, env, node: this.node, cluster: this.cluster, store: this.store, threads: this.threads, log, localStatus: () => this.localStatus(), gate, key: nodeKey });
     await this.hb.start();
 
     this.recoveryTimer = setInterval(() => void this.recover(), this.o.recoveryEveryMs ?? 30_000);
@@ -218,8 +235,13 @@ export class Daemon {
   }
 
   /** POST /cluster/join: the signer becomes a member; its heartbeats are expected from now on. */
-  private async join(node: string): Promise<unknown> {
-    const { answer, events } = acceptJoin(this.o.paths, this.o.env, this.cluster, node);
+  private async join(node: string, key: string): Promise<unknown> {
+    const keys = this.peerKeys!;
+    if (keys.get(node) !== key) {
+      keys.pin(node, key);
+      await this.sink?.append({ type: 'NodeKeyPinned', data: { node, fingerprint: keyFingerprint(key), by: 'join' } });
+    }
+    const { answer, events } = acceptJoin(this.o.paths, this.o.env, this.cluster, node, { ...keys.all(), [this.node]: loadNodeKey(this.o.paths).publicKey });
     for (const e of events) await this.sink?.append(e);
     try {
       this.nodeConf = loadNodeConfig(this.o.paths, this.o.env);

@@ -5,7 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { ConflictError, UnavailableError } from '../../domain/errors.js';
 import type { ServiceStatusView } from '../../projections/statusView.js';
-import { verifyRequest } from './auth.js';
+import { admit, answer, GateError, type Admitted, type GateOptions } from './gate.js';
 import type { DaemonLogger } from './log.js';
 import type { EventsPage } from './monitor.js';
 import type { DaemonStatus } from './readModel.js';
@@ -33,8 +33,8 @@ export interface ListenerApi {
   receiveConfig?(svc: string, body: unknown, from: string): Promise<{ readonly status: number; readonly body: unknown }>;
   /** the checksum of this node's copy of a service config, null when it has none */
   configChecksum?(svc: string): { readonly checksum: string | null };
-  /** a node (the signer of the request) joins the cluster: the answer is what it writes in its cluster.conf */
-  join?(node: string): Promise<unknown>;
+  /** a node (the signer of the request, with its public key) joins the cluster: the answer is what it writes in its cluster.conf */
+  join?(node: string, key: string): Promise<unknown>;
 }
 
 /** The body of POST /services/<svc>/actions. */
@@ -77,18 +77,20 @@ export interface ListenerOptions {
   /** PEM contents: the TCP listener speaks HTTPS with this node's certificate */
   readonly tls?: { readonly cert: string; readonly key: string };
   readonly socket: string;
-  /** read on every TCP request: a secret changed by `daemon join` applies at once */
-  readonly secret: () => string;
+  /** how TCP requests are let in (secret, pinned keys, replay guard) */
+  readonly gate: GateOptions;
   readonly api: ListenerApi;
   readonly threads: ThreadTable;
   readonly log: DaemonLogger;
-  /** a refused TCP request, rate-limited per peer: the RequestRejected event */
-  readonly onRejected: (reason: string, peer: string) => void;
+  /** refused TCP requests, at most one event per source a minute with the count: the RequestRejected event */
+  readonly onRejected: (reason: string, peer: string, count: number) => void;
   readonly now?: () => number;
 }
 
 const MAX_WAIT_S = 60;
-const REJECT_EVENT_EVERY_MS = 10_000;
+const REJECT_EVENT_EVERY_MS = 60_000;
+/** RequestRejected events a minute from all sources together: the rest are counted in the next */
+const REJECT_EVENTS_PER_MINUTE = 20;
 
 class HttpError extends Error {
   constructor(
@@ -97,12 +99,6 @@ class HttpError extends Error {
   ) {
     super(message);
   }
-}
-
-function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  const data = Buffer.from(JSON.stringify(body));
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': data.length, 'cache-control': 'no-store' });
-  res.end(data);
 }
 
 function intParam(u: URL, name: string, dflt: number, max: number): number {
@@ -169,9 +165,9 @@ function socketAnswers(socket: string): Promise<boolean> {
  *   POST /cluster/join                the signer (X-Hasvc-Node) joins the cluster: 200 JoinAnswer
  *                                     {cluster, nodes, hbs, peers} (TCP only: signed with the secret to join with)
  *
- * TCP requests carry `Authorization: Bearer <hex HMAC-SHA256(secret, "<node>:<unix-time>")>`,
- * `X-Hasvc-Node` and `X-Hasvc-Time` (within 5 minutes); anything else is a
- * 401 and a RequestRejected event (at most one per peer every 10 s).
+ * TCP requests are signed, sealed and used once (auth.ts, gate.ts: hasvc
+ * auth v2); anything else is a 401 and a RequestRejected event (at most one
+ * per source a minute, with the count, and 20 a minute in all).
  */
 export class Listener {
   private tcp: http.Server | undefined;
@@ -211,10 +207,12 @@ export class Listener {
 
   private server(local: boolean): http.Server {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
-      this.handle(req, res, local).catch((e: unknown) => {
-        const status = e instanceof HttpError ? e.status : 500;
+      const door: { admitted?: Admitted } = {};
+      this.handle(req, res, local, door).catch((e: unknown) => {
+        if (e instanceof GateError && e.status === 401) return this.reject(req, res, e);
+        const status = e instanceof HttpError || e instanceof GateError ? e.status : 500;
         if (status === 500) this.o.log.error({ url: req.url, err: (e as Error).message }, 'request failed');
-        if (!res.headersSent) sendJson(res, status, { error: (e as Error).message });
+        if (!res.headersSent) answer(res, status, { error: (e as Error).message }, door.admitted);
         else res.destroy();
       });
     };
@@ -226,40 +224,52 @@ export class Listener {
     return s;
   }
 
-  private reject(req: http.IncomingMessage, res: http.ServerResponse, reason: string): void {
+  private readonly rejectWindow = { start: 0, events: 0, dropped: 0 };
+
+  /**
+   * A refused request: 401, and a RequestRejected event at most once a
+   * minute per source (with how many were refused since) and at most
+   * REJECT_EVENTS_PER_MINUTE a minute in all: nobody without the secret can
+   * grow the log faster than that.
+   */
+  private reject(req: http.IncomingMessage, res: http.ServerResponse, e: GateError): void {
     const peer = req.socket.remoteAddress ?? 'unknown';
-    sendJson(res, 401, { error: 'unauthorized: sign requests with the cluster secret' });
+    if (!res.headersSent) answer(res, 401, { error: e.message });
     const now = this.now();
     const seen = this.rejected.get(peer);
     if (seen && now - seen.last < REJECT_EVENT_EVERY_MS) {
       seen.suppressed++;
       return;
     }
+    if (now - this.rejectWindow.start >= 60_000) Object.assign(this.rejectWindow, { start: now, events: 0 });
+    if (this.rejectWindow.events >= REJECT_EVENTS_PER_MINUTE) {
+      this.rejectWindow.dropped++;
+      if (seen) seen.suppressed++;
+      return;
+    }
+    this.rejectWindow.events++;
     if (this.rejected.size > 10_000) this.rejected.clear();
-    const more = seen && seen.suppressed > 0 ? ` (and ${seen.suppressed} more refused since)` : '';
+    const count = 1 + (seen?.suppressed ?? 0);
+    const more = count > 1 ? ` (${count} refused from ${peer} since the last report)` : '';
     this.rejected.set(peer, { last: now, suppressed: 0 });
-    this.o.log.warn({ peer, reason }, 'request refused');
-    this.o.onRejected(`${reason}${more}`, peer);
+    this.o.log.warn({ peer, reason: e.reason, count }, 'request refused');
+    this.o.onRejected(`${e.reason}${more}`, peer, count);
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse, local: boolean): Promise<void> {
-    let signer: string | undefined;
-    if (!local) {
-      let secret: string;
-      try {
-        secret = this.o.secret();
-      } catch (e) {
-        throw new HttpError(503, `cluster secret unavailable: ${(e as Error).message}`);
-      }
-      const v = verifyRequest(req.headers, secret, this.now());
-      if (!v.ok) return this.reject(req, res, v.reason);
-      signer = v.node;
-    }
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse, local: boolean, door: { admitted?: Admitted }): Promise<void> {
     const u = new URL(req.url ?? '/', 'http://daemon');
     const method = req.method ?? 'GET';
-    // a config push carries the launchers: the only big body, and only from a signed peer
-    const bodyMax = !local && parts0(u.pathname) === 'services' && u.pathname.endsWith('/config') ? MAX_CONFIG_BODY_BYTES : undefined;
-    const body = method === 'POST' ? parseJson(await readBody(req, bodyMax)) : undefined;
+    let signer: string | undefined;
+    let body: unknown;
+    if (!local) {
+      // a config push carries the launchers: the only big body, and only from a signed peer
+      const bodyMax = parts0(u.pathname) === 'services' && u.pathname.endsWith('/config') ? MAX_CONFIG_BODY_BYTES : 65_536;
+      const a = await admit(req, this.o.gate, bodyMax, { join: method === 'POST' && u.pathname === '/cluster/join' });
+      door.admitted = a;
+      signer = a.node;
+      body = method === 'POST' ? parseJson(a.body.toString('utf8')) : undefined;
+    } else body = method === 'POST' ? parseJson(await readBody(req)) : undefined;
+    const sendJson = (r: http.ServerResponse, status: number, b: unknown) => answer(r, status, b, door.admitted);
     const parts = u.pathname.split('/').filter(Boolean);
     const route = `${method} /${parts.map((p, i) => (parts[0] === 'services' && i === 1 ? ':svc' : p)).join('/')}`;
     switch (route) {
@@ -307,19 +317,19 @@ export class Listener {
       }
       case 'POST /cluster/join': {
         if (signer === undefined || !this.o.api.join) throw new HttpError(403, 'a node joins over TCP, its request signed with the cluster secret');
-        return sendJson(res, 200, await this.o.api.join(signer));
+        return sendJson(res, 200, await this.o.api.join(signer, door.admitted!.claim.key));
       }
       case 'POST /services/:svc/freeze':
       case 'POST /services/:svc/thaw': {
         if (!this.o.api.setFrozen) throw new HttpError(404, 'freeze and thaw are not served here');
-        const by = local ? 'local' : String(req.headers['x-hasvc-node']);
+        const by = signer ?? 'local';
         const known = await this.o.api.setFrozen(decodeURIComponent(parts[1] ?? ''), parts[2] === 'freeze', by);
         if (!known) throw new HttpError(404, `service ${decodeURIComponent(parts[1] ?? '')} is not configured on this node`);
         return sendJson(res, 200, { frozen: parts[2] === 'freeze' });
       }
       case 'POST /services/:svc/config': {
-        const from = req.headers['x-hasvc-node'];
-        if (local || typeof from !== 'string' || !this.o.api.receiveConfig) throw new HttpError(403, 'a service config is pushed by a peer node over TCP, signed with the cluster secret');
+        const from = signer;
+        if (from === undefined || !this.o.api.receiveConfig) throw new HttpError(403, 'a service config is pushed by a peer node over TCP, signed with the cluster secret');
         const r = await this.o.api.receiveConfig(decodeURIComponent(parts[1] ?? ''), body, from);
         return sendJson(res, r.status, r.body);
       }

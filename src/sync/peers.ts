@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { loadClusterIdentity, nodename } from '../config/identity.js';
 import { loadNodeConfig } from '../config/nodeConfig.js';
+import { loadNodeKey } from '../config/nodeKeys.js';
 import type { PeerTarget } from '../daemon/client.js';
 import type { NodePaths } from '../paths.js';
 
@@ -20,11 +21,14 @@ export function peerAddress(p: NodePaths, env: NodeJS.ProcessEnv, peer: string):
 
 /** What peerRequest needs to reach and sign for `peer`. */
 export function peerTarget(p: NodePaths, env: NodeJS.ProcessEnv, peer: string): PeerTarget & { readonly peer: string } {
-  const tls = loadNodeConfig(p, env).listener.tls;
+  const { tls, seal } = loadNodeConfig(p, env).listener;
   return {
     ...peerAddress(p, env, peer),
+    to: peer,
     node: nodename(env),
     secret: loadClusterIdentity(p).secret,
+    key: loadNodeKey(p),
+    seal,
     peer,
     // the nodes of a cluster all speak HTTPS when this one does
     ...(tls ? { tls: { ca: tls.ca !== undefined ? fs.readFileSync(tls.ca, 'utf8') : undefined } } : {}),

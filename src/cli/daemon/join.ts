@@ -7,6 +7,7 @@ import type { NewEvent } from '../../../domain/events.js';
 import { nodename, readConfigDocument } from '../../config/identity.js';
 import { updateNodeConfig } from '../../config/nodeConfig.js';
 import { isDaemonUp, peerRequest } from '../../daemon/client.js';
+import { loadNodeKey, PeerKeys } from '../../config/nodeKeys.js';
 import { isJoinAnswer } from '../../daemon/hb/join.js';
 import type { JoinAnswer } from '../../daemon/hb/join.js';
 import { parseHostPort, peerAddress } from '../../daemon/hb/peers.js';
@@ -76,7 +77,7 @@ export async function run(ctx: CliContext): Promise<number> {
   try {
     // a node set up for HTTPS ([listener] tls_*) joins a cluster that speaks it
     const tls = conf.listener.tls ? { tls: { ca: conf.listener.tls.ca !== undefined ? fs.readFileSync(conf.listener.tls.ca, 'utf8') : undefined } } : {};
-    r = await peerRequest({ host: to.host, port: to.port, node: me, secret, ...tls }, 'POST', '/cluster/join', { node: me }, { timeoutMs: 15_000 });
+    r = await peerRequest({ host: to.host, port: to.port, to: target, node: me, secret, key: loadNodeKey(ctx.paths), seal: conf.listener.seal, ...tls }, 'POST', '/cluster/join', { node: me }, { timeoutMs: 15_000 });
   } catch (e) {
     throw new UnavailableError(`daemon join: ${target} (${to.host}:${to.port}) does not answer: ${(e as Error).message}`, { cause: e });
   }
@@ -86,6 +87,9 @@ export async function run(ctx: CliContext): Promise<number> {
     throw new UnavailableError(`daemon join: ${target} did not take this node in: ${why}`);
   }
   const answer = r.body;
+  // the cluster's node keys, as the node joined knows them: from now on only they speak for their nodes
+  const keys = new PeerKeys(ctx.paths);
+  for (const [node, key] of Object.entries(answer.keys)) if (node !== me) keys.pin(node, key);
   const line = (msg: string) => ctx.out(`${me.padEnd(12)} ${msg}`);
 
   const clusterBefore = getValue(docs.cluster, 'cluster', 'name');

@@ -5,10 +5,10 @@ import type { EventStore } from '../../../adapters/nats/eventStore.js';
 import type { HeartbeatConfig, NodeConfig } from '../../../domain/config/node.js';
 import { heartbeatSubject } from '../../../domain/events.js';
 import type { AnyEvent } from '../../../domain/events.js';
-import { loadClusterIdentity } from '../../config/identity.js';
 import { loadNodeConfig } from '../../config/nodeConfig.js';
 import type { NodePaths } from '../../paths.js';
-import { verifyRequest } from '../auth.js';
+import type { NodeKey } from '../auth.js';
+import { admit, answer, GateError, type Admitted, type GateOptions } from '../gate.js';
 import { peerRequest } from '../client.js';
 import type { DaemonLogger } from '../log.js';
 import type { ThreadTable } from '../threads.js';
@@ -28,6 +28,10 @@ export interface HeartbeatsOptions {
   readonly log: DaemonLogger;
   /** what this node tells its peers about itself */
   readonly localStatus: () => PeerStatus;
+  /** how beats are let in (shared with the listener: one replay guard, one set of pinned keys) */
+  readonly gate: GateOptions;
+  /** this node's key, to sign its beats */
+  readonly key: NodeKey;
   /** how often hb#N sections are looked for in the config (added, changed, removed) */
   readonly reconcileMs?: number;
   readonly now?: () => number;
@@ -60,7 +64,8 @@ function tlsOf(conf: NodeConfig): string {
 
 interface Tx {
   hb: HeartbeatConfig;
-  timer: NodeJS.Timeout | undefined;
+  /** peer -> its own beat timer: a dead peer's slow requests never delay the beats to the others */
+  readonly timers: Map<string, NodeJS.Timeout>;
   /** peer -> origin -> last sequence the peer holds, from its last answer */
   readonly acks: Map<string, Map<string, number>>;
   /** peer -> last send ok */
@@ -140,7 +145,8 @@ export class Heartbeats {
       if (want) t.hb = want;
       else {
         this.tx.delete(rid);
-        if (t.timer) clearTimeout(t.timer);
+        for (const timer of t.timers.values()) clearTimeout(timer);
+        t.timers.clear();
         this.o.threads.delete(`${rid}.tx`);
       }
     }
@@ -148,11 +154,22 @@ export class Heartbeats {
       if (this.stopped) return;
       if (!this.rx.has(rid)) await this.startRx(hb, conf);
       if (!this.tx.has(rid)) {
-        const t: Tx = { hb, timer: undefined, acks: new Map(), ok: new Map(), busy: new Set() };
+        const t: Tx = { hb, timers: new Map(), acks: new Map(), ok: new Map(), busy: new Set() };
         this.tx.set(rid, t);
         this.o.threads.set(`${rid}.tx`, 'running');
-        this.schedule(t, 0);
       }
+    }
+    // one beat loop per peer and heartbeat, started and stopped as cluster.nodes changes
+    const peers = new Set(this.peersOf(conf));
+    for (const t of this.tx.values()) {
+      for (const [peer, timer] of [...t.timers]) {
+        if (peers.has(peer)) continue;
+        clearTimeout(timer);
+        t.timers.delete(peer);
+        t.ok.delete(peer);
+        t.acks.delete(peer);
+      }
+      for (const peer of peers) if (!t.timers.has(peer)) this.schedule(t, peer, 0);
     }
     this.refreshCells();
   }
@@ -226,7 +243,7 @@ export class Heartbeats {
       this.onRequest(hb, req, res).catch((e: unknown) => {
         const status = e instanceof BeatError ? 400 : 500;
         if (status === 500) this.o.log.error({ hb: hb.rid, err: (e as Error).message }, 'heartbeat not handled');
-        if (!res.headersSent) send(res, status, { error: (e as Error).message });
+        if (!res.headersSent) answer(res, status, { error: (e as Error).message });
         else res.destroy();
       });
     };
@@ -254,35 +271,40 @@ export class Heartbeats {
   }
 
   private async onRequest(hb: HeartbeatConfig, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    if (req.method !== 'POST' || req.url !== '/hb') return send(res, 404, { error: `no route ${req.method ?? ''} ${req.url ?? ''}` });
-    let secret: string;
+    if (req.method !== 'POST' || req.url !== '/hb') return answer(res, 404, { error: `no route ${req.method ?? ''} ${req.url ?? ''}` });
+    let a: Admitted;
     try {
-      secret = loadClusterIdentity(this.o.paths).secret;
+      a = await admit(req, this.o.gate, MAX_BEAT_BYTES);
     } catch (e) {
-      return send(res, 503, { error: `cluster secret unavailable: ${(e as Error).message}` });
+      if (!(e instanceof GateError)) throw e;
+      this.o.log.warn({ hb: hb.rid, peer: req.socket.remoteAddress, reason: e.reason }, 'heartbeat refused');
+      return answer(res, e.status, { error: e.message });
     }
-    const v = verifyRequest(req.headers, secret, this.now());
-    if (!v.ok) {
-      this.o.log.warn({ hb: hb.rid, peer: req.socket.remoteAddress, reason: v.reason }, 'heartbeat refused');
-      return send(res, 401, { error: 'unauthorized: sign heartbeats with the cluster secret' });
-    }
-    const text = await readBody(req, MAX_BEAT_BYTES);
+    const reply = (status: number, body: unknown) => answer(res, status, body, a);
     let raw: unknown;
     try {
-      raw = JSON.parse(text);
+      raw = JSON.parse(a.body.toString('utf8'));
     } catch {
-      throw new BeatError('heartbeat body is not valid JSON');
+      return reply(400, { error: 'heartbeat body is not valid JSON' });
     }
-    const { beat, rejected } = parseBeat(raw, this.o.node);
-    if (beat.node !== v.node) throw new BeatError(`heartbeat of ${beat.node} signed by ${v.node}`);
-    if (beat.cluster !== this.o.cluster) return send(res, 409, { error: `cluster ${beat.cluster} is not ours (${this.o.cluster})` });
-    if (this.conf && !this.conf.cluster.nodes.includes(beat.node)) return send(res, 403, { error: `${beat.node} is not a node of cluster ${this.o.cluster}` });
+    let parsed;
+    try {
+      parsed = parseBeat(raw, this.o.node);
+    } catch (e) {
+      if (!(e instanceof BeatError)) throw e;
+      this.o.log.warn({ hb: hb.rid, from: a.node, err: e.message }, 'heartbeat refused');
+      return reply(400, { error: e.message });
+    }
+    const { beat, rejected } = parsed;
+    if (beat.node !== a.node) return reply(400, { error: `heartbeat of ${beat.node} signed by ${a.node}` });
+    if (beat.cluster !== this.o.cluster) return reply(409, { error: `cluster ${beat.cluster} is not ours (${this.o.cluster})` });
+    if (this.conf && !this.conf.cluster.nodes.includes(beat.node)) return reply(403, { error: `${beat.node} is not a node of cluster ${this.o.cluster}` });
     if (rejected.length > 0) this.o.log.warn({ from: beat.node, hb: hb.rid, count: rejected.length, reasons: rejected.slice(0, 5) }, 'heartbeat events refused');
-    const origins = Object.keys(beat.heads).filter((o) => o !== this.o.node);
-    const { appended, acks } = await appendReplicated(this.o.store, this.o.paths.writerLock, beat.events, origins);
+    const { appended, acks, refused } = await appendReplicated(this.o.store, this.o.paths.writerLock, beat.events, [beat.node]);
+    if (refused.length > 0) this.o.log.warn({ from: beat.node, hb: hb.rid, count: refused.length, reasons: refused.slice(0, 5) }, 'heartbeat events out of sequence refused');
     if (appended > 0) this.o.log.debug({ from: beat.node, appended }, 'events replicated');
     this.markSeen(beat, hb);
-    send(res, 200, { node: this.o.node, acks });
+    reply(200, { node: this.o.node, acks });
   }
 
   private markSeen(beat: Beat, hb: HeartbeatConfig): void {
@@ -302,21 +324,18 @@ export class Heartbeats {
     this.o.store.publishHeartbeat(heartbeatSubject(this.o.cluster, beat.node), record).catch((e: unknown) => this.o.log.debug({ err: (e as Error).message }, 'HeartbeatReceived not recorded'));
   }
 
-  private schedule(t: Tx, ms: number): void {
+  private schedule(t: Tx, peer: string, ms: number): void {
     if (this.stopped) return;
-    t.timer = setTimeout(() => {
-      void this.tick(t).finally(() => {
-        if (this.tx.get(t.hb.rid) === t) this.schedule(t, t.hb.interval * 1000);
+    const timer = setTimeout(() => {
+      const conf = this.conf;
+      const done = conf ? this.beatTo(t, conf, peer) : Promise.resolve();
+      void done.finally(() => {
+        this.refreshCells();
+        if (this.tx.get(t.hb.rid) === t && t.timers.get(peer) === timer) this.schedule(t, peer, t.hb.interval * 1000);
       });
     }, ms);
-    t.timer.unref();
-  }
-
-  private async tick(t: Tx): Promise<void> {
-    const conf = this.conf;
-    if (!conf) return;
-    await Promise.all(this.peersOf(conf).map((peer) => this.beatTo(t, conf, peer)));
-    this.refreshCells();
+    timer.unref();
+    t.timers.set(peer, timer);
   }
 
   /** Beat to one peer; while it lacks events the stream holds, beat again at once (catching up). */
@@ -325,7 +344,7 @@ export class Heartbeats {
     t.busy.add(peer);
     try {
       for (let round = 0; round < MAX_ROUNDS_PER_TICK && !this.stopped; round++) {
-        const wants = selectBatch(this.index.heads(), t.acks.get(peer), peer);
+        const wants = selectBatch(this.index.heads(), t.acks.get(peer), this.o.node);
         const events = await this.read(wants);
         const ok = await this.send(t, conf, peer, events);
         if (!ok || wants.length === 0) return;
@@ -357,7 +376,9 @@ export class Heartbeats {
     const wasOk = t.ok.get(peer);
     try {
       const tls = this.peerTls(conf);
-      const r = await peerRequest({ host, port: t.hb.port, node: this.o.node, secret, ...(tls ? { tls } : {}) }, 'POST', '/hb', beat, { timeoutMs: Math.max(2000, t.hb.interval * 1000), now: this.now });
+      const target = { host, port: t.hb.port, to: peer, node: this.o.node, secret, key: this.o.key, seal: conf.listener.seal, ...(tls ? { tls } : {}) };
+      // a beat older than the peer's timeout says nothing: give up on it by then
+      const r = await peerRequest(target, 'POST', '/hb', beat, { timeoutMs: Math.max(1000, Math.min(t.hb.timeout * 1000, Math.max(2000, t.hb.interval * 1000))), now: this.now });
       if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${typeof r.body === 'object' && r.body !== null ? String((r.body as { error?: unknown }).error) : String(r.body)}`);
       const ack = parseAck(r.body);
       t.acks.set(peer, new Map(Object.entries(ack.acks)));
@@ -378,7 +399,8 @@ export class Heartbeats {
     if (this.reconcileTimer) clearInterval(this.reconcileTimer);
     await this.reconciling?.catch(() => undefined);
     for (const [rid, t] of this.tx) {
-      if (t.timer) clearTimeout(t.timer);
+      for (const timer of t.timers.values()) clearTimeout(timer);
+      t.timers.clear();
       this.o.threads.set(`${rid}.tx`, 'stopped');
     }
     for (const [rid, r] of this.rx) {
@@ -387,28 +409,6 @@ export class Heartbeats {
     }
     await this.stopFollow?.();
   }
-}
-
-function send(res: http.ServerResponse, status: number, body: unknown): void {
-  const data = Buffer.from(JSON.stringify(body));
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': data.length });
-  res.end(data);
-}
-
-function readBody(req: http.IncomingMessage, max: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > max) {
-        reject(new BeatError('heartbeat too large'));
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 function closeServer(s: http.Server): Promise<void> {

@@ -24,6 +24,8 @@ export interface JoinAnswer {
   readonly hbs: readonly JoinHeartbeat[];
   /** [peer#<node>] addr and port, cluster-wide */
   readonly peers: Readonly<Record<string, { readonly addr?: string; readonly port?: number }>>;
+  /** node -> public key (base64 SPKI): the node answering and every peer key it has pinned */
+  readonly keys: Readonly<Record<string, string>>;
 }
 
 export function isJoinAnswer(x: unknown): x is JoinAnswer {
@@ -36,7 +38,10 @@ export function isJoinAnswer(x: unknown): x is JoinAnswer {
     Array.isArray(a.hbs) &&
     a.hbs.every((h) => typeof h === 'object' && h !== null && typeof (h as JoinHeartbeat).rid === 'string' && /^hb#[A-Za-z0-9_-]{1,63}$/.test((h as JoinHeartbeat).rid)) &&
     typeof a.peers === 'object' &&
-    a.peers !== null
+    a.peers !== null &&
+    typeof a.keys === 'object' &&
+    a.keys !== null &&
+    Object.entries(a.keys as Record<string, unknown>).every(([n, k]) => NODE_RE.test(n) && typeof k === 'string' && /^[A-Za-z0-9+/=]{1,200}$/.test(k))
   );
 }
 
@@ -46,7 +51,7 @@ export function isJoinAnswer(x: unknown): x is JoinAnswer {
  * hb#1 added when the cluster has none. Returns what the joiner needs and the
  * events to record (NodeJoined once, NodeConfigChanged when a file changed).
  */
-export function acceptJoin(paths: NodePaths, env: NodeJS.ProcessEnv, cluster: string, joiner: string): { answer: JoinAnswer; events: NewEvent[] } {
+export function acceptJoin(paths: NodePaths, env: NodeJS.ProcessEnv, cluster: string, joiner: string, keys: Readonly<Record<string, string>>): { answer: JoinAnswer; events: NewEvent[] } {
   const before = loadNodeConfig(paths, env);
   const isNew = !before.cluster.nodes.includes(joiner);
   const needHb = !before.hbs.some((h) => h.type === 'unicast');
@@ -70,6 +75,7 @@ export function acceptJoin(paths: NodePaths, env: NodeJS.ProcessEnv, cluster: st
     nodes: conf.cluster.nodes,
     hbs: conf.hbs.map((h) => ({ rid: h.rid, type: h.type, port: h.port, timeout: h.timeout, interval: h.interval })),
     peers,
+    keys,
   };
   const events: NewEvent[] = [
     ...changes.map((c): NewEvent => ({ type: 'NodeConfigChanged', data: { file: c.file, changed: [...c.changed] } })),

@@ -4,23 +4,29 @@ import type { AnyEvent } from '../../../domain/events.js';
 /**
  * The unicast heartbeat, one HTTP request per peer and beat:
  *
- *   POST /hb  (on the peer's hb#N port, signed like listener requests:
- *             Authorization: Bearer HMAC-SHA256(cluster secret, "<node>:<unix-time>"),
- *             X-Hasvc-Node, X-Hasvc-Time)
+ *   POST /hb  (on the peer's hb#N port, signed, sealed and used once like
+ *             listener requests: src/daemon/auth.ts, hasvc auth v2)
  *   body:   Beat  { v, cluster, node, hb, status, heads, events }
  *   answer: Ack   { node, acks }
  *
  * `heads` says, per origin, the last sequence the sender's stream holds;
  * `acks` says, per origin of those, the last sequence the receiver's stream
- * holds once the beat's events are appended. The next beat carries, per
- * origin, the events after the receiver's ack, in order: every node's log
+ * holds once the beat's events are appended. The next beat carries the
+ * sender's own events after the receiver's ack, in order: every node's log
  * converges to the whole cluster's events, each once, per origin in order.
+ *
+ * A beat carries only its sender's own events: the sender is authenticated
+ * by its node key, so no node can put words in another's mouth. Per origin,
+ * the receiver appends exactly the next sequence (last + 1; any start when
+ * it holds nothing of that origin yet): a gap or a rewrite is refused and
+ * logged, never stored.
  */
 
 export const BEAT_VERSION = 1;
 /** events per beat; the rest goes with the next ones */
 export const MAX_EVENTS_PER_BEAT = 500;
-export const MAX_BEAT_BYTES = 16 * 1024 * 1024;
+/** a beat's body, sealed: 500 events of a few hundred bytes fit many times over */
+export const MAX_BEAT_BYTES = 4 * 1024 * 1024;
 
 /** What a node tells its peers about itself on every beat. */
 export interface PeerStatus {
@@ -56,12 +62,16 @@ function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
+/**
+ * Per-origin sequences. An entry that is not a node name or not a sequence
+ * is left out, not fatal: one bad origin in a peer's stream must not stop
+ * its heartbeats for good.
+ */
 function seqMap(x: unknown, what: string): Record<string, number> {
   if (!isRecord(x)) throw new BeatError(`${what} must be an object`);
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(x)) {
-    if (!NODE_RE.test(k)) throw new BeatError(`${what}: ${JSON.stringify(k)} is not a node name`);
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new BeatError(`${what}.${k} must be a non-negative integer`);
+    if (!NODE_RE.test(k) || typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) continue;
     out[k] = v;
   }
   return out;
@@ -88,8 +98,8 @@ export interface ParsedBeat {
 
 /**
  * Validate a beat at the boundary. Events failing validateEvent, of another
- * cluster, or of the receiver's own origin are dropped and reported; the
- * rest are kept.
+ * cluster, or of another origin than the sender are dropped and reported;
+ * the rest are kept. More than MAX_EVENTS_PER_BEAT events is no beat.
  */
 export function parseBeat(raw: unknown, receiver: string): ParsedBeat {
   if (!isRecord(raw)) throw new BeatError('a JSON object is expected');
@@ -98,14 +108,16 @@ export function parseBeat(raw: unknown, receiver: string): ParsedBeat {
   const node = raw.node as string;
   const cluster = raw.cluster as string;
   if (!NODE_RE.test(node)) throw new BeatError('node is not a node name');
+  if (node === receiver) throw new BeatError('a beat from this node itself');
   if (!Array.isArray(raw.events)) throw new BeatError('events must be a list');
+  if (raw.events.length > MAX_EVENTS_PER_BEAT) throw new BeatError(`${raw.events.length} events in one beat (at most ${MAX_EVENTS_PER_BEAT})`);
   const rejected: string[] = [];
   const events: AnyEvent[] = [];
   for (const e of raw.events) {
     const v = validateEvent(e);
     if (!v.ok) rejected.push(v.reason);
-    else if (v.event.origin === receiver) rejected.push(`${v.event.id}: the receiver's own event`);
-    else if (v.event.cluster !== cluster) rejected.push(`${v.event.id}: of cluster ${v.event.cluster}, not ${cluster}`);
+    else if (v.event.origin !== node) rejected.push(`${v.event.id}: of origin ${JSON.stringify(v.event.origin)}: a beat carries its sender's own events only`);
+    else if (v.event.cluster !== cluster) rejected.push(`${v.event.id}: of cluster ${JSON.stringify(v.event.cluster)}, not ${cluster}`);
     else events.push(v.event);
   }
   return {
@@ -120,11 +132,14 @@ export function parseAck(raw: unknown): Ack {
 }
 
 /**
- * The events to append, per origin: those after what the stream holds
- * (`last(origin)`), in sequence order, each once. A gap is allowed (a
- * sender's stream may start mid-way, after a join); going back never is.
+ * The events to append, per origin: exactly the next ones after what the
+ * stream holds (`last(origin)`), in sequence order, each once. Holding
+ * nothing of an origin yet, its first event may have any sequence (a
+ * node's stream starts mid-way after it joined a cluster); after that, a
+ * gap stops the origin there (the sender is sent back to the ack) and is
+ * reported, as is an event that would rewrite a held sequence with another id.
  */
-export function toAppend(events: readonly AnyEvent[], last: ReadonlyMap<string, number>): AnyEvent[] {
+export function toAppend(events: readonly AnyEvent[], last: ReadonlyMap<string, number>): { readonly append: AnyEvent[]; readonly refused: string[] } {
   const byOrigin = new Map<string, AnyEvent[]>();
   for (const e of events) {
     const l = byOrigin.get(e.origin) ?? [];
@@ -132,15 +147,27 @@ export function toAppend(events: readonly AnyEvent[], last: ReadonlyMap<string, 
     byOrigin.set(e.origin, l);
   }
   const out: AnyEvent[] = [];
+  const refused: string[] = [];
   for (const [origin, list] of byOrigin) {
     let at = last.get(origin) ?? 0;
+    const taken = new Map<number, string>();
     for (const e of [...list].sort((a, b) => a.seq - b.seq)) {
+      const dup = taken.get(e.seq);
+      if (dup !== undefined) {
+        if (dup !== e.id) refused.push(`${origin}:${e.seq}: two events with one sequence (fork)`);
+        continue;
+      }
+      taken.set(e.seq, e.id);
       if (e.seq <= at) continue;
+      if (at > 0 && e.seq !== at + 1) {
+        refused.push(`${origin}:${e.seq}: gap after ${origin}:${at}`);
+        break;
+      }
       out.push(e);
       at = e.seq;
     }
   }
-  return out;
+  return { append: out, refused };
 }
 
 export interface Want {
@@ -151,16 +178,15 @@ export interface Want {
 }
 
 /**
- * What the next beat to a peer carries: per origin the sender holds more of
- * than the peer acknowledged, the events after the ack, never the peer's own
- * (it is their source), at most `limit` in all, shared out so one busy
- * origin does not starve the others. Without an ack yet (first beat), nothing:
- * the peer's answer says where to start.
+ * What the next beat to a peer carries: the sender's own events after the
+ * peer's ack, at most `limit`. (The shape stays per origin: a relay of
+ * events signed at their origin would fit it.) Without an ack yet (first
+ * beat), nothing: the peer's answer says where to start.
  */
-export function selectBatch(heads: ReadonlyMap<string, number>, acks: ReadonlyMap<string, number> | undefined, peer: string, limit = MAX_EVENTS_PER_BEAT): Want[] {
+export function selectBatch(heads: ReadonlyMap<string, number>, acks: ReadonlyMap<string, number> | undefined, self: string, limit = MAX_EVENTS_PER_BEAT): Want[] {
   if (!acks) return [];
   const behind = [...heads]
-    .filter(([origin, head]) => origin !== peer && head > (acks.get(origin) ?? 0))
+    .filter(([origin, head]) => origin === self && head > (acks.get(origin) ?? 0))
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([origin, head]) => ({ origin, after: acks.get(origin) ?? 0, missing: head - (acks.get(origin) ?? 0) }));
   const out: Want[] = [];

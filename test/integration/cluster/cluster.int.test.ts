@@ -6,6 +6,7 @@ import { loadNodeConfig } from '../../../src/config/nodeConfig.js';
 import { daemonJson, peerRequest } from '../../../src/daemon/client.js';
 import type { DaemonStatus } from '../../../src/daemon/readModel.js';
 import type { ServiceStatusView } from '../../../projections/statusView.js';
+import { peerOn } from '../../support/peer.js';
 import { useTestScope } from '../../support/jest.js';
 import { certificates } from '../../support/tls.js';
 import { trackPid } from '../../support/process.js';
@@ -173,7 +174,7 @@ describe('nodemgr daemon join, heartbeats and the cluster log', () => {
     }
     onceInOrder(await converged(n2, n1, 'node2'));
     // a beat in plain HTTP reaches nothing: the receiver speaks TLS only
-    await expect(peerRequest({ host: '127.0.0.1', port: hbPort, node: 'node2', secret }, 'POST', '/hb', {}, { timeoutMs: 3000 })).rejects.toThrow(/no answer from 127\.0\.0\.1/);
+    await expect(peerRequest(peerOn(hbPort, { node: 'node2', secret }), 'POST', '/hb', {}, { timeoutMs: 3000 })).rejects.toThrow(/no answer from 127\.0\.0\.1/);
     await n1.stop();
     await n2.stop();
   });

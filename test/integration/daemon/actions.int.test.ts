@@ -3,6 +3,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { daemonRequest, peerRequest } from '../../../src/daemon/client.js';
 import { loadClusterIdentity } from '../../../src/config/identity.js';
+import { peerOn } from '../../support/peer.js';
 import { useTestScope } from '../../support/jest.js';
 import { trackPid } from '../../support/process.js';
 import { daemonNode, ensureBuilt, eventsOf, sleepAppLauncher } from './support.js';
@@ -108,7 +109,7 @@ describe('actions through the daemon', () => {
     const badList = await daemonRequest(n.paths, 'POST', '/services/svc1/actions', { action: 'start', rids: 'ip#0' });
     expect(badList.status).toBe(400);
     const secret = loadClusterIdentity(n.paths).secret;
-    const tcp = await peerRequest({ host: '127.0.0.1', port: n.listenerPort, node: 'node2', secret }, 'POST', '/services/svc1/actions', { action: 'start' });
+    const tcp = await peerRequest(peerOn(n.listenerPort, { node: 'node2', secret }), 'POST', '/services/svc1/actions', { action: 'start' });
     expect(tcp.status).toBe(403);
     const missing = await n.svcmgr(['-s', 'nosuch', 'start']);
     expect(missing.exitCode).toBe(1);

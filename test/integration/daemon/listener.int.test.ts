@@ -5,6 +5,7 @@ import { signRequest } from '../../../src/daemon/auth.js';
 import { daemonRequest, peerRequest } from '../../../src/daemon/client.js';
 import type { EventsPage } from '../../../src/daemon/monitor.js';
 import type { DaemonStatus } from '../../../src/daemon/readModel.js';
+import { peerOn, testKey } from '../../support/peer.js';
 import { useTestScope } from '../../support/jest.js';
 import { daemonNode, ensureBuilt, eventsOf, waitForEvents } from './support.js';
 
@@ -35,21 +36,23 @@ describe('listener: signed TCP requests, local unix socket', () => {
     expect(none.status).toBe(401);
     expect(none.body).not.toContain(secret);
 
-    const bad = await rawGet(port, '/daemon/status', signRequest('0'.repeat(32), 'node2', Date.now()));
+    const key = testKey();
+    const bad = await rawGet(port, '/daemon/status', signRequest({ node: 'node2', secret: '0'.repeat(32), key }, 'node1', 'GET', '/daemon/status', undefined, Date.now()).headers);
     expect(bad.status).toBe(401);
 
-    const stale = await rawGet(port, '/daemon/status', signRequest(secret, 'node2', Date.now() - 10 * 60_000));
+    const stale = await rawGet(port, '/daemon/status', signRequest({ node: 'node2', secret, key }, 'node1', 'GET', '/daemon/status', undefined, Date.now() - 10 * 60_000).headers);
     expect(stale.status).toBe(401);
 
-    const good = await peerRequest<DaemonStatus>({ host: '127.0.0.1', port, node: 'node2', secret }, 'GET', '/daemon/status');
+    const peer = peerOn(port, { node: 'node2', secret, key });
+    const good = await peerRequest<DaemonStatus>(peer, 'GET', '/daemon/status');
     expect(good.status).toBe(200);
     expect(good.body.node).toBe('node1');
     expect(good.body.threads.find((t) => t.name === 'listener')).toEqual({ name: 'listener', state: 'running', address: `127.0.0.1:${port}` });
 
     // signed, but stopping the daemon is a local decision
-    const stop = await peerRequest({ host: '127.0.0.1', port, node: 'node2', secret }, 'POST', '/daemon/stop');
+    const stop = await peerRequest(peer, 'POST', '/daemon/stop');
     expect(stop.status).toBe(403);
-    expect((await peerRequest({ host: '127.0.0.1', port, node: 'node2', secret }, 'GET', '/nope')).status).toBe(404);
+    expect((await peerRequest(peer, 'GET', '/nope')).status).toBe(404);
 
     const local = await daemonRequest<DaemonStatus>(n.paths, 'GET', '/daemon/status');
     expect(local.status).toBe(200);

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, test } from '@jest/globals';
 import { loadClusterIdentity } from '../../../src/config/identity.js';
 import { loadNodeConfig } from '../../../src/config/nodeConfig.js';
 import { peerRequest } from '../../../src/daemon/client.js';
+import { peerOn } from '../../support/peer.js';
 import { useTestScope } from '../../support/jest.js';
 import { certificates } from '../../support/tls.js';
 import { daemonNode, ensureBuilt } from './support.js';
@@ -18,7 +19,7 @@ describe('listener over TLS', () => {
     expect(loadNodeConfig(n.paths, n.env).listener.tls).toEqual({ cert: c.cert, key: c.key, ca: c.ca });
     await n.start();
     const secret = loadClusterIdentity(n.paths).secret;
-    const peer = { host: '127.0.0.1', port: n.listenerPort, node: 'node2', secret };
+    const peer = peerOn(n.listenerPort, { node: 'node2', secret });
 
     // plain HTTP to the HTTPS listener gets no answer
     await expect(peerRequest(peer, 'GET', '/daemon/ping', undefined, { timeoutMs: 5000 })).rejects.toThrow(/no answer from 127\.0\.0\.1/);

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, test } from '@jest/globals';
 import { configChecksum } from '../../../src/config/checksum.js';
 import { peerRequest } from '../../../src/daemon/client.js';
 import { buildPayload } from '../../../src/sync/payload.js';
+import { loadNodeKey } from '../../../src/config/nodeKeys.js';
 import { useTestScope } from '../../support/jest.js';
 import { ensureBuilt, eventsOf, REPO, type DaemonNode } from '../daemon/support.js';
 import { SECRET, syncStatusOn, twoNodes, writeService } from './support.js';
@@ -85,7 +86,7 @@ describe('svcmgr -s svc1 sync nodes: the service config to the other nodes, thro
     const [n1, n2] = await twoNodes(scope());
     await writeService(scope(), n1);
     await ok(n1, ['-s', 'svc1', 'start', '--local']);
-    const target = { host: '127.0.0.1', port: n2.listenerPort, node: 'node1', secret: SECRET };
+    const target = { host: '127.0.0.1', port: n2.listenerPort, to: 'node2', node: 'node1', secret: SECRET, key: loadNodeKey(n1.paths) };
     const payload = buildPayload(n1.paths, 'svc1', conf(n1));
 
     // unsigned, or signed with another secret: 401, whoever claims to be node1

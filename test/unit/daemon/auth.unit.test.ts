@@ -1,46 +1,84 @@
-import { describe, expect, it } from '@jest/globals';
-import { requestSignature, signRequest, verifyRequest } from '../../../src/daemon/auth.js';
+import { describe, expect, test } from '@jest/globals';
+import { bodyMatches, MAX_SKEW_MS, nodeSignatureValid, openBody, ReplayGuard, signRequest, verifyHeaders } from '../../../src/daemon/auth.js';
+import { testKey } from '../../support/peer.js';
 
-const SECRET = '7e801abaefc611e780a2525400a6c3d7';
-const NOW = Date.UTC(2026, 0, 2, 14, 36);
+const SECRET = 'a'.repeat(32);
+const NOW = 1_700_000_000_000;
+const lower = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
+const key = testKey();
+const me = { node: 'node2', secret: SECRET, key };
+const body = Buffer.from('{"x":1}');
 
-/** Node lowercases incoming header names. */
-function lower(h: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
+function signed(o: { to?: string; method?: string; path?: string; time?: number; seal?: boolean } = {}) {
+  return signRequest(me, o.to ?? 'node1', o.method ?? 'POST', o.path ?? '/hb', body, o.time ?? NOW, { seal: o.seal ?? true });
 }
 
-describe('request signing', () => {
-  it('signs HMAC-SHA256(secret, "<node>:<unix-time>") and accepts it', () => {
-    const h = signRequest(SECRET, 'node2', NOW);
-    expect(h['X-Hasvc-Node']).toBe('node2');
-    expect(h['X-Hasvc-Time']).toBe(String(NOW / 1000));
-    expect(h.authorization).toBe(`Bearer ${requestSignature(SECRET, 'node2', NOW / 1000)}`);
-    expect(h.authorization).toMatch(/^Bearer [0-9a-f]{64}$/);
-    expect(verifyRequest(lower(h), SECRET, NOW)).toEqual({ ok: true, node: 'node2' });
+describe('requests between nodes: hasvc auth v2', () => {
+  test('a signed, sealed request checks out for its node, route and body, and opens', () => {
+    const s = signed();
+    const v = verifyHeaders(lower(s.headers), SECRET, 'node1', 'POST', '/hb', NOW);
+    expect(v.ok).toBe(true);
+    if (!v.ok) return;
+    expect(v.value.line.from).toBe('node2');
+    expect(bodyMatches(v.value, s.body!)).toBe(true);
+    expect(nodeSignatureValid(v.value, key.publicKey)).toBe(true);
+    expect(nodeSignatureValid(v.value, testKey().publicKey)).toBe(false);
+    expect(openBody(v.value, SECRET, s.body!)?.toString()).toBe('{"x":1}');
+    // sealed: the wire bytes are not the body
+    expect(s.body!.includes(body)).toBe(false);
   });
 
-  it('accepts 5 minutes of clock difference either way, not more', () => {
-    expect(verifyRequest(lower(signRequest(SECRET, 'node2', NOW - 299_000)), SECRET, NOW).ok).toBe(true);
-    expect(verifyRequest(lower(signRequest(SECRET, 'node2', NOW + 299_000)), SECRET, NOW).ok).toBe(true);
-    expect(verifyRequest(lower(signRequest(SECRET, 'node2', NOW - 301_000)), SECRET, NOW)).toEqual({ ok: false, reason: 'request time too far from ours (clock skew or replay)' });
-    expect(verifyRequest(lower(signRequest(SECRET, 'node2', NOW + 301_000)), SECRET, NOW).ok).toBe(false);
+  test('a signature captured for one node, route or method is refused by any other', () => {
+    const h = lower(signed().headers);
+    expect(verifyHeaders(h, SECRET, 'node3', 'POST', '/hb', NOW)).toEqual({ ok: false, reason: 'addressed to node1, not this node' });
+    expect(verifyHeaders(h, SECRET, 'node1', 'POST', '/services/evil/config', NOW)).toEqual({ ok: false, reason: 'bad signature' });
+    expect(verifyHeaders(h, SECRET, 'node1', 'GET', '/hb', NOW)).toEqual({ ok: false, reason: 'bad signature' });
+    expect(verifyHeaders({ ...h, 'x-hasvc-to': 'node3' }, SECRET, 'node3', 'POST', '/hb', NOW)).toEqual({ ok: false, reason: 'bad signature' });
+    expect(verifyHeaders({ ...h, 'x-hasvc-node': 'node3' }, SECRET, 'node1', 'POST', '/hb', NOW)).toEqual({ ok: false, reason: 'bad signature' });
   });
 
-  it('refuses another secret, another node name or time than the signed ones', () => {
-    const h = lower(signRequest(SECRET, 'node2', NOW));
-    expect(verifyRequest(h, 'f'.repeat(32), NOW)).toEqual({ ok: false, reason: 'bad signature' });
-    expect(verifyRequest({ ...h, 'x-hasvc-node': 'node3' }, SECRET, NOW)).toEqual({ ok: false, reason: 'bad signature' });
-    expect(verifyRequest({ ...h, 'x-hasvc-time': String(NOW / 1000 + 1) }, SECRET, NOW)).toEqual({ ok: false, reason: 'bad signature' });
+  test('another body than the one signed is caught', () => {
+    const s = signed({ seal: false });
+    const v = verifyHeaders(lower(s.headers), SECRET, 'node1', 'POST', '/hb', NOW);
+    expect(v.ok).toBe(true);
+    if (v.ok) expect(bodyMatches(v.value, Buffer.from('{"x":2}'))).toBe(false);
   });
 
-  it('names what is missing or malformed, and never echoes what was sent', () => {
-    expect(verifyRequest({}, SECRET, NOW)).toEqual({ ok: false, reason: 'no credentials' });
-    const h = lower(signRequest(SECRET, 'node2', NOW));
-    const { authorization: _a, ...noAuth } = h;
-    expect(verifyRequest(noAuth, SECRET, NOW)).toEqual({ ok: false, reason: 'incomplete credentials' });
-    expect(verifyRequest({ ...h, authorization: `Basic ${SECRET}` }, SECRET, NOW)).toEqual({ ok: false, reason: 'malformed authorization header' });
-    expect(verifyRequest({ ...h, authorization: 'Bearer abc' }, SECRET, NOW)).toEqual({ ok: false, reason: 'malformed authorization header' });
-    expect(verifyRequest({ ...h, 'x-hasvc-node': '../etc' }, SECRET, NOW)).toEqual({ ok: false, reason: 'malformed node name' });
-    expect(verifyRequest({ ...h, 'x-hasvc-time': '1e9' }, SECRET, NOW)).toEqual({ ok: false, reason: 'malformed time' });
+  test('the time window is seconds, not minutes', () => {
+    const at = (dt: number) => verifyHeaders(lower(signed({ time: NOW + dt }).headers), SECRET, 'node1', 'POST', '/hb', NOW);
+    expect(at(-MAX_SKEW_MS + 1000).ok).toBe(true);
+    expect(at(MAX_SKEW_MS - 1000).ok).toBe(true);
+    expect(at(-MAX_SKEW_MS - 1000)).toEqual({ ok: false, reason: 'request time too far from ours (clock skew or replay)' });
+    expect(at(MAX_SKEW_MS + 1000).ok).toBe(false);
+    expect(MAX_SKEW_MS).toBeLessThanOrEqual(30_000);
+  });
+
+  test('a nonce is used once within the window; forgotten only after it', () => {
+    const g = new ReplayGuard();
+    expect(g.use('n1', NOW)).toBe(true);
+    expect(g.use('n1', NOW + 1000)).toBe(false);
+    expect(g.use('n1', NOW + 2 * MAX_SKEW_MS - 1)).toBe(false);
+    expect(g.use('n1', NOW + 2 * MAX_SKEW_MS + 10_000)).toBe(true);
+    const small = new ReplayGuard(2);
+    expect(small.use('a', NOW) && small.use('b', NOW)).toBe(true);
+    expect(small.use('c', NOW)).toBe(false);
+  });
+
+  test('refusals: none, v1, another secret, malformed', () => {
+    expect(verifyHeaders({}, SECRET, 'node1', 'GET', '/', NOW)).toEqual({ ok: false, reason: 'no credentials' });
+    const v1 = { authorization: `Bearer ${'0'.repeat(64)}`, 'x-hasvc-node': 'node2', 'x-hasvc-time': String(NOW / 1000) };
+    expect(verifyHeaders(v1, SECRET, 'node1', 'GET', '/', NOW)).toEqual({ ok: false, reason: 'authentication v1: this node speaks v2 (upgrade the sender)' });
+    const h = lower(signed().headers);
+    expect(verifyHeaders(h, 'f'.repeat(32), 'node1', 'POST', '/hb', NOW)).toEqual({ ok: false, reason: 'bad signature' });
+    const { 'x-hasvc-nonce': _n, ...noNonce } = h;
+    expect(verifyHeaders(noNonce, SECRET, 'node1', 'POST', '/hb', NOW)).toEqual({ ok: false, reason: 'incomplete credentials' });
+    expect(verifyHeaders({ ...h, authorization: `Basic ${SECRET}` }, SECRET, 'node1', 'POST', '/hb', NOW)).toEqual({ ok: false, reason: 'malformed authorization header' });
+    expect(verifyHeaders({ ...h, 'x-hasvc-node': '../etc' }, SECRET, 'node1', 'POST', '/hb', NOW)).toEqual({ ok: false, reason: 'malformed node name' });
+    expect(verifyHeaders({ ...h, 'x-hasvc-time': '1e9' }, SECRET, 'node1', 'POST', '/hb', NOW)).toEqual({ ok: false, reason: 'malformed time' });
+  });
+
+  test('a request claiming to come from the receiver itself is refused', () => {
+    const s = signRequest({ ...me, node: 'node1' }, 'node1', 'POST', '/hb', body, NOW);
+    expect(verifyHeaders(lower(s.headers), SECRET, 'node1', 'POST', '/hb', NOW)).toEqual({ ok: false, reason: 'signed as this node itself' });
   });
 });

@@ -13,57 +13,71 @@ const heads = (o: Record<string, number>) => new Map(Object.entries(o));
 
 describe('selectBatch: what the next beat carries', () => {
   it('carries nothing before the peer said where it stands', () => {
-    expect(selectBatch(heads({ node1: 10 }), undefined, 'node2')).toEqual([]);
+    expect(selectBatch(heads({ node1: 10 }), undefined, 'node1')).toEqual([]);
   });
 
-  it('carries, per origin, the events after the ack, never the peer\'s own', () => {
-    expect(selectBatch(heads({ node1: 10, node2: 7, node3: 4 }), heads({ node1: 8, node2: 0, node3: 4 }), 'node2')).toEqual([{ origin: 'node1', after: 8, max: 2 }]);
+  it('carries the sender\'s own events after the ack, never another origin\'s', () => {
+    expect(selectBatch(heads({ node1: 10, node2: 7, node3: 4 }), heads({ node1: 8, node2: 0, node3: 0 }), 'node1')).toEqual([{ origin: 'node1', after: 8, max: 2 }]);
   });
 
-  it('shares the limit between origins, the rest going with the next beats', () => {
-    const w = selectBatch(heads({ node1: 1000, node3: 3 }), heads({}), 'node2', 100);
-    expect(w).toEqual([
-      { origin: 'node1', after: 0, max: 97 },
-      { origin: 'node3', after: 0, max: 3 },
-    ]);
-    expect(w.reduce((n, x) => n + x.max, 0)).toBe(100);
+  it('at most the limit, the rest going with the next beats', () => {
+    expect(selectBatch(heads({ node1: 1000, node3: 3 }), heads({}), 'node1', 100)).toEqual([{ origin: 'node1', after: 0, max: 100 }]);
   });
 
   it('is empty once the peer holds everything', () => {
-    expect(selectBatch(heads({ node1: 5 }), heads({ node1: 5 }), 'node2')).toEqual([]);
+    expect(selectBatch(heads({ node1: 5 }), heads({ node1: 5 }), 'node1')).toEqual([]);
   });
 });
 
-describe('toAppend: exactly once, per origin in order', () => {
+describe('toAppend: exactly once, per origin in order, no gap, no fork', () => {
   it('drops what the stream holds, sorts by sequence, and ignores duplicates', () => {
     const got = toAppend([ev('node2', 5), ev('node2', 3), ev('node2', 4), ev('node2', 4), ev('node3', 1)], heads({ node2: 3 }));
-    expect(got.map((e) => e.id)).toEqual(['node2:4', 'node2:5', 'node3:1']);
+    expect(got.append.map((e) => e.id)).toEqual(['node2:4', 'node2:5', 'node3:1']);
+    expect(got.refused).toEqual([]);
   });
 
   it('accepts a stream that starts mid-way (a node that joined later), never going back', () => {
-    expect(toAppend([ev('node2', 31), ev('node2', 32)], heads({})).map((e) => e.seq)).toEqual([31, 32]);
-    expect(toAppend([ev('node2', 2)], heads({ node2: 31 }))).toEqual([]);
+    expect(toAppend([ev('node2', 31), ev('node2', 32)], heads({})).append.map((e) => e.seq)).toEqual([31, 32]);
+    expect(toAppend([ev('node2', 2)], heads({ node2: 31 })).append).toEqual([]);
+  });
+
+  it('refuses a gap: nothing past it is stored, and it is reported', () => {
+    const got = toAppend([ev('node2', 4), ev('node2', 1_000_000_000), ev('node2', 1_000_000_001)], heads({ node2: 3 }));
+    expect(got.append.map((e) => e.seq)).toEqual([4]);
+    expect(got.refused).toEqual(['node2:1000000000: gap after node2:4']);
+  });
+
+  it('refuses a fork: two events with one sequence', () => {
+    const other = { ...ev('node2', 4), id: 'forged-id' } as AnyEvent;
+    const got = toAppend([ev('node2', 4), other], heads({ node2: 3 }));
+    expect(got.append.map((e) => e.seq)).toEqual([4]);
+    expect(got.refused).toEqual(['node2:4: two events with one sequence (fork)']);
   });
 });
 
 describe('parseBeat: validated at the boundary', () => {
-  const beat = (events: unknown[]) => ({ v: 1, cluster: 'c1', node: 'node2', hb: 'hb#1', status: { load15m: 0.5, frozen: false, instances: {} }, heads: { node2: 3 }, events });
+  const beat = (events: unknown[], node = 'node2') => ({ v: 1, cluster: 'c1', node, hb: 'hb#1', status: { load15m: 0.5, frozen: false, instances: {} }, heads: { node2: 3 }, events });
 
-  it('keeps valid events of other origins, reports the receiver\'s own, other clusters\' and invalid ones', () => {
-    const { beat: b, rejected } = parseBeat(beat([ev('node2', 1), ev('node1', 1), ev('node2', 2, 'other'), { type: 'NodeFrozen' }]), 'node1');
+  it('keeps the sender\'s own valid events; reports other origins (the receiver\'s too), other clusters\' and invalid ones', () => {
+    const { beat: b, rejected } = parseBeat(beat([ev('node2', 1), ev('node1', 1), ev('node3', 1), ev('sa.x', 1), ev('node2', 2, 'other'), { type: 'NodeFrozen' }]), 'node1');
     expect(b.events.map((e) => e.id)).toEqual(['node2:1']);
-    expect(rejected).toHaveLength(3);
-    expect(rejected[0]).toMatch(/receiver's own/);
-    expect(rejected[1]).toMatch(/cluster other/);
+    expect(rejected).toHaveLength(5);
+    expect(rejected[0]).toMatch(/"node1": a beat carries its sender's own events only/);
+    expect(rejected[1]).toMatch(/"node3"/);
+    expect(rejected[3]).toMatch(/cluster "other"/);
     expect(b.status.load15m).toBe(0.5);
   });
 
-  it('refuses a beat that is not one', () => {
+  it('refuses a beat that is not one, a beat from the receiver itself, and an oversized one', () => {
     expect(() => parseBeat({ ...beat([]), v: 2 }, 'node1')).toThrow(BeatError);
-    expect(() => parseBeat({ ...beat([]), heads: { node2: -1 } }, 'node1')).toThrow(/heads.node2/);
     expect(() => parseBeat('x', 'node1')).toThrow(BeatError);
-    expect(() => parseAck({ node: 'node1', acks: { 'bad name': 1 } })).toThrow(BeatError);
-    expect(parseAck({ node: 'node1', acks: { node2: 4 } })).toEqual({ node: 'node1', acks: { node2: 4 } });
+    expect(() => parseBeat(beat([], 'node1'), 'node1')).toThrow(/this node itself/);
+    expect(() => parseBeat(beat(Array.from({ length: 501 }, (_, i) => ev('node2', i + 1))), 'node1')).toThrow(/501 events in one beat/);
+  });
+
+  it('a bad origin in heads or acks is left out, never fatal (one bad record must not stop heartbeats for good)', () => {
+    expect(parseBeat({ ...beat([]), heads: { node2: 3, 'sa.x': 1, '*': 2, node3: -1 } }, 'node1').beat.heads).toEqual({ node2: 3 });
+    expect(parseAck({ node: 'node1', acks: { 'bad name': 1, node2: 4 } })).toEqual({ node: 'node1', acks: { node2: 4 } });
   });
 });
 
