@@ -7,8 +7,10 @@ import { validateDocument, type TypedSection } from './validate.js';
 
 export interface HeartbeatConfig {
   readonly rid: string;
-  readonly type: 'unicast' | 'multicast';
+  readonly type: 'unicast' | 'multicast' | 'disk';
   readonly port: number;
+  /** the shared block device of a disk heartbeat */
+  readonly dev: string | undefined;
   readonly addr: string | undefined;
   readonly intf: string | undefined;
   /** seconds */
@@ -20,7 +22,8 @@ export interface HeartbeatConfig {
 /** node.conf and cluster.conf, merged and typed. */
 export interface NodeConfig {
   readonly cluster: { readonly name: string | undefined; readonly secret: string | undefined; readonly nodes: readonly string[] };
-  readonly node: { readonly env: string; readonly ruser: string | undefined };
+  /** readyPeriod: seconds */
+  readonly node: { readonly env: string; readonly ruser: string | undefined; readonly readyPeriod: number };
   readonly nats: { readonly url: string | undefined; readonly port: number };
   readonly listener: {
     readonly addr: string;
@@ -70,9 +73,22 @@ export function checkNodeDocuments(docs: { node: IniDocument; cluster: IniDocume
       port: num(kw.port, 10000),
       addr: str(kw.addr),
       intf: str(kw.intf),
+      dev: str(kw.dev),
       timeout: num(kw.timeout, 15),
       interval: num(kw.interval, 5),
     }));
+  // a disk heartbeat has no device to guess: writing beats to the wrong one would destroy its data
+  const noDev = hbs.filter((h) => h.type === 'disk' && h.dev === undefined);
+  if (noDev.length > 0) {
+    const fileOf = (rid: string) => (n.sections.some((s) => s.name === rid && s.set.includes('type')) ? docs.node.file : docs.cluster.file);
+    return { ok: false, problems: noDev.map((h) => `${fileOf(h.rid)}: [${h.rid}] type = disk needs keyword "dev": the shared block device the nodes beat on, like dev = /dev/mapper/hb`) };
+  }
+  // one late beat must not make a peer stale: a takeover on a lost beat would start the service twice
+  const tight = hbs.filter((h) => h.timeout < 2 * h.interval);
+  if (tight.length > 0) {
+    const fileOf = (rid: string) => (n.sections.some((s) => s.name === rid && (s.set.includes('timeout') || s.set.includes('interval'))) ? docs.node.file : docs.cluster.file);
+    return { ok: false, problems: tight.map((h) => `${fileOf(h.rid)}: [${h.rid}] timeout ${h.timeout}s is less than twice the interval ${h.interval}s: set timeout to at least ${2 * h.interval}s, or a shorter interval`) };
+  }
   const lsnr = get('listener');
   if ((str(lsnr.tls_cert) === undefined) !== (str(lsnr.tls_key) === undefined)) {
     return { ok: false, problems: ['[listener] tls_cert and tls_key go together: set both for HTTPS, or neither'] };
@@ -80,7 +96,7 @@ export function checkNodeDocuments(docs: { node: IniDocument; cluster: IniDocume
   const cl = get('cluster');
   const config: NodeConfig = {
     cluster: { name: str(cl.name), secret: str(cl.secret), nodes: Array.isArray(cl.nodes) ? cl.nodes : [nodename] },
-    node: { env: str(get('node').env) ?? 'TST', ruser: str(get('node').ruser) },
+    node: { env: str(get('node').env) ?? 'TST', ruser: str(get('node').ruser), readyPeriod: num(get('node').ready_period, 5) },
     nats: { url: str(get('nats').url), port: num(get('nats').port, 4222) },
     listener: {
       addr: str(get('listener').addr) ?? '0.0.0.0',

@@ -22,6 +22,12 @@ const NODE: SectionSchema = {
   keywords: {
     env: { type: 'string', default: 'TST', help: 'the node environment: a non-PRD service does not start on a PRD node' },
     ruser: { type: 'string', help: 'the user to log in as on peer nodes (default root)' },
+    ready_period: {
+      type: 'duration',
+      default: '5s',
+      min: 0,
+      help: 'how long the daemon\'s decision to start a service here must hold before it starts it, so a peer\'s beat in flight (a start, a thaw) is heard first; not waited when no other node could start the service',
+    },
   },
 };
 
@@ -51,12 +57,13 @@ const LISTENER: SectionSchema = {
 const HB: SectionSchema = {
   help: 'a heartbeat between cluster nodes',
   keywords: {
-    type: { type: 'string', required: true, candidates: ['unicast', 'multicast'], help: 'the heartbeat transport' },
+    type: { type: 'string', required: true, candidates: ['unicast', 'multicast', 'disk'], help: 'the heartbeat transport' },
+    dev: { type: 'string', pattern: { re: /^\/\S*$/, expected: 'an absolute path' }, help: 'disk: the shared block device the nodes write their beats to and read the others\' from, dedicated to it, 1 MiB at least (required with type = disk)' },
     port: { type: 'integer', default: '10000', ...PORT, help: 'the port heartbeats are sent to and received on' },
     addr: { type: 'string', help: 'the address to listen on (unicast) or the group (multicast)' },
     intf: { type: 'string', help: 'the interface to send on' },
-    timeout: { type: 'duration', default: '15', min: 1, help: 'a peer is stale after this long without heartbeat' },
-    interval: { type: 'duration', default: '5', min: 1, help: 'the time between two heartbeats' },
+    timeout: { type: 'duration', default: '15', min: 0.1, help: 'a peer is stale after this long without heartbeat (200ms, 1s, 15): at least twice the interval' },
+    interval: { type: 'duration', default: '5', min: 0.05, help: 'the time between two heartbeats (100ms, 1s, 5)' },
   },
 };
 

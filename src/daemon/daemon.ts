@@ -156,6 +156,7 @@ export class Daemon {
       driverFor: this.o.driverFor ?? defaultDriverFor,
       signal: this.ac.signal,
       peers: () => this.peerStates(),
+      readyPeriod: () => this.nodeConf?.node.readyPeriod ?? 5,
       ...(this.o.orchestrateEveryMs !== undefined ? { intervalMs: this.o.orchestrateEveryMs } : {}),
     });
     this.orchestrator.start();
