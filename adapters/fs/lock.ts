@@ -2,8 +2,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConflictError } from '../../domain/errors.js';
 
-/** Whether a process exists (EPERM: it does, owned by someone else). */
+/**
+ * Whether a process runs. A zombie does not: it has exited and waits for its
+ * parent to reap it, which PID 1 may do seconds later, while `kill -0` still
+ * succeeds. Where /proc says nothing, kill -0 (EPERM: it runs, owned by
+ * someone else).
+ */
 export function pidAlive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.charAt(stat.lastIndexOf(')') + 2);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    // no /proc entry: gone, or no /proc here
+  }
   try {
     process.kill(pid, 0);
     return true;

@@ -25,8 +25,12 @@ SVCROOT=\${SVCROOT:?}
 APPROOT=\${SVCROOT}/app
 PIDFILE=\${APPROOT}/webserver.pid
 
+# kill -0 succeeds on a zombie, which PID 1 reaps late: the server is dead once its state is Z
 function status {
-	[ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null
+	[ -f "$PIDFILE" ] || return 1
+	local s
+	s=$(awk '/^State:/{print $2}' "/proc/$(cat "$PIDFILE")/status" 2>/dev/null)
+	[ -n "$s" ] && [ "$s" != Z ]
 }
 
 function listening {
