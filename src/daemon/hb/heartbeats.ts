@@ -203,7 +203,8 @@ export class Heartbeats {
     for (const [rid, t] of this.tx) {
       const cells = Object.fromEntries(nodes.map((n) => [n, n === this.o.node ? '/' : t.ok.get(n) === true ? 'O' : 'X']));
       const th = this.o.threads.get(`${rid}.tx`);
-      if (th) this.o.threads.set(`${rid}.tx`, th.state, { peers: cells });
+      // beats sent in clear ([listener] seal = false) are said where the operator looks
+      if (th) this.o.threads.set(`${rid}.tx`, th.state, { peers: cells, address: conf.listener.seal ? '' : 'in clear' });
     }
   }
 
