@@ -304,8 +304,10 @@ export class Daemon {
       return { status: r.status, body: { error: r.reason } };
     }
     if (r.result !== 'unchanged') this.catalog.refresh();
-    this.o.log.info({ svc, from, result: r.result }, 'service config received');
-    return { status: 200, body: { result: r.result, checksum: r.checksum, node: r.node } };
+    // written otherwise than sent (a launcher mode masked): said in the log and to the sender
+    if (r.notes.length > 0) this.o.log.warn({ svc, from, result: r.result, notes: r.notes }, 'service config received, not exactly as sent');
+    else this.o.log.info({ svc, from, result: r.result }, 'service config received');
+    return { status: 200, body: { result: r.result, checksum: r.checksum, node: r.node, notes: r.notes } };
   }
 
   /** What the CLI spooled while NATS was down goes to the stream first, in order, once. */
