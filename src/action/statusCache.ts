@@ -55,6 +55,12 @@ export function setFrozen(p: NodePaths, svc: string, frozen: boolean): void {
   }
 }
 
+/** A clear: the last action's `start failed` / `stop failed` no longer shows (the status is what it is). */
+export function clearFailedState(p: NodePaths, svc: string): void {
+  const c = readCache(p, svc);
+  if (c?.monitorState.endsWith('failed')) writeCache(p, svc, { ...c, monitorState: 'idle' });
+}
+
 export interface ProbeDeps {
   readonly nodename: string;
   readonly paths: NodePaths;

@@ -7,6 +7,7 @@ export const SVCMGR: CommandTable = {
   restart: { summary: 'stop then start the service resources', load: () => import('./actions/restart.js') },
   freeze: { summary: 'freeze the local instance: the daemon will not orchestrate it', load: () => import('./actions/freezeCmd.js') },
   thaw: { summary: 'thaw the local instance: let the daemon orchestrate it', load: () => import('./actions/thawCmd.js') },
+  clear: { summary: 'reset the local instance\'s start failed / stop failed, and the failover penalties (failed starts, relocations) of the service on every node', load: () => import('./actions/clear.js') },
   'print history': { summary: 'every action, status and config change of the service, from the log (--since T, --format json)', load: () => import('./status/printHistory.js') },
   'print status': { summary: 'show the service status tree (--format json)', load: () => import('./status/printStatus.js') },
   'sync nodes': { summary: 'send the service config and launchers to its other nodes, through their listener (--force: even within sync_min_delay)', load: () => import('./actions/sync.js') },

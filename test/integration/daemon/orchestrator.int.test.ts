@@ -4,13 +4,14 @@ import { beforeAll, describe, expect, test } from '@jest/globals';
 import { useTestScope } from '../../support/jest.js';
 import { trackPid } from '../../support/process.js';
 import { waitFor } from '../../support/wait.js';
-import { daemonNode, ensureBuilt, eventsOf, sleepAppLauncher, waitForEvents } from './support.js';
+import { run } from '../../support/sh.js';
+import { REPO, daemonNode, ensureBuilt, eventsOf, sleepAppLauncher, sleepAppRunning, waitForEvents } from './support.js';
 
 describe('orchestrator in the daemon (orchestrate = ha, one node)', () => {
   const scope = useTestScope();
   beforeAll(() => ensureBuilt(), 240_000);
 
-  test('a frozen service is left alone; thawed, the daemon starts it; a monitored app killed makes it stop the instance to relocate', async () => {
+  test('a frozen service is left alone; thawed, the daemon starts it; a monitored app killed: relocation stop, then started again here as the last resort; clear', async () => {
     const n = await daemonNode(scope());
     const appPid = path.join(n.root, 'app.pid');
     n.writeAppService(
@@ -33,13 +34,34 @@ describe('orchestrator in the daemon (orchestrate = ha, one node)', () => {
     trackPid(scope(), pid);
 
     process.kill(pid, 'SIGKILL');
-    const all = await waitForEvents(n, 'the relocation stop', (a) => eventsOf(a, 'ActionStarted', 'svc1').some((e) => e.type === 'ActionStarted' && e.data.relocation === true), 20_000);
-    const stop = eventsOf(all, 'ActionStarted', 'svc1').find((e) => e.type === 'ActionStarted' && e.data.relocation === true)!;
-    expect(stop.data).toMatchObject({ action: 'stop', user: 'orchestrator', reason: 'monitored resource app#main down: stopping to relocate' });
-    // no other node: the service stays down, it is not started again here
-    await new Promise((r) => setTimeout(r, 4000));
-    const later = eventsOf(await n.events(), 'ActionStarted', 'svc1');
-    expect(later.map((e) => (e.type === 'ActionStarted' ? e.data.action : ''))).toEqual(['start', 'stop']);
+    const killedAt = Date.now();
+    // no other node: after its relocation stop node1 is the last resort, and starts it again once the backoff is over
+    const all = await waitForEvents(n, 'the start after the relocation', (a) => eventsOf(a, 'ActionFinished', 'svc1').length >= 3, 30_000);
+    const actions = eventsOf(all, 'ActionStarted', 'svc1');
+    const finished = eventsOf(all, 'ActionFinished', 'svc1');
+    expect(actions.map((e) => (e.type === 'ActionStarted' ? [e.data.action, e.data.relocation ?? false] : []))).toEqual([['start', false], ['stop', true], ['start', false]]);
+    expect(actions[1]!.data).toMatchObject({ user: 'orchestrator', reason: 'monitored resource app#main down: stopping to relocate' });
+    expect(actions[2]!.data).toMatchObject({ user: 'orchestrator', reason: expect.stringMatching(/^not running on any live node: node1 is first of node1 \(penalised: node1 relocated away \d+s ago\)$/) });
+    expect(finished.map((e) => (e.type === 'ActionFinished' ? e.data.result : ''))).toEqual(['ok', 'ok', 'ok']);
+    // the last resort waits ready_period (5s) after the failure: a service failing on every node does not flap at full speed
+    expect(Date.parse(actions[2]!.time) - Date.parse(finished[1]!.time)).toBeGreaterThanOrEqual(5000);
+    await waitFor('the app running again', () => sleepAppRunning(appPid), 5000);
+    trackPid(scope(), Number(fs.readFileSync(appPid, 'utf8')));
+    process.stdout.write(`orchestrator.int: app killed -> running again in ${Date.now() - killedAt} ms (relocation stop ${Date.parse(finished[1]!.time) - killedAt} ms after the kill)\n`);
+
+    // svc1 clear through the per-service command: the penalty is forgotten (recorded in the log)
+    const svc1 = path.join(n.paths.etc, 'svc1');
+    fs.symlinkSync(path.join(REPO, 'bin', 'svcmgr'), svc1);
+    const help = await run([svc1, 'clear', '--help'], { env: n.env });
+    expect(help).toMatchObject({ exitCode: 0, stdout: expect.stringMatching(/^svcmgr clear: reset the local instance's start failed \/ stop failed/) });
+    expect(await run([svc1, 'clear', '--local'], { env: n.env })).toMatchObject({ exitCode: 2, stderr: expect.stringContaining('clear: unknown option --local') });
+    expect(await run([svc1, 'clear'], { env: n.env })).toMatchObject({ exitCode: 0, stdout: '', stderr: '' });
+    const cleared = await waitForEvents(n, 'InstanceCleared', (a) => eventsOf(a, 'InstanceCleared', 'svc1').length === 1);
+    expect(eventsOf(cleared, 'InstanceCleared', 'svc1')[0]).toMatchObject({ origin: 'node1' });
+    const history = await n.svcmgr(['-s', 'svc1', 'print', 'history']);
+    expect(history.stdout).toContain('cleared: failed states and failover penalties reset');
+    await n.svcmgr(['-s', 'svc1', 'freeze']);
+    await n.svcmgr(['-s', 'svc1', 'stop', '--local']);
     await n.stop();
   });
 });
