@@ -23,7 +23,7 @@
  *     the node: the node tries again later, each time waiting twice as long;
  *  4. a start waits until the decision has held for `ready_period` (a
  *     peer's beat in flight may say it runs or starts the service), unless
- *     no other node could start it; when every node is penalised it waits
+ *     every other node is known down; when every node is penalised it waits
  *     too, twice as long with each failure (a service failing everywhere
  *     does not flap from node to node at full speed);
  *  5. a peer never heard from since the daemon started makes the decision
@@ -143,7 +143,10 @@ export function decideService(c: ClusterFacts, s: ServiceFacts, now: number): In
     waits.push({ until: cf.at + backoff(cf.count - 1), reason: (left) => `start aborted on a ${cf.rid} conflict ${secs(now - cf.at)}s ago (it answers elsewhere): trying again in ${left}s` });
   }
   const since = c.pending[s.name] ?? now;
-  if (s.nodes.some((n) => n !== c.node && canStart(n))) waits.push({ until: since + c.readyPeriodMs, reason: (left) => `waiting ready_period (${left}s left)` });
+  // Only a peer known down cannot start it too. One seen frozen or without the
+  // instance may be thawed this very moment (a cluster-wide thaw), seeing this
+  // node frozen in turn: both would skip the wait and both start.
+  if (s.nodes.some((n) => n !== c.node && peerState(c, n) !== 'down')) waits.push({ until: since + c.readyPeriodMs, reason: (left) => `waiting ready_period (${left}s left)` });
   const wait = waits.reduce<(typeof waits)[number] | undefined>((w, x) => (w === undefined || x.until > w.until ? x : w), undefined);
   if (wait !== undefined && now < wait.until) return { kind: 'Ignore', svc: s.name, reason: wait.reason(secs(wait.until - now)), pending: { since, until: wait.until } };
   return { kind: 'RunAction', svc: s.name, action: 'start', relocation: false, reason: `not running on any live node: ${c.node} is first of ${order.join(', ')}${why}` };

@@ -29,7 +29,7 @@ describe('orchestrate = ha on two nodes', () => {
   const scope = useTestScope();
   beforeAll(() => ensureBuilt(), 240_000);
 
-  test('svc1 thaw on node1 thaws both; node1 starts it; its monitored app killed, the service moves to node2', async () => {
+  test('svc1 thaw on node1 thaws both; node1 starts it; its monitored app killed, the service moves to node2; killed there too, it comes back to node1', async () => {
     const { n1, n2, listenerPort, secret } = await clusterPair(scope(), { timeout: 6, interval: 1 });
     await n1.start();
     await n2.start();
@@ -53,19 +53,37 @@ describe('orchestrate = ha on two nodes', () => {
 
     // the app dies behind the agent's back: node1 stops svc1, node2 takes it over
     process.kill(Number(fs.readFileSync(path.join(n1.root, 'web.pid'), 'utf8')), 'SIGKILL');
+    const killed1 = Date.now();
     await waitFor('svc1 started on node2', () => running(n2), 45_000);
+    const moved1 = Date.now() - killed1;
     trackPid(scope(), Number(fs.readFileSync(path.join(n2.root, 'web.pid'), 'utf8')));
     const all = await n2.events();
     const relocation = eventsOf(all, 'ActionStarted', 'svc1').find((e) => e.origin === 'node1' && e.type === 'ActionStarted' && e.data.relocation === true);
     expect(relocation?.data).toMatchObject({ action: 'stop', reason: 'monitored resource app#web down: stopping to relocate' });
     const start2 = eventsOf(all, 'ActionStarted', 'svc1').find((e) => e.origin === 'node2');
-    expect(start2?.data).toMatchObject({ action: 'start', user: 'orchestrator', reason: 'not running on any live node: node2 is first of node2' });
-    // and it stays there
-    await new Promise((r) => setTimeout(r, 4000));
+    expect(start2?.data).toMatchObject({ action: 'start', user: 'orchestrator', reason: expect.stringMatching(/^not running on any live node: node2 is first of node2, node1 \(penalised: node1 relocated away \d+s ago\)$/) });
     expect(running(n1)).toBe(false);
-    expect(running(n2)).toBe(true);
-    await n2.svcmgr(['-s', 'svc1', 'freeze']);
-    await n2.svcmgr(['-s', 'svc1', 'stop', '--local']);
+
+    // the app dies on node2 too: node2 stops svc1, and node1, penalised longest ago, starts it again
+    // (it used to stay down everywhere: "no node can start it")
+    process.kill(Number(fs.readFileSync(path.join(n2.root, 'web.pid'), 'utf8')), 'SIGKILL');
+    const killed2 = Date.now();
+    await waitFor('svc1 started on node1 again', () => running(n1), 45_000);
+    const moved2 = Date.now() - killed2;
+    trackPid(scope(), Number(fs.readFileSync(path.join(n1.root, 'web.pid'), 'utf8')));
+    expect(running(n2)).toBe(false);
+    const after = await n1.events();
+    const stop2 = eventsOf(after, 'ActionStarted', 'svc1').find((e) => e.origin === 'node2' && e.type === 'ActionStarted' && e.data.relocation === true);
+    expect(stop2?.data).toMatchObject({ action: 'stop', reason: 'monitored resource app#web down: stopping to relocate' });
+    const starts1 = eventsOf(after, 'ActionStarted', 'svc1').filter((e) => e.origin === 'node1' && e.type === 'ActionStarted' && e.data.action === 'start');
+    expect(starts1).toHaveLength(2);
+    expect(starts1[1]!.data).toMatchObject({
+      user: 'orchestrator',
+      reason: expect.stringMatching(/^not running on any live node: node1 is first of node1, node2 \(penalised: node1 relocated away \d+s ago, node2 relocated away \d+s ago\)$/),
+    });
+    process.stdout.write(`ha.int: app killed on node1 -> up on node2 in ${moved1} ms; killed on node2 -> up on node1 in ${moved2} ms\n`);
+    await n1.svcmgr(['-s', 'svc1', 'freeze']);
+    await n1.svcmgr(['-s', 'svc1', 'stop', '--local']);
     await n1.stop();
     await n2.stop();
   });

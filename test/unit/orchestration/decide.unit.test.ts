@@ -218,11 +218,18 @@ describe('ready_period: a start decision holds before it is carried out', () => 
     expect(on('node1', s, { node2: 'up' }, { ...opts, now: T0 + 6 * S, pending: pendingStarts([other]) }).reason).toBe('waiting ready_period (5s left)');
   });
 
-  it('is not waited where no other node can start the service: down, frozen, without the service, or a single node', () => {
+  it('is not waited where no other node can start the service: every other node down, or a single node', () => {
     expect(on('node1', s, { node2: 'down' }, opts)).toMatchObject({ kind: 'RunAction', action: 'start' });
-    expect(on('node1', svc({ node1: down, node2: { ...down, frozen: true } }), { node2: 'up' }, opts)).toMatchObject({ kind: 'RunAction', action: 'start' });
-    expect(on('node1', svc({ node1: down }), { node2: 'up' }, opts)).toMatchObject({ kind: 'RunAction', action: 'start' });
+    expect(on('node1', svc({ node1: down, node2: up }, { nodes: ['node1', 'node2', 'node3'] }), { node2: 'down', node3: 'down' }, opts)).toMatchObject({ kind: 'RunAction', action: 'start' });
     expect(on('node1', svc({ node1: down }, { nodes: ['node1'] }), {}, opts)).toMatchObject({ kind: 'RunAction', action: 'start' });
+  });
+
+  it('a peer seen frozen or without the instance may be thawed this very moment (a cluster-wide thaw): the wait holds', () => {
+    // both nodes thawed at once, each still seeing the other frozen: without the wait both would start
+    const frozenPeer = (me: string, peer: string) => on(me, svc({ [me]: down, [peer]: { ...down, frozen: true } }), { [peer]: 'up' }, opts);
+    expect(frozenPeer('node1', 'node2').reason).toBe('waiting ready_period (5s left)');
+    expect(frozenPeer('node2', 'node1').reason).toBe('waiting ready_period (5s left)');
+    expect(on('node2', svc({ node2: down }), { node1: 'up' }, opts).reason).toBe('waiting ready_period (5s left)');
   });
 
   it('a penalised peer could still start it: the wait holds', () => {
