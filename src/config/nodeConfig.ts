@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { credentialKeywords } from '../../domain/config/credentials.js';
 import { changedKeywords } from '../../domain/config/diff.js';
 import { parseDocument, serializeDocument, type IniDocument } from '../../domain/config/document.js';
 import { checkNodeDocuments, type NodeConfig } from '../../domain/config/node.js';
@@ -45,9 +46,12 @@ export interface NodeFileChange {
   readonly changed: readonly string[];
 }
 
+/** node.conf may hold credentials (`[nats] url` with a password): root's eyes only, like cluster.conf. */
+export const NODE_CONF_MODE = 0o600;
+
 /**
  * Edit node.conf and cluster.conf together: both results are validated before
- * either is written, each write atomic; cluster.conf stays 0600.
+ * either is written, each write atomic; both files are written 0600.
  */
 export function updateNodeConfig(p: NodePaths, env: NodeJS.ProcessEnv, edit: (docs: NodeDocuments) => NodeDocuments): NodeFileChange[] {
   const cur = readCurrent(p);
@@ -68,8 +72,28 @@ export function updateNodeConfig(p: NodePaths, env: NodeJS.ProcessEnv, edit: (do
     const file = which === 'cluster' ? p.clusterConf : p.nodeConf;
     const now = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
     if (now !== cur.texts[which]) throw new ConflictError(`${file} was changed by someone else meanwhile: nothing written, try again`);
-    writeFileAtomic(file, texts[which], which === 'cluster' ? { forceMode: CLUSTER_CONF_MODE } : { mode: 0o644 });
+    writeFileAtomic(file, texts[which], { forceMode: which === 'cluster' ? CLUSTER_CONF_MODE : NODE_CONF_MODE });
     out.push({ file, changed });
   }
   return out;
+}
+
+/**
+ * A node.conf others can read that holds credentials (written by hand or by
+ * an older hasvc, 0644): made 0600. Returns what was found and the mode the
+ * file had, when it was changed.
+ */
+export function tightenNodeConf(p: NodePaths): { readonly mode: number; readonly keywords: readonly string[] } | undefined {
+  let mode: number;
+  try {
+    mode = fs.statSync(p.nodeConf).mode & 0o7777;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  if ((mode & 0o077) === 0) return undefined;
+  const keywords = credentialKeywords(readConfigDocument(p.nodeConf).doc);
+  if (keywords.length === 0) return undefined;
+  fs.chmodSync(p.nodeConf, NODE_CONF_MODE);
+  return { mode, keywords };
 }
