@@ -1,4 +1,3 @@
-import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   DeliverPolicy,
@@ -13,6 +12,8 @@ import type { JetStreamClient, JetStreamManager, PubAck, StreamConfig } from '@n
 import { UnavailableError } from '../../domain/errors.js';
 import { eventsSubject, headerOfSubject, isEventType, originSubject, subjectOf } from '../../domain/events.js';
 import type { AnyEvent, SubjectHeader } from '../../domain/events.js';
+import { connectNats } from './connect.js';
+import type { NatsEndpoint } from './connect.js';
 import { RecordReader, decodeRecord as decode } from './records.js';
 import type { InvalidRecord, ReplayFilter, SkippedRecord, StoredEvent } from './records.js';
 
@@ -73,18 +74,10 @@ export class EventStore {
     readonly cluster: string,
   ) {}
 
-  static async open(o: { servers: string; cluster: string; limits?: StoreLimits; connectTimeoutMs?: number; requestTimeoutMs?: number; name?: string }): Promise<EventStore> {
+  static async open(o: NatsEndpoint & { cluster: string; limits?: StoreLimits; connectTimeoutMs?: number; requestTimeoutMs?: number; name?: string }): Promise<EventStore> {
     let nc: NatsConnection;
     try {
-      const u = new URL(o.servers.replace(/^nats:/, 'http:'));
-      nc = await connect({
-        servers: `${u.hostname}:${u.port || '4222'}`,
-        ...(u.username ? { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } : {}),
-        timeout: o.connectTimeoutMs ?? 2000,
-        maxReconnectAttempts: -1,
-        reconnectTimeWait: 250,
-        name: o.name ?? 'hasvc',
-      });
+      nc = await connectNats(o, { timeoutMs: o.connectTimeoutMs ?? 2000, name: o.name ?? 'hasvc' });
     } catch (e) {
       throw new UnavailableError(`cannot connect to NATS at ${redact(o.servers)}: ${(e as Error).message}`, { cause: e });
     }
@@ -365,8 +358,16 @@ function eventIdOf(id: string | undefined, subject: string, cluster: string): { 
   return Number.isSafeInteger(seq) ? { origin: m[1]!, seq } : undefined;
 }
 
-export function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
+/**
+ * A URL (or a message quoting one) with its password or token replaced by
+ * `***`: everything from `//` to the line's last `@`, since a password may
+ * hold `/`, `#` or `@` (too much hidden beats a part shown).
+ */
+export function redact(text: string): string {
+  return text.replace(/\/\/([^\n]*)@/g, (_m, auth: string) => {
+    const colon = auth.indexOf(':');
+    return colon < 0 || /[/@]/.test(auth.slice(0, colon)) ? '//***@' : `//${auth.slice(0, colon)}:***@`;
+  });
 }
 
 function sleep(ms: number): Promise<void> {

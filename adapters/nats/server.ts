@@ -1,19 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UnavailableError } from '../../domain/errors.js';
 import { FileLock } from '../fs/lock.js';
-
-export interface NatsCredentials {
-  readonly user: string;
-  readonly password: string;
-}
+import type { NatsEndpoint } from './connect.js';
+import { WRITER_INBOX_PREFIX, provisionNkeys, readSeed, seedFile } from './nkeys.js';
+import type { NatsUserKeys } from './nkeys.js';
 
 export interface EmbeddedServerOptions {
-  /** <OSVCVAR>/nats: store, rendered config, credentials, pid */
+  /** <OSVCVAR>/nats: store, rendered config, nkey seeds, pid */
   readonly dir: string;
   readonly port: number;
   readonly serverName: string;
@@ -39,39 +36,12 @@ function templatePath(): string {
   throw new UnavailableError('nats.conf template not found beside the installed hasvc');
 }
 
-/**
- * Credentials are generated on first start and kept mode 0600; the same ones
- * serve later starts, so a local consumer's URL keeps working.
- */
-export function loadOrCreateCredentials(dir: string): NatsCredentials {
-  const file = path.join(dir, 'credentials.json');
-  if (fs.existsSync(file)) {
-    const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<NatsCredentials>;
-    if (typeof raw.user === 'string' && typeof raw.password === 'string') return { user: raw.user, password: raw.password };
-  }
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const creds = { user: 'hasvc', password: crypto.randomBytes(18).toString('base64url') };
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(creds), { mode: 0o600 });
-  fs.renameSync(tmp, file);
-  return creds;
+/** The embedded server's URL: no credentials in it, the users log in with nkeys. */
+export function natsUrl(port: number): string {
+  return `nats://127.0.0.1:${port}`;
 }
 
-export function readCredentials(dir: string): NatsCredentials | undefined {
-  try {
-    const raw = JSON.parse(fs.readFileSync(path.join(dir, 'credentials.json'), 'utf8')) as Partial<NatsCredentials>;
-    return typeof raw.user === 'string' && typeof raw.password === 'string' ? { user: raw.user, password: raw.password } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export function natsUrl(port: number, creds: NatsCredentials | undefined): string {
-  const auth = creds ? `${encodeURIComponent(creds.user)}:${encodeURIComponent(creds.password)}@` : '';
-  return `nats://${auth}127.0.0.1:${port}`;
-}
-
-function renderConfig(o: EmbeddedServerOptions, creds: NatsCredentials): string {
+function renderConfig(o: EmbeddedServerOptions, keys: NatsUserKeys): string {
   const tpl = fs.readFileSync(o.template ?? templatePath(), 'utf8');
   const values: Record<string, string> = {
     port: String(o.port),
@@ -80,8 +50,9 @@ function renderConfig(o: EmbeddedServerOptions, creds: NatsCredentials): string 
     log_file: o.logFile,
     store_dir: path.join(o.dir, 'store'),
     max_file_store: String(o.maxFileStore ?? 8 * 1024 * 1024 * 1024),
-    user: creds.user,
-    password: creds.password,
+    writer_nkey: keys.writer,
+    reader_nkey: keys.reader,
+    writer_inbox: WRITER_INBOX_PREFIX,
   };
   return tpl.replace(/\{\{(\w+)\}\}/g, (_m, k: string) => {
     const v = values[k];
@@ -123,7 +94,7 @@ export class NatsServerSupervisor {
   private restarts = 0;
   /** one server per store: the daemon's, or a short-lived reader's, never both */
   private readonly storeLock: FileLock;
-  readonly creds: NatsCredentials;
+  readonly keys: NatsUserKeys;
 
   constructor(
     private readonly o: EmbeddedServerOptions,
@@ -132,12 +103,23 @@ export class NatsServerSupervisor {
       onExit?: (exit: ServerExit, willRestart: boolean) => void;
     } = {},
   ) {
-    this.creds = loadOrCreateCredentials(o.dir);
+    this.keys = provisionNkeys(o.dir);
     this.storeLock = new FileLock(path.join(o.dir, 'server.lock'));
   }
 
+  /** the URL, without credentials */
   get url(): string {
-    return natsUrl(this.o.port, this.creds);
+    return natsUrl(this.o.port);
+  }
+
+  /** how the daemon and root's CLI connect: as the writer */
+  get endpoint(): NatsEndpoint {
+    return { servers: this.url, nkeySeed: readSeed(seedFile(this.o.dir, 'writer')), inboxPrefix: WRITER_INBOX_PREFIX };
+  }
+
+  /** as the read-only user, for tests and local consumers */
+  get readerEndpoint(): NatsEndpoint {
+    return { servers: this.url, nkeySeed: readSeed(seedFile(this.o.dir, 'reader')) };
   }
 
   get pid(): number | undefined {
@@ -155,7 +137,7 @@ export class NatsServerSupervisor {
     }
     fs.mkdirSync(path.join(this.o.dir, 'store'), { recursive: true, mode: 0o700 });
     fs.mkdirSync(path.dirname(this.o.logFile), { recursive: true });
-    const conf = renderConfig(this.o, this.creds);
+    const conf = renderConfig(this.o, this.keys);
     fs.writeFileSync(this.configFile, conf, { mode: 0o600 });
     fs.chmodSync(this.configFile, 0o600);
     const child = spawn(this.o.binary ?? 'nats-server', ['-c', this.configFile], { stdio: ['ignore', 'ignore', 'pipe'], detached: false });

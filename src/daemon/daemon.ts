@@ -124,7 +124,7 @@ export class Daemon {
       },
     });
     // the stream limits of node.conf, as every opener passes them: none undoes another's
-    this.store = await EventStore.open({ servers: this.nats.url, cluster: this.cluster, limits: natsTarget(paths).limits, name: `hasvcd-${this.node}`, connectTimeoutMs: 5000 });
+    this.store = await EventStore.open({ ...this.nats.endpoint, cluster: this.cluster, limits: natsTarget(paths).limits, name: `hasvcd-${this.node}`, connectTimeoutMs: 5000 });
     const drained = await this.drainSpool(this.store);
     this.sink = serialSink(await openEventSink(paths, env, { onWarning: (m) => log.warn(m) }));
     for (const e of this.pending.splice(0)) this.emit(e);

@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { redact } from '../../adapters/nats/eventStore.js';
+import type { NatsEndpoint } from '../../adapters/nats/connect.js';
 import { NatsServerSupervisor, natsUrl } from '../../adapters/nats/server.js';
 import type { ServerExit } from '../../adapters/nats/server.js';
+import { tightenNodeConf } from '../config/nodeConfig.js';
 import type { NodeConfig } from '../../domain/config/node.js';
 import type { NodePaths } from '../paths.js';
 import type { DaemonLogger } from './log.js';
@@ -11,9 +13,9 @@ import { pidAlive as alive } from '../../adapters/fs/lock.js';
 
 export interface NatsHandle {
   readonly kind: 'embedded' | 'external';
-  /** what clients connect to, credentials included: never logged, never in an event */
-  readonly url: string;
-  /** the same without credentials */
+  /** how the daemon connects: the writer's key, or the user's URL (its password never logged, never in an event) */
+  readonly endpoint: NatsEndpoint;
+  /** the URL without credentials */
   readonly shownUrl: string;
   readonly pid: number | undefined;
   stop(): Promise<void>;
@@ -58,16 +60,18 @@ export async function stopOrphanServer(natsDir: string, log: DaemonLogger): Prom
  * when it dies, stopped with the daemon.
  */
 export async function startNats(p: NodePaths, conf: NodeConfig, node: string, threads: ThreadTable, log: DaemonLogger, hooks: NatsHooks): Promise<NatsHandle> {
+  const tightened = tightenNodeConf(p);
+  if (tightened) log.warn({ file: p.nodeConf, mode: `0${tightened.mode.toString(8)}`, keywords: tightened.keywords }, 'node.conf holds credentials and others could read it: made it 0600');
   if (conf.nats.url !== undefined && conf.nats.url.trim() !== '') {
     const url = conf.nats.url.trim();
     const shownUrl = redact(url);
     threads.set('nats', 'running', { address: shownUrl.replace(/^nats:\/\/([^@]*@)?/, ''), detail: 'external' });
     log.info({ url: shownUrl }, 'using an external NATS server');
-    return { kind: 'external', url, shownUrl, pid: undefined, stop: async () => undefined };
+    return { kind: 'external', endpoint: { servers: url }, shownUrl, pid: undefined, stop: async () => undefined };
   }
   const port = conf.nats.port;
   const address = `127.0.0.1:${port}`;
-  const shownUrl = natsUrl(port, undefined);
+  const shownUrl = natsUrl(port);
   threads.set('nats', 'starting', { address });
   await stopOrphanServer(p.natsDir, log);
   const sup = new NatsServerSupervisor(
@@ -85,6 +89,7 @@ export async function startNats(p: NodePaths, conf: NodeConfig, node: string, th
       },
     },
   );
+  if (sup.keys.removedPassword) log.warn({ dir: p.natsDir }, 'nats-server users now log in with nkeys (writer.nk, reader.nk): the old password is removed and no longer accepted');
   try {
     await sup.start();
   } catch (e) {
@@ -94,7 +99,7 @@ export async function startNats(p: NodePaths, conf: NodeConfig, node: string, th
   }
   return {
     kind: 'embedded',
-    url: sup.url,
+    endpoint: sup.endpoint,
     shownUrl,
     get pid() {
       return sup.pid;

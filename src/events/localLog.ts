@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { NatsEndpoint } from '../../adapters/nats/connect.js';
 import { EventStore } from '../../adapters/nats/eventStore.js';
 import type { InvalidRecord } from '../../adapters/nats/eventStore.js';
 import { NatsServerSupervisor, freePort } from '../../adapters/nats/server.js';
@@ -36,8 +37,8 @@ export async function readLocalLog(p: NodePaths, o: ReadLogOptions, onEvent: (a:
   };
   const invalid = (r: InvalidRecord) => o.onInvalid?.(`stream sequence ${r.streamSeq} (${r.subject}): ${r.reason}, skipped`);
   const target = natsTarget(p);
-  const replay = async (url: string) => {
-    const store = await EventStore.open({ servers: url, cluster, limits: target.limits, connectTimeoutMs: 1000 });
+  const replay = async (endpoint: NatsEndpoint) => {
+    const store = await EventStore.open({ ...endpoint, cluster, limits: target.limits, connectTimeoutMs: 1000 });
     try {
       await store.replay(
         { ...(o.svc ? { subject: `osvc.${cluster}.evt.*.svc.${o.svc}.>` } : {}), ...(o.fromTime ? { fromTime: o.fromTime } : {}), ...(o.types ? { types: o.types } : {}), onInvalid: invalid },
@@ -51,7 +52,7 @@ export async function readLocalLog(p: NodePaths, o: ReadLogOptions, onEvent: (a:
   let read = false;
   if (target.provisioned) {
     try {
-      await replay(target.url);
+      await replay(target.endpoint);
       read = true;
     } catch {
       read = false;
@@ -62,7 +63,7 @@ export async function readLocalLog(p: NodePaths, o: ReadLogOptions, onEvent: (a:
     const reader = new NatsServerSupervisor({ dir: p.natsDir, port, serverName: `reader_${process.pid}`, logFile: path.join(p.log, 'nats-reader.log') });
     try {
       await reader.start();
-      await replay(reader.url);
+      await replay(reader.endpoint);
     } finally {
       await reader.stop();
     }

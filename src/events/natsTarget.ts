@@ -1,44 +1,51 @@
-import fs from 'node:fs';
-import ini from 'ini';
+import type { NatsEndpoint } from '../../adapters/nats/connect.js';
 import type { StoreLimits } from '../../adapters/nats/eventStore.js';
-import { natsUrl, readCredentials } from '../../adapters/nats/server.js';
+import { WRITER_INBOX_PREFIX, readSeed, seedFile } from '../../adapters/nats/nkeys.js';
+import { natsUrl } from '../../adapters/nats/server.js';
+import { getValue } from '../../domain/config/document.js';
 import { parseDuration } from '../../domain/config/values.js';
+import { readConfigDocument } from '../config/identity.js';
 import type { NodePaths } from '../paths.js';
 
 export const DEFAULT_NATS_PORT = 4222;
 
 export interface NatsTarget {
-  /** the URL clients use, credentials included */
+  /** the URL to show: credentials in it only when the user wrote them in `[nats] url` */
   readonly url: string;
+  /** how this node's daemon and root's CLI connect: the embedded server's writer key, or the user's URL */
+  readonly endpoint: NatsEndpoint;
   /** embedded: this node's own nats-server, started by the daemon; external: an existing server or cluster */
   readonly kind: 'embedded' | 'external';
   readonly port: number;
-  /** embedded server never started on this node yet: nothing to connect to */
+  /**
+   * embedded server never started on this node yet (no writer key): nothing
+   * to connect to. A password left by an install before nkeys is never sent.
+   */
   readonly provisioned: boolean;
   /** stream limits from node.conf: every opener passes the same, so none undoes another's */
   readonly limits: StoreLimits;
 }
 
-function nodeSection(p: NodePaths, section: string): Record<string, unknown> {
-  if (!fs.existsSync(p.nodeConf)) return {};
-  const doc = ini.parse(fs.readFileSync(p.nodeConf, 'utf8').replace(/^\uFEFF/, '')) as Record<string, unknown>;
-  const s = doc[section];
-  return typeof s === 'object' && s !== null ? (s as Record<string, unknown>) : {};
-}
-
-/** Where this node's events go: `[nats] url` in node.conf, else the embedded server on `[nats] port`. */
+/**
+ * Where this node's events go: `[nats] url` in node.conf, else the embedded
+ * server on `[nats] port`. node.conf is read with the parser that edits it,
+ * so a value holding `#` or `;` (a password) is read whole.
+ */
 export function natsTarget(p: NodePaths): NatsTarget {
-  const s = nodeSection(p, 'nats');
-  const seconds = (v: unknown, dflt: number) => (typeof v === 'string' ? (parseDuration(v) ?? dflt) : dflt);
+  const doc = readConfigDocument(p.nodeConf).doc;
+  const get = (key: string) => getValue(doc, 'nats', key);
+  const seconds = (v: string | undefined, dflt: number) => (v === undefined ? dflt : (parseDuration(v) ?? dflt));
   const limits: StoreLimits = {
-    auditMaxBytes: typeof s.audit_max_bytes === 'string' ? Number(s.audit_max_bytes) || 0 : 0,
-    auditMaxAgeSec: seconds(s.audit_max_age, 0),
-    hbMaxAgeSec: seconds(s.hb_max_age, 86400),
+    auditMaxBytes: Number(get('audit_max_bytes') ?? 0) || 0,
+    auditMaxAgeSec: seconds(get('audit_max_age'), 0),
+    hbMaxAgeSec: seconds(get('hb_max_age'), 86400),
   };
-  if (typeof s.url === 'string' && s.url.trim() !== '') {
-    return { url: s.url.trim(), kind: 'external', port: 0, provisioned: true, limits };
+  const url = get('url')?.trim();
+  if (url !== undefined && url !== '') {
+    return { url, endpoint: { servers: url }, kind: 'external', port: 0, provisioned: true, limits };
   }
-  const port = s.port === undefined ? DEFAULT_NATS_PORT : Number(s.port);
-  const creds = readCredentials(p.natsDir);
-  return { url: natsUrl(port, creds), kind: 'embedded', port, provisioned: creds !== undefined, limits };
+  const port = Number(get('port') ?? DEFAULT_NATS_PORT);
+  const seed = readSeed(seedFile(p.natsDir, 'writer'));
+  const shown = natsUrl(port);
+  return { url: shown, endpoint: { servers: shown, nkeySeed: seed, inboxPrefix: WRITER_INBOX_PREFIX }, kind: 'embedded', port, provisioned: seed !== undefined, limits };
 }

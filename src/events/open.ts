@@ -76,7 +76,7 @@ export async function openEventSink(paths: NodePaths, env: NodeJS.ProcessEnv, o:
   const connect = async (): Promise<EventStore | undefined> => {
     if (store || !target.provisioned) return store;
     try {
-      store = await EventStore.open({ servers: target.url, cluster, limits: target.limits, connectTimeoutMs: o.connectTimeoutMs ?? 1000, requestTimeoutMs: 2000, name: `hasvc-${origin}-${process.pid}` });
+      store = await EventStore.open({ ...target.endpoint, cluster, limits: target.limits, connectTimeoutMs: o.connectTimeoutMs ?? 1000, requestTimeoutMs: 2000, name: `hasvc-${origin}-${process.pid}` });
       reconciled = false;
     } catch (e) {
       o.onWarning?.(`events spooled locally: ${redact((e as Error).message)}`);

@@ -140,7 +140,7 @@ export async function benchDaemonCatchUp(events: number): Promise<BenchResult[]>
     const server = new NatsServerSupervisor({ dir: natsDir, port: await freePort(), serverName: 'bench_writer', logFile: path.join(node.root, 'nats-bench.log') });
     await server.start();
     try {
-      const store = await EventStore.open({ servers: server.url, cluster });
+      const store = await EventStore.open({ ...server.endpoint, cluster });
       try {
         await store.append([...actionLog(cluster, events, 'recorded', 'node9')], 256);
       } finally {

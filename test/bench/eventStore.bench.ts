@@ -1,4 +1,5 @@
 import type { PubAck } from '@nats-io/jetstream';
+import type { NatsEndpoint } from '../../adapters/nats/connect.js';
 import { EventStore } from '../../adapters/nats/eventStore.js';
 import { makeEvent } from '../../domain/events.js';
 import type { AnyEvent } from '../../domain/events.js';
@@ -15,10 +16,10 @@ function batch(cluster: string, n: number): AnyEvent[] {
 }
 
 /** Append and replay throughput of the store adapter, each beside the raw client doing the same work. */
-export async function benchEventStore(url: string, n: number): Promise<BenchResult[]> {
+export async function benchEventStore(endpoint: NatsEndpoint, n: number): Promise<BenchResult[]> {
   const enc = new TextEncoder();
-  const raw = await EventStore.open({ servers: url, cluster: 'benchraw' });
-  const ours = await EventStore.open({ servers: url, cluster: 'benchours' });
+  const raw = await EventStore.open({ ...endpoint, cluster: 'benchraw' });
+  const ours = await EventStore.open({ ...endpoint, cluster: 'benchours' });
   try {
     // raw: the same bytes, pipelined publishes with message ids, same window
     const rawEvents = batch('benchraw', n);

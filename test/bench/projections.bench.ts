@@ -1,3 +1,4 @@
+import type { NatsEndpoint } from '../../adapters/nats/connect.js';
 import { EventStore } from '../../adapters/nats/eventStore.js';
 import { makeEvent } from '../../domain/events.js';
 import type { AnyEvent, NewEvent } from '../../domain/events.js';
@@ -87,9 +88,9 @@ export function benchRebuild(n: number): BenchResult[] {
 }
 
 /** Replay from the stream into every projection, beside the raw ordered consumer over the same stream. */
-export async function benchReplayIntoProjections(url: string, n: number, mix: LogMix, rounds = 5): Promise<BenchResult[]> {
+export async function benchReplayIntoProjections(endpoint: NatsEndpoint, n: number, mix: LogMix, rounds = 5): Promise<BenchResult[]> {
   const cluster = `benchproj-${mix}`;
-  const store = await EventStore.open({ servers: url, cluster });
+  const store = await EventStore.open({ ...endpoint, cluster });
   try {
     await store.append([...actionLog(cluster, n, mix)], 256);
     const raw = () => rawOrderedConsumerRate(store);

@@ -10,10 +10,10 @@ async function main(): Promise<void> {
   const rebuild = Number(process.env.BENCH_REBUILD_EVENTS ?? 1_000_000);
   const nats = await startTestNats('hasvc-bench-');
   try {
-    for (const r of await benchEventStore(nats.url, n)) console.log(formatResult(r));
+    for (const r of await benchEventStore(nats.endpoint, n)) console.log(formatResult(r));
     // a long log: the catch-up a daemon does after a long time down or without a usable snapshot
     for (const mix of ['recorded', 'one-line'] as const) {
-      for (const r of await benchReplayIntoProjections(nats.url, Number(process.env.BENCH_REPLAY_EVENTS ?? 100_000), mix)) console.log(formatResult(r));
+      for (const r of await benchReplayIntoProjections(nats.endpoint, Number(process.env.BENCH_REPLAY_EVENTS ?? 100_000), mix)) console.log(formatResult(r));
     }
   } finally {
     await nats.stop();

@@ -28,7 +28,7 @@ export async function run(ctx: CliContext): Promise<number> {
       continue;
     }
     if (r.section === 'nats' && r.key === 'url') {
-      // not set: the node's embedded server, with the credentials a local consumer needs
+      // not set: the node's embedded server; a local consumer logs in with the reader key beside it (docs/nats.md)
       const t = natsTarget(ctx.paths);
       if (t.provisioned) found['nats.url'] = t.url;
       else problems.push(`${ctx.paths.nodeConf}: [nats] url is not set and the embedded NATS server was never started on this node (nodemgr daemon start)`);

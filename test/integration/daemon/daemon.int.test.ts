@@ -8,7 +8,7 @@ import { EventStore } from '../../../adapters/nats/eventStore.js';
 import { loadClusterIdentity } from '../../../src/config/identity.js';
 import { openEventSink } from '../../../src/events/open.js';
 import { useTestScope } from '../../support/jest.js';
-import { startTestNats } from '../../support/nats.js';
+import { startExternalNats } from '../../support/nats.js';
 import { pidAlive } from '../../support/proc.js';
 import { trackPid } from '../../support/process.js';
 import { waitFor } from '../../support/wait.js';
@@ -156,18 +156,24 @@ describe('nodemgr daemon start|stop|restart|status, svcmon', () => {
   });
 
   test('[nats] url: an external NATS server is used, nothing is spawned, and it outlives the daemon', async () => {
-    const nats = await startTestNats('hasvct-extnats-');
+    // a password with characters an INI or URL parser could cut at
+    const password = 'ext#pw;x@y/z';
+    const nats = await startExternalNats('hasvct-extnats-', 'ext', password);
     scope().defer('external nats-server', () => nats.stop());
     const n = await daemonNode(scope());
-    fs.writeFileSync(n.paths.nodeConf, `[nats]\nurl = ${nats.url}\n\n[listener]\naddr = 127.0.0.1\nport = ${n.listenerPort}\n`);
+    fs.writeFileSync(n.paths.nodeConf, `[nats]\nurl = ${nats.urlWithPassword}\n\n[listener]\naddr = 127.0.0.1\nport = ${n.listenerPort}\n`);
+    expect(fs.statSync(n.paths.nodeConf).mode & 0o777).toBe(0o644);
     await n.start();
+    // node.conf holds a password: the daemon made it root's only, and said so
+    expect(fs.statSync(n.paths.nodeConf).mode & 0o777).toBe(0o600);
+    expect(fs.readFileSync(n.paths.agentLog, 'utf8')).toMatch(/"mode":"0644","keywords":\["nats.url"\].*"msg":"node.conf holds credentials and others could read it: made it 0600"/);
     expect(fs.existsSync(path.join(n.paths.natsDir, 'nats-server.pid'))).toBe(false);
     const s = await n.status();
     expect(s.threads.find((t) => t.name === 'nats')).toEqual({ name: 'nats', state: 'running', address: `127.0.0.1:${nats.port}`, detail: 'external' });
-    expect(JSON.stringify(s)).not.toContain(nats.supervisor.creds.password);
+    expect(JSON.stringify(s)).not.toContain('ext#pw');
     await n.stop();
     expect(nats.supervisor.pid !== undefined && pidAlive(nats.supervisor.pid)).toBe(true);
-    const store = await EventStore.open({ servers: nats.url, cluster: loadClusterIdentity(n.paths).name });
+    const store = await EventStore.open({ ...nats.endpoint, cluster: loadClusterIdentity(n.paths).name });
     const types: string[] = [];
     try {
       await store.replay({}, (e) => types.push(e.event.type));

@@ -123,7 +123,7 @@ export async function daemonNode(scope: TestScope, node = 'node1'): Promise<Daem
     async events() {
       const cluster = loadClusterIdentity(paths).name;
       const target = natsTarget(paths);
-      const store = await EventStore.open({ servers: target.url, cluster, limits: target.limits });
+      const store = await EventStore.open({ ...target.endpoint, cluster, limits: target.limits });
       const out: StoredEvent[] = [];
       try {
         await store.replay({}, (e) => out.push(e));

@@ -62,7 +62,7 @@ describe('catching up the read models from the log', () => {
   let store: EventStore;
   beforeAll(async () => {
     nats = await startTestNats();
-    store = await EventStore.open({ servers: nats.url, cluster: 'cu' });
+    store = await EventStore.open({ ...nats.endpoint, cluster: 'cu' });
     await store.append(log('cu', 7, 1500));
     await store.publishRaw('osvc.cu.evt.node1.svc.svc1.ActionStarted', new TextEncoder().encode('{not json'));
   }, 120_000);
@@ -90,7 +90,7 @@ describe('catching up the read models from the log', () => {
   });
 
   it('from a checkpoint reaches what a catch-up from the start does', async () => {
-    const other = await EventStore.open({ servers: nats.url, cluster: 'cu2' });
+    const other = await EventStore.open({ ...nats.endpoint, cluster: 'cu2' });
     try {
       const events = log('cu2', 5, 600);
       const half = Math.floor(events.length / 2) + 3; // within an action

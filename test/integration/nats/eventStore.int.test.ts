@@ -34,7 +34,7 @@ describe('EventStore against a real nats-server', () => {
   });
 
   it('replays appended events in order', async () => {
-    const store = await EventStore.open({ servers: nats.url, cluster: 'order' });
+    const store = await EventStore.open({ ...nats.endpoint, cluster: 'order' });
     try {
       await store.append(events('node1', 1, 50, 'order'));
       await store.append(events('node1', 51, 50, 'order'));
@@ -48,7 +48,7 @@ describe('EventStore against a real nats-server', () => {
   });
 
   it('stores a retried append once', async () => {
-    const store = await EventStore.open({ servers: nats.url, cluster: 'retry' });
+    const store = await EventStore.open({ ...nats.endpoint, cluster: 'retry' });
     try {
       const batch = events('node1', 1, 20, 'retry');
       await store.append(batch);
@@ -63,7 +63,7 @@ describe('EventStore against a real nats-server', () => {
   });
 
   it('replays from a sequence and from a time, and filters by subject', async () => {
-    const store = await EventStore.open({ servers: nats.url, cluster: 'from' });
+    const store = await EventStore.open({ ...nats.endpoint, cluster: 'from' });
     try {
       await store.append(events('node1', 1, 10, 'from'));
       await store.append(events('node2', 1, 5, 'from'));
@@ -85,7 +85,7 @@ describe('EventStore against a real nats-server', () => {
   });
 
   it('decodes only the types asked for, the last N records whatever their type, and says what the others are', async () => {
-    const store = await EventStore.open({ servers: nats.url, cluster: 'types.x' });
+    const store = await EventStore.open({ ...nats.endpoint, cluster: 'types.x' });
     try {
       const at = (seq: number) => ({ cluster: 'types.x', origin: 'node1', seq, time: new Date(1_700_000_000_000 + seq).toISOString() });
       await store.append([
@@ -119,7 +119,7 @@ describe('EventStore against a real nats-server', () => {
   });
 
   it('replays event ids from message ids; a record without one is decoded, a bad one reported', async () => {
-    const store = await EventStore.open({ servers: nats.url, cluster: 'ids' });
+    const store = await EventStore.open({ ...nats.endpoint, cluster: 'ids' });
     try {
       await store.append([...events('node1', 1, 3, 'ids'), ...events('node2', 1, 2, 'ids')]);
       const raw = events('node3', 7, 1, 'ids')[0]!;
@@ -144,7 +144,7 @@ describe('EventStore against a real nats-server', () => {
   });
 
   it('decodes a record whose subject is not of the shape it expects, and reports it if it is bad', async () => {
-    const store = await EventStore.open({ servers: nats.url, cluster: 'oddsubj' });
+    const store = await EventStore.open({ ...nats.endpoint, cluster: 'oddsubj' });
     try {
       await store.append(events('node1', 1, 1, 'oddsubj'));
       await store.publishRaw('osvc.oddsubj.evt.node1.weird', new TextEncoder().encode('{not json'));
@@ -164,7 +164,7 @@ describe('EventStore against a real nats-server', () => {
   });
 
   it('skips a corrupt record with a clear report and keeps reading', async () => {
-    const store = await EventStore.open({ servers: nats.url, cluster: 'corrupt' });
+    const store = await EventStore.open({ ...nats.endpoint, cluster: 'corrupt' });
     try {
       await store.append(events('node1', 1, 3, 'corrupt'));
       await store.publishRaw('osvc.corrupt.evt.node1.node.Garbage', new TextEncoder().encode('{not json'));
@@ -183,7 +183,7 @@ describe('EventStore against a real nats-server', () => {
   });
 
   it('follows new events live', async () => {
-    const store = await EventStore.open({ servers: nats.url, cluster: 'live' });
+    const store = await EventStore.open({ ...nats.endpoint, cluster: 'live' });
     try {
       const seen: string[] = [];
       const stop = await store.follow({}, (e) => seen.push(e.event.id));
@@ -197,7 +197,7 @@ describe('EventStore against a real nats-server', () => {
   });
 
   it('keeps every event exactly once and in order when nats-server is killed -9 mid-append', async () => {
-    const store = await EventStore.open({ servers: nats.url, cluster: 'crash' });
+    const store = await EventStore.open({ ...nats.endpoint, cluster: 'crash' });
     try {
       const batch = events('node1', 1, 10_000, 'crash');
       const appending = store.append(batch, 64);

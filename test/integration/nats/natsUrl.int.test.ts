@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { connect } from '@nats-io/transport-node';
+import { connectNats } from '../../../adapters/nats/connect.js';
 import { NatsServerSupervisor, freePort } from '../../../adapters/nats/server.js';
 import { main } from '../../../src/cli/main.js';
 import { NODEMGR } from '../../../src/cli/nodemgr.js';
@@ -25,7 +26,7 @@ describe('nodemgr get --param nats.url', () => {
     return { code, out, err };
   };
 
-  it('says the embedded server was never started, then gives a URL a local consumer can subscribe with', async () => {
+  it('says the embedded server was never started, then gives the URL a local consumer connects to with the reader key', async () => {
     const before = await get();
     expect(before.code).toBe(1);
     expect(before.err[0]).toContain('the embedded NATS server was never started on this node');
@@ -35,17 +36,17 @@ describe('nodemgr get --param nats.url', () => {
     fs.writeFileSync(p.nodeConf, `[nats]\nport = ${port}\n`);
     sup = new NatsServerSupervisor({ dir: p.natsDir, port, serverName: 'node1', logFile: path.join(p.log, 'nats.log') });
     await sup.start();
-    expect(fs.statSync(path.join(p.natsDir, 'credentials.json')).mode & 0o777).toBe(0o600);
+    for (const f of ['writer.nk', 'reader.nk']) expect(fs.statSync(path.join(p.natsDir, f)).mode & 0o777).toBe(0o600);
     expect(fs.statSync(sup.configFile).mode & 0o777).toBe(0o600);
 
     const r = await get();
     expect(r.code).toBe(0);
-    const url = new URL(r.out[0]!.replace(/^nats:/, 'http:'));
-    expect(url.hostname).toBe('127.0.0.1');
-    expect(Number(url.port)).toBe(port);
-    const nc = await connect({ servers: `127.0.0.1:${port}`, user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) });
+    // no credentials in it: a consumer logs in with the reader key
+    expect(r.out).toEqual([`nats://127.0.0.1:${port}`]);
+    const nc = await connectNats({ servers: r.out[0]!, nkeySeed: fs.readFileSync(path.join(p.natsDir, 'reader.nk')) }, { timeoutMs: 2000, name: 'consumer' });
     await nc.flush();
     await nc.close();
-    await expect(connect({ servers: `127.0.0.1:${port}`, user: 'hasvc', pass: 'wrong', maxReconnectAttempts: 0 })).rejects.toThrow();
+    await expect(connect({ servers: `127.0.0.1:${port}`, maxReconnectAttempts: 0 })).rejects.toThrow(/Authorization Violation/);
+    await expect(connect({ servers: `127.0.0.1:${port}`, user: 'hasvc', pass: 'wrong', maxReconnectAttempts: 0 })).rejects.toThrow(/Authorization Violation/);
   });
 });
