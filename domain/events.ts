@@ -49,6 +49,9 @@ export const EVENT_CATALOGUE = {
   HeartbeatReceived: { v: 1, scope: 'node', doc: 'a heartbeat from a peer was received (heartbeat stream)', fields: { from: 'string', hb: 'string' } },
   RequestRejected: { v: 1, scope: 'node', doc: 'listener requests were refused (401: not signed with the cluster secret, replayed, wrong node key); at most one a minute per source, count says how many since the last', fields: { reason: 'string', peer: 'string?', count: 'number?' } },
   NodeKeyPinned: { v: 1, scope: 'node', doc: 'a node\'s public key was pinned: at its join, or at its first request signed with the cluster secret (by: join or first contact)', fields: { node: 'string', fingerprint: 'string', by: 'string' } },
+  PeerStateChanged: { v: 1, scope: 'node', doc: 'a peer\'s liveness changed, every heartbeat path and the quorum considered: up, alive (disk heartbeat only), down (proven: what decides a takeover), lost (silent, no proof), unknown; why names the heartbeats that saw it', fields: { node: 'string', from: 'string?', to: 'string', why: 'string' } },
+  QuorumChanged: { v: 1, scope: 'node', doc: 'this side of the cluster gained or lost the quorum (cluster.quorum = true): votes held of the total', fields: { held: 'boolean', votes: 'number', total: 'number' } },
+  SplitActionRan: { v: 1, scope: 'node', doc: 'the quorum lost, this node ran node.split_action (done: what was actually done, as crash and reboot are refused where HASVC_NO_HOST_ACTIONS is set)', fields: { action: 'string', done: 'string', reason: 'string' } },
   ListenerStarted: { v: 1, scope: 'node', doc: 'the daemon listener accepts requests: TCP address (signed requests) and unix socket (local, root only)', fields: { addr: 'string', port: 'number', socket: 'string' } },
 
   // service

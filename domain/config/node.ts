@@ -19,11 +19,22 @@ export interface HeartbeatConfig {
   readonly interval: number;
 }
 
+export interface ArbitratorConfig {
+  readonly rid: string;
+  readonly uri: string;
+  readonly insecure: boolean;
+  /** seconds */
+  readonly timeout: number;
+}
+
+export type SplitAction = 'crash' | 'reboot' | 'freezestop';
+
 /** node.conf and cluster.conf, merged and typed. */
 export interface NodeConfig {
-  readonly cluster: { readonly name: string | undefined; readonly secret: string | undefined; readonly nodes: readonly string[] };
+  readonly cluster: { readonly name: string | undefined; readonly secret: string | undefined; readonly nodes: readonly string[]; readonly quorum: boolean };
+  readonly arbitrators: readonly ArbitratorConfig[];
   /** readyPeriod: seconds */
-  readonly node: { readonly env: string; readonly ruser: string | undefined; readonly readyPeriod: number };
+  readonly node: { readonly env: string; readonly ruser: string | undefined; readonly readyPeriod: number; readonly splitAction: SplitAction };
   readonly nats: { readonly url: string | undefined; readonly port: number };
   readonly listener: {
     readonly addr: string;
@@ -95,8 +106,11 @@ export function checkNodeDocuments(docs: { node: IniDocument; cluster: IniDocume
   }
   const cl = get('cluster');
   const config: NodeConfig = {
-    cluster: { name: str(cl.name), secret: str(cl.secret), nodes: Array.isArray(cl.nodes) ? cl.nodes : [nodename] },
-    node: { env: str(get('node').env) ?? 'TST', ruser: str(get('node').ruser), readyPeriod: num(get('node').ready_period, 5) },
+    cluster: { name: str(cl.name), secret: str(cl.secret), nodes: Array.isArray(cl.nodes) ? cl.nodes : [nodename], quorum: cl.quorum === true },
+    arbitrators: Object.entries(sections)
+      .filter(([name]) => name.startsWith('arbitrator#'))
+      .map(([rid, kw]) => ({ rid, uri: str(kw.uri) ?? '', insecure: kw.insecure === true, timeout: num(kw.timeout, 2) })),
+    node: { env: str(get('node').env) ?? 'TST', ruser: str(get('node').ruser), readyPeriod: num(get('node').ready_period, 5), splitAction: (str(get('node').split_action) ?? 'crash') as SplitAction },
     nats: { url: str(get('nats').url), port: num(get('nats').port, 4222) },
     listener: {
       addr: str(get('listener').addr) ?? '0.0.0.0',

@@ -14,6 +14,7 @@ const CLUSTER: SectionSchema = {
     name: { type: 'string', pattern: { re: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, expected: 'letters, digits, "_", "-" or "."' }, help: 'the cluster name, generated on first use' },
     secret: { type: 'string', secret: true, pattern: { re: /^[0-9a-f]{32}$/, expected: '32 lowercase hexadecimal digits' }, help: 'the secret authenticating heartbeats and requests, generated on first use' },
     nodes: { type: 'list', default: '{nodename}', pattern: { re: /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, expected: 'node names' }, help: 'the cluster members' },
+    quorum: { type: 'boolean', default: 'false', help: 'count votes (one per node and per [arbitrator#N]): a side holding more than half takes over the services of the silent nodes, a side without runs node.split_action' },
   },
 };
 
@@ -27,6 +28,12 @@ const NODE: SectionSchema = {
       default: '5s',
       min: 0,
       help: 'how long the daemon\'s decision to start a service here must hold before it starts it, so a peer\'s beat in flight (a start, a thaw) is heard first; not waited when no other node could start the service',
+    },
+    split_action: {
+      type: 'string',
+      default: 'crash',
+      candidates: ['crash', 'reboot', 'freezestop'],
+      help: 'what this node does when it loses the quorum (cluster.quorum = true): crash or reboot the node (as OpenSVC), or freezestop: freeze the node and stop its services, the agent staying up',
     },
   },
 };
@@ -57,7 +64,7 @@ const LISTENER: SectionSchema = {
 const HB: SectionSchema = {
   help: 'a heartbeat between cluster nodes',
   keywords: {
-    type: { type: 'string', required: true, candidates: ['unicast', 'multicast', 'disk'], help: 'the heartbeat transport' },
+    type: { type: 'string', required: true, candidates: ['unicast', 'disk'], help: 'the heartbeat transport: unicast (TCP to each peer) or disk (a shared block device); multicast is not supported' },
     dev: { type: 'string', pattern: { re: /^\/\S*$/, expected: 'an absolute path' }, help: 'disk: the shared block device the nodes write their beats to and read the others\' from, dedicated to it, 1 MiB at least (required with type = disk)' },
     port: { type: 'integer', default: '10000', ...PORT, help: 'the port heartbeats are sent to and received on' },
     addr: { type: 'string', help: 'the address to listen on (unicast) or the group (multicast)' },
@@ -81,15 +88,25 @@ const PEER: SectionSchema = {
   },
 };
 
+/** A vote for the side of a split that reaches it: a URL that answers (any HTTP status). */
+const ARBITRATOR: SectionSchema = {
+  help: 'an arbitrator: a third place whose vote goes to the nodes that reach it (cluster.quorum)',
+  keywords: {
+    uri: { type: 'string', required: true, pattern: { re: /^https?:\/\/\S+$/, expected: 'an http:// or https:// URL' }, help: 'the URL asked (GET); any HTTP answer within the timeout is a vote' },
+    insecure: { type: 'boolean', default: 'false', help: 'https: do not check the certificate' },
+    timeout: { type: 'duration', default: '2s', min: 0.1, help: 'how long an answer is waited for' },
+  },
+};
+
 export const NODE_SCHEMA: ConfigSchema = {
   echoValues: false,
   fixed: { cluster: CLUSTER, node: NODE, nats: NATS, listener: LISTENER },
-  drivers: { hb: HB, peer: PEER },
+  drivers: { hb: HB, peer: PEER, arbitrator: ARBITRATOR },
 };
 
 export type NodeConfigFile = 'cluster' | 'node';
 
 /** Which file a section belongs to. */
 export function nodeConfigFileOf(section: string): NodeConfigFile {
-  return section === 'cluster' || section.startsWith('hb#') || section.startsWith('peer#') ? 'cluster' : 'node';
+  return section === 'cluster' || section.startsWith('hb#') || section.startsWith('peer#') || section.startsWith('arbitrator#') ? 'cluster' : 'node';
 }

@@ -27,10 +27,18 @@
  *     too, twice as long with each failure (a service failing everywhere
  *     does not flap from node to node at full speed);
  *  5. a peer never heard from since the daemon started makes the decision
- *     wait (it may run the service): only a peer seen and then lost counts
- *     as down. A peer that is up decides for itself.
+ *     wait (it may run the service). A peer that is up decides for itself;
+ *  6. a service is taken over from a peer only with proof that the peer is
+ *     gone (`down`: its disk heartbeat stopped, or this side holds the
+ *     quorum); then its vg is taken over from it. A peer `lost` without
+ *     proof, or `alive` on a disk heartbeat only (a partition), keeps what it
+ *     ran as last heard, and keeps its place in the placement order: this
+ *     node says why it does not start the service, and an operator decides;
+ *  7. a failover service up here and on a peer that is up (a partition that
+ *     healed) is stopped at once on the node placement prefers less.
  */
-export type PeerState = 'up' | 'down' | 'unknown';
+/** Liveness of a peer, every heartbeat path and the quorum considered: domain/heartbeat/peers.ts. */
+export type PeerState = 'up' | 'alive' | 'down' | 'lost' | 'unknown';
 
 export interface Penalty {
   /** ms since the epoch */
@@ -71,6 +79,8 @@ export interface ClusterFacts {
   readonly nodeFrozen: boolean;
   /** peers' liveness, from heartbeats; the local node is always up */
   readonly peers: Readonly<Record<string, PeerState>>;
+  /** why each peer is in its state, for the reasons given */
+  readonly peerWhy?: Readonly<Record<string, string>>;
   readonly services: readonly ServiceFacts[];
   /** node.ready_period, in ms */
   readonly readyPeriodMs: number;
@@ -79,7 +89,8 @@ export interface ClusterFacts {
 }
 
 export type Intent =
-  | { readonly kind: 'RunAction'; readonly svc: string; readonly action: 'start' | 'stop'; readonly relocation: boolean; readonly reason: string }
+  /** takeover: the node proven down the service is taken from (its vg tags are taken over) */
+  | { readonly kind: 'RunAction'; readonly svc: string; readonly action: 'start' | 'stop'; readonly relocation: boolean; readonly reason: string; readonly takeover?: string }
   /** pending: the decision is to start here once a wait is over: since when it has been, until when it waits (ms) */
   | { readonly kind: 'Ignore'; readonly svc: string; readonly reason: string; readonly pending?: { readonly since: number; readonly until: number } };
 
@@ -103,18 +114,37 @@ export function decideService(c: ClusterFacts, s: ServiceFacts, now: number): In
   if (local.monitorState === 'starting' || local.monitorState === 'stopping') return ignore(`${local.monitorState} in progress`);
   if (local.monitorState === 'stop failed') return ignore('stop failed: waiting for an operator (clear)');
 
+  const up = (n: string) => peerState(c, n) === 'up';
+  const runsHere = local.avail === 'up' || local.avail === 'warn';
+  const alsoUp = s.nodes.filter((n) => n !== c.node && up(n) && running(s.instances[n]));
+  if (runsHere && alsoUp.length > 0) {
+    const preferred = s.nodes.find((n) => n === c.node || alsoUp.includes(n));
+    if (preferred !== c.node) return { kind: 'RunAction', svc: s.name, action: 'stop', relocation: false, reason: `also running on ${alsoUp.join(', ')} (${preferred} preferred by placement): stopping here` };
+  }
+
   if (s.orchestrate === 'ha' && local.expect === 'started' && local.monitoredDown.length > 0) {
     return { kind: 'RunAction', svc: s.name, action: 'stop', relocation: true, reason: `monitored resource ${local.monitoredDown.join(', ')} down: stopping to relocate` };
   }
 
-  const elsewhere = s.nodes.filter((n) => n !== c.node && peerState(c, n) === 'up' && running(s.instances[n]));
-  if (running(local) || elsewhere.length > 0) return ignore(running(local) ? 'running here' : `running on ${elsewhere.join(', ')}`);
+  const why = (n: string) => c.peerWhy?.[n] ?? peerState(c, n);
+  if (running(local)) return ignore('running here');
+  const elsewhere = s.nodes.filter((n) => n !== c.node && up(n) && running(s.instances[n]));
+  if (elsewhere.length > 0) return ignore(`running on ${elsewhere.join(', ')}`);
+  // a peer that may still run it as last heard: never started here without proof it is gone
+  const unproven = s.nodes.filter((n) => n !== c.node && (peerState(c, n) === 'alive' || peerState(c, n) === 'lost') && running(s.instances[n]));
+  if (unproven.length > 0) {
+    const n = unproven[0]!;
+    const what = peerState(c, n) === 'alive' ? `${n} alive but unreachable (${why(n)})` : `${n} lost, no proof it is down (${why(n)})`;
+    return ignore(`running on ${n} as last heard; ${what}: not taking over ${s.name}`);
+  }
   const unknown = s.nodes.filter((n) => peerState(c, n) === 'unknown');
   if (unknown.length > 0) return ignore(`waiting for heartbeats from ${unknown.join(', ')}`);
 
+  // a peer lost or cut off keeps its place: it may start the service on its side
   const canStart = (n: string) => {
     const i = s.instances[n];
-    return peerState(c, n) === 'up' && i !== undefined && !i.frozen && i.monitorState !== 'stop failed';
+    const st = peerState(c, n);
+    return (st === 'up' || st === 'alive' || st === 'lost') && i !== undefined && !i.frozen && i.monitorState !== 'stop failed';
   };
   const candidates = s.nodes.filter(canStart);
   if (candidates.length === 0) return ignore('no node can start it');
@@ -126,8 +156,13 @@ export function decideService(c: ClusterFacts, s: ServiceFacts, now: number): In
   const penalised = candidates.filter((n) => lastPenalty(n) !== undefined).sort((a, b) => lastPenalty(a)!.at - lastPenalty(b)!.at);
   const order = [...fresh, ...penalised];
   const list = penalised.map((n) => `${n} ${lastPenalty(n)!.why === 'relocation' ? 'relocated away' : 'start failed'} ${secs(now - lastPenalty(n)!.at)}s ago`).join(', ');
-  const why = penalised.length === 0 ? '' : ` (penalised: ${list})`;
-  if (order[0] !== c.node) return ignore(`${order[0]} comes first in placement${why}`);
+  const penal = penalised.length === 0 ? '' : ` (penalised: ${list})`;
+  if (order[0] !== c.node) {
+    const first = order[0]!;
+    const st = peerState(c, first);
+    const cut = st === 'up' ? '' : st === 'alive' ? ` (alive but unreachable: it may start it on its side)` : ` (lost, no proof it is down: it may start it on its side)`;
+    return ignore(`${first} comes first in placement${cut}${penal}`);
+  }
 
   // what the start waits for, if anything: the longest wait tells the reason
   const base = Math.max(c.readyPeriodMs, 1000);
@@ -147,9 +182,12 @@ export function decideService(c: ClusterFacts, s: ServiceFacts, now: number): In
   // instance may be thawed this very moment (a cluster-wide thaw), seeing this
   // node frozen in turn: both would skip the wait and both start.
   if (s.nodes.some((n) => n !== c.node && peerState(c, n) !== 'down')) waits.push({ until: since + c.readyPeriodMs, reason: (left) => `waiting ready_period (${left}s left)` });
+  // the node last heard running it, proven down since: its vg is taken over from it
+  const from = s.nodes.find((n) => n !== c.node && peerState(c, n) === 'down' && running(s.instances[n]));
   const wait = waits.reduce<(typeof waits)[number] | undefined>((w, x) => (w === undefined || x.until > w.until ? x : w), undefined);
   if (wait !== undefined && now < wait.until) return { kind: 'Ignore', svc: s.name, reason: wait.reason(secs(wait.until - now)), pending: { since, until: wait.until } };
-  return { kind: 'RunAction', svc: s.name, action: 'start', relocation: false, reason: `not running on any live node: ${c.node} is first of ${order.join(', ')}${why}` };
+  if (from !== undefined) return { kind: 'RunAction', svc: s.name, action: 'start', relocation: false, takeover: from, reason: `${from} down (${why(from)}): taking over, ${c.node} is first of ${order.join(', ')}${penal}` };
+  return { kind: 'RunAction', svc: s.name, action: 'start', relocation: false, reason: `not running on any live node: ${c.node} is first of ${order.join(', ')}${penal}` };
 }
 
 export function decide(c: ClusterFacts, now: number): Intent[] {

@@ -15,6 +15,7 @@ import { drainSpool, openEventSink } from '../events/open.js';
 import type { EventSink } from '../events/sink.js';
 import type { NodePaths } from '../paths.js';
 import { Listener } from './listener.js';
+import { runHostAction } from '../../adapters/system/hostAction.js';
 import { ReplayGuard } from './auth.js';
 import type { GateOptions } from './gate.js';
 import { keyFingerprint, loadNodeKey, PeerKeys } from '../config/nodeKeys.js';
@@ -184,7 +185,7 @@ export class Daemon {
       api: {
         ping: () => ({ node: this.node, pid: process.pid }),
         status: () => this.status(),
-        serviceStatus: (svc) => (this.monitor ? serviceStatus(svc, this.node, this.monitor.projection, this.catalog.get(svc), (n) => this.hb?.peer(n)?.state === 'down') : undefined),
+        serviceStatus: (svc) => (this.monitor ? serviceStatus(svc, this.node, this.monitor.projection, this.catalog.get(svc), (n) => { const st = this.hb?.peer(n)?.state; return st !== undefined && st !== 'up'; }) : undefined),
         events: (since, limit) => this.monitor!.eventsSince(since, limit),
         waitForEvent: (since, ms, signal) => this.monitor!.waitForEvent(since, ms, signal),
         stop: () => void this.stop('stop requested through the listener'),
@@ -202,7 +203,19 @@ export class Daemon {
     await this.listener.start();
     this.emit({ type: 'ListenerStarted', data: { addr: conf.listener.addr, port: conf.listener.port, socket: paths.daemonSocket } });
 
-    this.hb = new Heartbeats({ paths, env, node: this.node, cluster: this.cluster, store: this.store, threads: this.threads, log, localStatus: () => this.localStatus(), gate, key: nodeKey });
+    this.hb = new Heartbeats({ paths, env, node: this.node, cluster: this.cluster, store: this.store, threads: this.threads, log, localStatus: () => this.localStatus(),
+      gate,
+      key: nodeKey,
+      onPeerChange: (node, from, to) => {
+        this.emit({ type: 'PeerStateChanged', data: { node, ...(from ? { from: from.state } : {}), to: to.state, why: to.why } });
+        this.orchestrator?.poke();
+      },
+      onQuorumChange: (q) => {
+        this.emit({ type: 'QuorumChanged', data: { held: q.has, votes: q.votes, total: q.total } });
+        if (!q.has) void this.splitAction(`quorum lost: ${q.votes} of ${q.total} votes`);
+        this.orchestrator?.poke();
+      },
+    });
     await this.hb.start();
 
     this.recoveryTimer = setInterval(() => void this.recover(), this.o.recoveryEveryMs ?? 30_000);
@@ -215,11 +228,11 @@ export class Daemon {
    * down once lost, unknown until heard from. Without heartbeats every peer
    * is unknown, and a multi-node service waits rather than risk running twice.
    */
-  private peerStates(): Record<string, PeerState> {
-    const out: Record<string, PeerState> = {};
+  private peerStates(): Record<string, { state: PeerState; why: string }> {
+    const out: Record<string, { state: PeerState; why: string }> = {};
     for (const n of this.nodeConf?.cluster.nodes ?? []) {
       const p = n === this.node ? undefined : this.hb?.peer(n);
-      if (p) out[n] = p.state;
+      if (p) out[n] = { state: p.state, why: p.why };
     }
     return out;
   }
@@ -262,6 +275,37 @@ export class Daemon {
     this.o.log.info({ svc, frozen, by }, frozen ? 'instance frozen' : 'instance thawed');
     this.orchestrator?.poke();
     return true;
+  }
+
+  /**
+   * The quorum is lost: node.split_action. crash and reboot go to the kernel
+   * (refused where HASVC_NO_HOST_ACTIONS is set: then as freezestop);
+   * freezestop freezes the node, so nothing starts here any more, and stops
+   * every service running here, as a crash would have, the agent staying up
+   * to tell. Each is an event saying what was actually done.
+   */
+  private async splitAction(reason: string): Promise<void> {
+    const action = this.nodeConf?.node.splitAction ?? 'crash';
+    if (action === 'crash' || action === 'reboot') {
+      this.o.log.error({ action, reason }, 'split action');
+      // recorded before the kernel is asked: the log tells why the node went down
+      await this.sink?.append({ type: 'SplitActionRan', data: { action, done: action, reason } });
+      const refused = runHostAction(action, this.o.env);
+      this.o.log.error({ action, refused }, 'split action not carried out: freezestop instead');
+      this.emit({ type: 'SplitActionRan', data: { action, done: 'freezestop', reason: `${reason}; ${refused}` } });
+    } else this.emit({ type: 'SplitActionRan', data: { action, done: 'freezestop', reason } });
+    await this.sink?.append({ type: 'NodeFrozen', data: {} });
+    const projection = this.monitor?.projection;
+    for (const svc of this.catalog.names()) {
+      const s = projection?.get(svc, this.node);
+      if (!s || (s.avail !== 'up' && s.avail !== 'warn')) continue;
+      const config = this.catalog.get(svc)?.config;
+      if (!config || !this.sink) continue;
+      await runAction(
+        { svc: config, action: 'stop', selection: {}, force: true, argv: ['split', 'stop'], user: 'split_action', reason: `${reason}: split action ${action}` },
+        { nodename: this.node, paths: this.o.paths, sink: this.sink, print: (l) => this.o.log.info({ svc }, l), driverFor: this.o.driverFor ?? defaultDriverFor, signal: this.ac.signal, now: () => Date.now(), lockTimeoutMs: 10_000 },
+      ).catch((e: unknown) => this.o.log.error({ svc, err: (e as Error).message }, 'split action: stop failed'));
+    }
   }
 
   /** Read your writes: wait until the projections hold what the stream holds now. */
@@ -370,7 +414,7 @@ export class Daemon {
       localConfig: (svc) => this.catalog.cached(svc),
       peer: (n) => {
         const p = this.hb?.peer(n);
-        return p ? { load15m: p.status?.load15m, state: p.state } : undefined;
+        return p ? { load15m: p.status?.load15m, state: p.state, why: p.why } : undefined;
       },
     });
   }

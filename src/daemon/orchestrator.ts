@@ -21,8 +21,8 @@ export interface OrchestratorOptions {
   readonly log: DaemonLogger;
   readonly driverFor: (conf: ResourceConfig) => ResourceDriver;
   readonly signal: AbortSignal;
-  /** peers' liveness from the heartbeats; empty: none heard of yet */
-  readonly peers: () => Readonly<Record<string, PeerState>>;
+  /** peers' liveness from the heartbeats and why; empty: none heard of yet */
+  readonly peers: () => Readonly<Record<string, { readonly state: PeerState; readonly why: string }>>;
   /** node.ready_period in seconds, as node.conf says now */
   readonly readyPeriod: () => number;
   /** how often it looks, besides on every new event (ms) */
@@ -83,11 +83,13 @@ export class Orchestrator {
       .map((n) => this.o.catalog.get(n)?.config)
       .filter((c): c is NonNullable<typeof c> => c !== undefined && c.orchestrate !== 'no');
     if (services.length === 0) return;
+    const peers = this.o.peers();
     const intents = decide(
       {
         node: this.o.node,
         nodeFrozen: this.o.monitor.nodeFrozen(this.o.node),
-        peers: this.o.peers(),
+        peers: Object.fromEntries(Object.entries(peers).map(([n, p]) => [n, p.state])),
+        peerWhy: Object.fromEntries(Object.entries(peers).map(([n, p]) => [n, p.why])),
         services: services.map((c) => serviceFacts(c, this.o.node, this.o.monitor.projection)),
         readyPeriodMs: this.o.readyPeriod() * 1000,
         pending: this.pending,
@@ -109,9 +111,16 @@ export class Orchestrator {
     this.wake.unref();
   }
 
+  /** What the orchestrator last decided per service, in its words: svcmon and print status show it. */
+  reasons(): Readonly<Record<string, string>> {
+    return Object.fromEntries(this.lastReason);
+  }
+
   private carryOut(intent: Intent): void {
     if (intent.kind === 'Ignore') {
-      if (this.lastReason.get(intent.svc) !== intent.reason) this.o.log.debug({ svc: intent.svc, reason: intent.reason }, 'orchestrator: nothing to do');
+      // said once per reason, countdowns aside ("3s left", "5s ago")
+      const gist = (r: string | undefined) => r?.replace(/\d+s\b/g, 'Ns');
+      if (gist(this.lastReason.get(intent.svc)) !== gist(intent.reason)) this.o.log.info({ svc: intent.svc, reason: intent.reason }, 'orchestrator: not acting');
       this.lastReason.set(intent.svc, intent.reason);
       return;
     }
@@ -124,7 +133,8 @@ export class Orchestrator {
     this.lastReason.set(intent.svc, intent.reason);
     this.o.log.info({ svc: intent.svc, action: intent.action, reason: intent.reason }, 'orchestrator: acting');
     const p = runAction(
-      { svc: cfg, action: intent.action, selection: {}, force: false, argv: ['orchestrator', intent.action], user: 'orchestrator', reason: intent.reason, relocation: intent.relocation },
+      // a takeover from a node proven down takes its vg tags over (the driver's --force)
+      { svc: cfg, action: intent.action, selection: {}, force: intent.takeover !== undefined, argv: ['orchestrator', intent.action, ...(intent.takeover !== undefined ? ['--takeover', intent.takeover] : [])], user: 'orchestrator', reason: intent.reason, relocation: intent.relocation },
       { nodename: this.o.node, paths: this.o.paths, sink: this.o.sink, print: (l) => this.o.log.info({ svc: intent.svc }, l), driverFor: this.o.driverFor, signal: this.o.signal, now: () => Date.now(), lockTimeoutMs: 1000 },
     )
       .catch((e: unknown) => this.o.log.warn({ svc: intent.svc, err: (e as Error).message }, 'orchestrator action not run'))

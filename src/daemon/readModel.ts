@@ -6,6 +6,7 @@ import type { InstanceState, InstancesProjection } from '../../projections/insta
 import { serviceView } from '../../projections/statusView.js';
 import type { InstanceView, ServiceStatusView } from '../../projections/statusView.js';
 import type { ThreadView } from './threads.js';
+import type { PeerLiveness } from '../../domain/heartbeat/peers.js';
 
 /** One node as svcmon's `Nodes` section shows it. */
 export interface NodeView {
@@ -14,8 +15,10 @@ export interface NodeView {
   readonly load15m: number | undefined;
   readonly frozen: boolean;
   readonly local: boolean;
-  /** a peer, as its heartbeats say: up, down (silent past the hb timeout) or unknown (not heard yet) */
-  readonly state?: 'up' | 'down' | 'unknown';
+  /** a peer, as its heartbeats say (domain/heartbeat/peers.ts): up, alive (disk heartbeat only), down (proven), lost (silent, no proof), unknown (not heard yet) */
+  readonly state?: PeerLiveness;
+  /** why it is in that state */
+  readonly why?: string;
 }
 
 /** One instance (service x node) as a svcmon cell shows it: the status tree's instance, without its resources. */
@@ -84,13 +87,20 @@ export interface StatusInputs {
   readonly localServices: readonly string[];
   readonly localConfig: (svc: string) => LocalConfig | undefined;
   /** what the heartbeats know of a peer */
-  readonly peer?: (node: string) => { readonly load15m: number | undefined; readonly state: 'up' | 'down' | 'unknown' } | undefined;
+  readonly peer?: (node: string) => { readonly load15m: number | undefined; readonly state: PeerLiveness; readonly why?: string } | undefined;
 }
 
-export function serviceSummary(name: string, projection: InstancesProjection, local: LocalConfig | undefined): ServiceSummary {
+/** A peer's instance that the heartbeats no longer vouch for: shown as unknown, never as its last state. */
+const unknownInstance = (i: InstanceSummary): InstanceSummary => ({ ...i, avail: 'undef', overall: 'undef', monitorState: 'idle' });
+
+export function serviceSummary(name: string, projection: InstancesProjection, local: LocalConfig | undefined, stale: (node: string) => boolean = () => false): ServiceSummary {
   const cfg = local?.config;
   const nodes = union(cfg?.nodes ?? [], projection.nodesOf(name));
-  const instances = nodes.map((n) => projection.get(name, n)).filter((s): s is InstanceState => s !== undefined).map(summary);
+  const instances = nodes
+    .map((n) => projection.get(name, n))
+    .filter((s): s is InstanceState => s !== undefined)
+    .map(summary)
+    .map((i) => (stale(i.node) ? unknownInstance(i) : i));
   const topology = cfg?.topology ?? 'failover';
   const orchestrate = cfg?.orchestrate ?? 'no';
   const v = serviceView(name, topology, orchestrate, instances.map((i) => asView(i, [])));
@@ -111,12 +121,17 @@ export function serviceSummary(name: string, projection: InstancesProjection, lo
 
 export function daemonStatus(i: StatusInputs): DaemonStatus {
   const names = union(i.localServices, i.projection.services()).sort();
-  const services = names.map((n) => serviceSummary(n, i.projection, i.localConfig(n)));
+  const stale = (n: string) => {
+    if (n === i.node) return false;
+    const st = i.peer?.(n)?.state;
+    return st !== undefined && st !== 'up';
+  };
+  const services = names.map((n) => serviceSummary(n, i.projection, i.localConfig(n), stale));
   const nodeNames = union(i.clusterNodes.includes(i.node) ? i.clusterNodes : [i.node, ...i.clusterNodes]);
   const nodes = nodeNames.map((n): NodeView => {
     const peer = n === i.node ? undefined : i.peer?.(n);
     const load = n === i.node ? i.load15m : peer?.load15m;
-    return { name: n, load15m: load === undefined ? undefined : Math.round(load * 100) / 100, frozen: i.nodeFrozen(n), local: n === i.node, ...(peer ? { state: peer.state } : {}) };
+    return { name: n, load15m: load === undefined ? undefined : Math.round(load * 100) / 100, frozen: i.nodeFrozen(n), local: n === i.node, ...(peer ? { state: peer.state, ...(peer.why !== undefined ? { why: peer.why } : {}) } : {}) };
   });
   return { node: i.node, cluster: i.cluster, pid: i.pid, version: i.version, lastSeq: i.projection.lastSeq, threads: i.threads, jobs: i.jobs ?? [], nodes, services };
 }

@@ -28,6 +28,9 @@ const AVAIL_WIDTH = 8;
 const TOPOLOGY_WIDTH = 14;
 const NAME_WIDTH = 10;
 
+/** A peer's cell in the Nodes state line: X proven down, ? silent with no proof, ~ beating on a disk heartbeat only (cut off). */
+const NODE_STATE: Readonly<Record<string, string>> = { down: 'X', lost: '?', alive: '~' };
+
 const SYMBOL: Readonly<Record<Avail, string>> = { up: 'O', down: 'X', warn: '!', 'n/a': '/', undef: '?', 'stdby up': 'o', 'stdby down': 'x' };
 
 /** An instance cell: O up, X down, ! warn, / n/a; then ! overall warn, * frozen, and the action in progress or failed. */
@@ -90,7 +93,7 @@ export function renderSvcmon(s: DaemonStatus, p: Painter, o: RenderOptions = {})
   out.push(header('Nodes'));
   const load = s.nodes.map((n) => (n.load15m === undefined ? '' : n.load15m.toFixed(1)));
   out.push(`${` ${p.bold(' 15m')}`}${' '.repeat(left - 5)}| ${cells(load)}`.trimEnd());
-  out.push(`${` ${p.bold(' state')}`}${' '.repeat(left - 7)}| ${cells(s.nodes.map((n) => `${n.frozen ? '*' : ''}${n.state === 'down' ? 'X' : ''}`), (_v, _i, x) => p.grey(x))}`.trimEnd());
+  out.push(`${` ${p.bold(' state')}`}${' '.repeat(left - 7)}| ${cells(s.nodes.map((n) => `${n.frozen ? '*' : ''}${NODE_STATE[n.state ?? 'up'] ?? ''}`), (_v, _i, x) => p.grey(x))}`.trimEnd());
   out.push('');
 
   out.push(header('Services'));

@@ -8,6 +8,9 @@ import type { AnyEvent } from '../../../domain/events.js';
 import { loadNodeConfig } from '../../config/nodeConfig.js';
 import type { NodePaths } from '../../paths.js';
 import type { NodeKey } from '../auth.js';
+import { peerLiveness, quorum, withQuorum, type Liveness, type PathReading, type QuorumView } from '../../../domain/heartbeat/peers.js';
+import { Arbitrators } from './arbitrators.js';
+import { DiskPaths } from './diskPaths.js';
 import { admit, answer, GateError, type Admitted, type GateOptions } from '../gate.js';
 import { peerRequest } from '../client.js';
 import type { DaemonLogger } from '../log.js';
@@ -32,16 +35,22 @@ export interface HeartbeatsOptions {
   readonly gate: GateOptions;
   /** this node's key, to sign its beats */
   readonly key: NodeKey;
+  /** a peer's liveness changed (every path and the quorum considered) */
+  readonly onPeerChange?: (node: string, from: Liveness | undefined, to: Liveness) => void;
+  /** the quorum (cluster.quorum = true) was lost or regained by this side */
+  readonly onQuorumChange?: (q: QuorumView) => void;
   /** how often hb#N sections are looked for in the config (added, changed, removed) */
   readonly reconcileMs?: number;
   readonly now?: () => number;
 }
 
-/** A peer as the heartbeats see it: svcmon's Nodes section. */
+/** A peer as the heartbeats see it: svcmon's Nodes section, the orchestrator's peers. */
 export interface PeerView {
+  /** as last heard over the network */
   readonly status: PeerStatus | undefined;
-  /** up: a beat within the timeout; down: silent longer; unknown: not heard since this daemon started, timeout not reached */
-  readonly state: 'up' | 'down' | 'unknown';
+  /** every path and the quorum considered (domain/heartbeat/peers.ts) */
+  readonly state: Liveness['state'];
+  readonly why: string;
 }
 
 interface Rx {
@@ -99,12 +108,19 @@ export class Heartbeats {
   private reconcileTimer: NodeJS.Timeout | undefined;
   private reconciling: Promise<void> | undefined;
   private stopped = false;
+  private readonly disk: DiskPaths;
+  private readonly arbitrators: Arbitrators;
+  private evalTimer: NodeJS.Timeout | undefined;
+  private readonly reported = new Map<string, Liveness>();
+  private quorumHeld: boolean | undefined;
   private readonly startedAt: number;
   private readonly now: () => number;
 
   constructor(private readonly o: HeartbeatsOptions) {
     this.now = o.now ?? Date.now;
     this.startedAt = this.now();
+    this.disk = new DiskPaths({ node: o.node, cluster: o.cluster, threads: o.threads, log: o.log, onChange: () => this.evaluate() });
+    this.arbitrators = new Arbitrators({ threads: o.threads, log: o.log, everyMs: 1000, onChange: () => this.evaluate() });
   }
 
   async start(): Promise<void> {
@@ -114,6 +130,63 @@ export class Heartbeats {
     await this.reconcile();
     this.reconcileTimer = setInterval(() => void this.reconcile(), this.o.reconcileMs ?? 1000);
     this.reconcileTimer.unref();
+    this.arbitrators.start();
+    this.scheduleEvaluate();
+  }
+
+  /** Liveness looked at again often enough that a lost peer is noticed within a tenth of a second of its timeout. */
+  private scheduleEvaluate(): void {
+    if (this.stopped) return;
+    const shortest = Math.min(...(this.conf?.hbs ?? []).map((h) => h.interval * 1000), 1000);
+    this.evalTimer = setTimeout(() => {
+      this.evaluate();
+      this.scheduleEvaluate();
+    }, Math.max(50, Math.min(100, shortest / 2)));
+    this.evalTimer.unref();
+  }
+
+  /** Report every change of a peer's liveness and of the quorum. */
+  private evaluate(): void {
+    const conf = this.conf;
+    if (!conf || this.stopped) return;
+    const { peers, q } = this.livenessAll(conf);
+    for (const [node, l] of Object.entries(peers)) {
+      const was = this.reported.get(node);
+      if (was?.state === l.state) continue;
+      this.reported.set(node, l);
+      this.o.log.info({ peer: node, from: was?.state, to: l.state, why: l.why }, 'peer state changed');
+      this.o.onPeerChange?.(node, was, l);
+    }
+    if (q.enabled && q.has !== this.quorumHeld) {
+      this.quorumHeld = q.has;
+      this.o.log[q.has ? 'info' : 'warn']({ votes: q.votes, total: q.total }, q.has ? 'quorum held' : 'quorum lost');
+      this.o.onQuorumChange?.(q);
+    }
+    this.refreshCells();
+  }
+
+  /** What the unicast heartbeats say of a peer, one reading per hb#N. */
+  private netReadings(conf: NodeConfig, node: string): PathReading[] {
+    return conf.hbs
+      .filter((h) => h.type === 'unicast')
+      .map((h) => {
+        const up = this.fresh(node, h.rid, h.timeout);
+        const heard = this.seen.get(node)?.has(h.rid) === true;
+        const state = up ? 'up' : heard || this.now() - this.startedAt > h.timeout * 1000 ? 'down' : 'unknown';
+        return { rid: h.rid, kind: 'net', state };
+      });
+  }
+
+  private livenessAll(conf: NodeConfig): { peers: Record<string, Liveness>; q: QuorumView } {
+    const raw: Record<string, Liveness> = {};
+    for (const n of this.peersOf(conf)) raw[n] = peerLiveness([...this.netReadings(conf, n), ...this.disk.readings(n)]);
+    const q = quorum(conf.cluster.quorum, raw, { total: this.arbitrators.total, reached: this.arbitrators.reached });
+    return { peers: withQuorum(raw, q), q };
+  }
+
+  /** The quorum as this side counts it now. */
+  quorum(): QuorumView | undefined {
+    return this.conf ? this.livenessAll(this.conf).q : undefined;
   }
 
   /** Start, restart or stop hb#N threads to match the config; refresh the per-node cells. */
@@ -131,6 +204,8 @@ export class Heartbeats {
     }
     const conf = this.conf;
     if (!conf) return;
+    await this.disk.reconcile(conf);
+    this.arbitrators.set(conf.arbitrators);
     const hbs = new Map(conf.hbs.filter((h) => h.type === 'unicast').map((h) => [h.rid, h]));
     for (const [rid, r] of [...this.rx]) {
       const want = hbs.get(rid);
@@ -206,6 +281,7 @@ export class Heartbeats {
       // beats sent in clear ([listener] seal = false) are said where the operator looks
       if (th) this.o.threads.set(`${rid}.tx`, th.state, { peers: cells, address: conf.listener.seal ? '' : 'in clear' });
     }
+    this.disk.refreshCells(nodes);
   }
 
   private fresh(node: string, rid: string, timeoutS: number): boolean {
@@ -213,16 +289,12 @@ export class Heartbeats {
     return at !== undefined && this.now() - at <= timeoutS * 1000;
   }
 
-  /** The peer's last status and whether it beats. */
+  /** The peer's last status and its liveness, every path and the quorum considered. */
   peer(node: string): PeerView | undefined {
     const conf = this.conf;
-    if (!conf || node === this.o.node) return undefined;
-    const hbs = conf.hbs.filter((h) => h.type === 'unicast');
-    if (hbs.length === 0) return undefined;
-    const up = hbs.some((h) => this.fresh(node, h.rid, h.timeout));
-    const timeout = Math.max(...hbs.map((h) => h.timeout)) * 1000;
-    const state = up ? 'up' : !this.seen.has(node) && this.now() - this.startedAt < timeout ? 'unknown' : 'down';
-    return { status: this.status.get(node), state };
+    if (!conf || node === this.o.node || !conf.cluster.nodes.includes(node)) return undefined;
+    const l = this.livenessAll(conf).peers[node] ?? peerLiveness([]);
+    return { status: this.status.get(node), state: l.state, why: l.why };
   }
 
   private async startRx(hb: HeartbeatConfig, conf: NodeConfig): Promise<void> {
@@ -398,6 +470,8 @@ export class Heartbeats {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.reconcileTimer) clearInterval(this.reconcileTimer);
+    if (this.evalTimer) clearTimeout(this.evalTimer);
+    await this.arbitrators.stop();
     await this.reconciling?.catch(() => undefined);
     for (const [rid, t] of this.tx) {
       for (const timer of t.timers.values()) clearTimeout(timer);
@@ -408,6 +482,7 @@ export class Heartbeats {
       await closeServer(r.server);
       this.o.threads.set(`${rid}.rx`, 'stopped');
     }
+    await this.disk.stop();
     await this.stopFollow?.();
   }
 }

@@ -107,10 +107,11 @@ describe('node config', () => {
   test('defaults, merge with node.conf overriding, durations', () => {
     const c = checkNodeConfig(files('[cluster]\nname = c1\nsecret = 0123456789abcdef0123456789abcdef\nnodes = n1 n2\n[hb#1]\ntype = unicast\ninterval = 2s\n', '[hb#1]\nport = 10001\n[nats]\nurl = nats://x:4222\n'), 'n1');
     if (!c.ok) throw new Error(c.problems.join('\n'));
-    expect(c.config.cluster).toEqual({ name: 'c1', secret: '0123456789abcdef0123456789abcdef', nodes: ['n1', 'n2'] });
-    expect(c.config.hbs).toEqual([{ rid: 'hb#1', type: 'unicast', port: 10001, addr: undefined, intf: undefined, timeout: 15, interval: 2 }]);
+    expect(c.config.cluster).toEqual({ name: 'c1', secret: '0123456789abcdef0123456789abcdef', nodes: ['n1', 'n2'], quorum: false });
+    expect(c.config.arbitrators).toEqual([]);
+    expect(c.config.hbs).toEqual([{ rid: 'hb#1', type: 'unicast', port: 10001, addr: undefined, intf: undefined, dev: undefined, timeout: 15, interval: 2 }]);
     expect(c.config.nats).toEqual({ url: 'nats://x:4222', port: 4222 });
-    expect(c.config.node).toEqual({ env: 'TST', ruser: undefined, readyPeriod: 5 });
+    expect(c.config.node).toEqual({ env: 'TST', ruser: undefined, readyPeriod: 5, splitAction: 'crash' });
   });
 
   test('problems name the file; a bad secret is never shown', () => {
@@ -119,7 +120,7 @@ describe('node config', () => {
       ok: false,
       problems: [
         '/etc/opensvc/cluster.conf: [cluster] keyword "secret" has invalid value (hidden): expected 32 lowercase hexadecimal digits',
-        '/etc/opensvc/cluster.conf: [hb#x] keyword "type" is required: the heartbeat transport',
+        '/etc/opensvc/cluster.conf: [hb#x] keyword "type" is required: the heartbeat transport: unicast (TCP to each peer) or disk (a shared block device); multicast is not supported',
         expect.stringMatching(/^\/etc\/opensvc\/node.conf: \[listner\] section name is invalid: .* \(did you mean "listener"\?\)$/),
       ],
     });

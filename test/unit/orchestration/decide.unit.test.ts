@@ -179,7 +179,8 @@ describe('a start aborted on a conflict (the service answers elsewhere) is no fa
     expect(on('node2', s, { node1: 'down' }, { now: T0 + 5 * S, readyPeriodMs: 5 * S, pending: { svc1: T0 + 2 * S } })).toMatchObject({
       kind: 'RunAction',
       action: 'start',
-      reason: 'not running on any live node: node2 is first of node2',
+      takeover: 'node1',
+      reason: 'node1 down (down): taking over, node2 is first of node2',
     });
     const third = svc({ node1: up, node2: { ...aborted, conflict: { at: T0, count: 3, rid: 'ip#0' } } });
     expect(on('node2', third, { node1: 'down' }, { now: T0 + 5 * S, readyPeriodMs: 5 * S }).reason).toMatch(/trying again in 15s$/);
@@ -234,5 +235,43 @@ describe('ready_period: a start decision holds before it is carried out', () => 
 
   it('a penalised peer could still start it: the wait holds', () => {
     expect(on('node1', svc({ node1: down, node2: { ...down, penalties: [startFailed(T0)] } }), { node2: 'up' }, { ...opts, now: T0 + S }).reason).toBe('waiting ready_period (5s left)');
+  });
+});
+
+describe('node loss and partitions: a takeover needs proof, a split never runs a service twice', () => {
+  const s = svc({ node1: up, node2: down });
+
+  it('takes over from a peer proven down, its vg tags with it', () => {
+    expect(on('node2', s, { node1: 'down' })).toMatchObject({ kind: 'RunAction', action: 'start', takeover: 'node1' });
+  });
+
+  it('never from a peer lost without proof, nor from one alive on the disk heartbeat only: it says why', () => {
+    const lost = decideService({ node: 'node2', nodeFrozen: false, peers: { node1: 'lost' }, peerWhy: { node1: 'silent on hb#1, no disk heartbeat or quorum to prove it down' }, services: [s], readyPeriodMs: 0, pending: {} }, s, T0);
+    expect(lost).toEqual({ kind: 'Ignore', svc: 'svc1', reason: 'running on node1 as last heard; node1 lost, no proof it is down (silent on hb#1, no disk heartbeat or quorum to prove it down): not taking over svc1' });
+    expect(on('node2', s, { node1: 'alive' }).reason).toMatch(/^running on node1 as last heard; node1 alive but unreachable/);
+  });
+
+  it('a split with the service down everywhere: only the node placement puts first starts it, on either side', () => {
+    const idle = svc({ node1: down, node2: down });
+    // each side sees the other lost: node1 starts, node2 leaves it to node1
+    expect(on('node1', idle, { node2: 'lost' })).toMatchObject({ kind: 'RunAction', action: 'start' });
+    expect(on('node2', idle, { node1: 'lost' }).reason).toBe('node1 comes first in placement (lost, no proof it is down: it may start it on its side)');
+    expect(on('node2', idle, { node1: 'alive' }).reason).toBe('node1 comes first in placement (alive but unreachable: it may start it on its side)');
+    // proven down: node2 starts
+    expect(on('node2', idle, { node1: 'down' })).toMatchObject({ kind: 'RunAction', action: 'start' });
+  });
+
+  it('simultaneous start of both daemons: nobody starts before hearing from the other or the timeout', () => {
+    const idle = svc({ node1: down, node2: down });
+    expect(on('node1', idle, { node2: 'unknown' }).reason).toBe('waiting for heartbeats from node2');
+    expect(on('node2', idle, { node1: 'unknown' }).reason).toBe('waiting for heartbeats from node1');
+  });
+
+  it('a healed partition with the service up on both: the node placement prefers less stops at once', () => {
+    const both = svc({ node1: up, node2: up });
+    expect(on('node2', both, { node1: 'up' })).toEqual({ kind: 'RunAction', svc: 'svc1', action: 'stop', relocation: false, reason: 'also running on node1 (node1 preferred by placement): stopping here' });
+    expect(on('node1', both, { node2: 'up' }).reason).toBe('running here');
+    // still cut off: nothing is stopped on what may be stale news
+    expect(on('node2', both, { node1: 'alive' }).reason).toBe('running here');
   });
 });
