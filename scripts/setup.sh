@@ -18,6 +18,7 @@ have pgrep       || need_pkgs+=(procps)
 have python3     || need_pkgs+=(python3)
 have nsenter     || need_pkgs+=(util-linux)
 have openssl     || need_pkgs+=(openssl)
+have nft         || need_pkgs+=(nftables)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -400,6 +400,8 @@ export class Daemon {
     if (!monitor) throw new Error('the monitor is not started');
     this.hb?.refreshCells();
     return daemonStatus({
+      decisions: this.orchestrator?.reasons() ?? {},
+      warnings: clusterWarnings(this.nodeConf),
       node: this.node,
       cluster: this.cluster,
       pid: process.pid,
@@ -448,4 +450,20 @@ export class Daemon {
     })();
     return this.stopping;
   }
+}
+
+/**
+ * What svcmon warns an operator of in the cluster's config: with one
+ * network heartbeat path and neither a disk heartbeat nor a quorum with an
+ * arbitrator, a node that goes silent can never be proven down, so its
+ * services are never taken over (and a partition never runs them twice).
+ */
+export function clusterWarnings(conf: NodeConfig | undefined): string[] {
+  if (!conf || conf.cluster.nodes.length < 2) return [];
+  const out: string[] = [];
+  const disk = conf.hbs.some((h) => h.type === 'disk');
+  const arbitrated = conf.cluster.quorum && (conf.cluster.nodes.length > 2 || conf.arbitrators.length > 0);
+  if (!disk && !arbitrated) out.push(`a cluster of ${conf.cluster.nodes.length} nodes with no disk heartbeat and no quorum: a silent node is never proven down, its services never taken over (add [hb#N] type = disk, or cluster.quorum = true with an [arbitrator#N])`);
+  if (!conf.listener.seal) out.push('[listener] seal = false: this node sends heartbeats and config pushes in clear');
+  return out;
 }

@@ -36,6 +36,8 @@ export interface ServiceSummary {
   readonly instances: readonly InstanceSummary[];
   /** the local config can't be used: why */
   readonly error?: string;
+  /** what this node's orchestrator last decided for it, in its words */
+  readonly decision?: string;
 }
 
 /** GET /daemon/status: the svcmon read model. */
@@ -51,6 +53,8 @@ export interface DaemonStatus {
   readonly jobs: readonly JobView[];
   readonly nodes: readonly NodeView[];
   readonly services: readonly ServiceSummary[];
+  /** what an operator should know: a cluster that cannot prove a node down, a service not taken over and why */
+  readonly warnings?: readonly string[];
 }
 
 export interface LocalConfig {
@@ -86,6 +90,10 @@ export interface StatusInputs {
   /** services configured on this node */
   readonly localServices: readonly string[];
   readonly localConfig: (svc: string) => LocalConfig | undefined;
+  /** this node's orchestrator's last reason per service */
+  readonly decisions?: Readonly<Record<string, string>>;
+  /** cluster-wide warnings, computed by the daemon from its config */
+  readonly warnings?: readonly string[];
   /** what the heartbeats know of a peer */
   readonly peer?: (node: string) => { readonly load15m: number | undefined; readonly state: PeerLiveness; readonly why?: string } | undefined;
 }
@@ -126,14 +134,21 @@ export function daemonStatus(i: StatusInputs): DaemonStatus {
     const st = i.peer?.(n)?.state;
     return st !== undefined && st !== 'up';
   };
-  const services = names.map((n) => serviceSummary(n, i.projection, i.localConfig(n), stale));
+  const services = names.map((n) => {
+    const s = serviceSummary(n, i.projection, i.localConfig(n), stale);
+    const d = i.decisions?.[n];
+    return d === undefined ? s : { ...s, decision: d };
+  });
+  // a decision that leaves a service down with a peer that may run it: said where the operator looks
+  const notTaken = services.filter((s) => s.decision !== undefined && /not taking over|it may start it on its side/.test(s.decision)).map((s) => `${s.name}: ${s.decision}`);
+  const warnings = [...(i.warnings ?? []), ...notTaken];
   const nodeNames = union(i.clusterNodes.includes(i.node) ? i.clusterNodes : [i.node, ...i.clusterNodes]);
   const nodes = nodeNames.map((n): NodeView => {
     const peer = n === i.node ? undefined : i.peer?.(n);
     const load = n === i.node ? i.load15m : peer?.load15m;
     return { name: n, load15m: load === undefined ? undefined : Math.round(load * 100) / 100, frozen: i.nodeFrozen(n), local: n === i.node, ...(peer ? { state: peer.state, ...(peer.why !== undefined ? { why: peer.why } : {}) } : {}) };
   });
-  return { node: i.node, cluster: i.cluster, pid: i.pid, version: i.version, lastSeq: i.projection.lastSeq, threads: i.threads, jobs: i.jobs ?? [], nodes, services };
+  return { node: i.node, cluster: i.cluster, pid: i.pid, version: i.version, lastSeq: i.projection.lastSeq, threads: i.threads, jobs: i.jobs ?? [], nodes, services, ...(warnings.length > 0 ? { warnings } : {}) };
 }
 
 function resourcesOf(cfg: ServiceConfig | undefined, s: InstanceState | undefined): ResourceState[] {

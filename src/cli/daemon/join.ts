@@ -37,6 +37,7 @@ function withJoin(cluster: IniDocument, answer: JoinAnswer, secret: string, addi
     if (hb.port !== 10000) c = setValue(c, hb.rid, 'port', String(hb.port));
     if (hb.timeout !== 15) c = setValue(c, hb.rid, 'timeout', String(hb.timeout));
     if (hb.interval !== 5) c = setValue(c, hb.rid, 'interval', String(hb.interval));
+    if (hb.dev !== undefined) c = setValue(c, hb.rid, 'dev', hb.dev);
   }
   for (const [node, p] of Object.entries(answer.peers)) {
     if (p.addr !== undefined) c = setValue(c, `peer#${node}`, 'addr', p.addr);

@@ -113,6 +113,11 @@ export function renderSvcmon(s: DaemonStatus, p: Painter, o: RenderOptions = {})
     });
     out.push(`${head}${' '.repeat(Math.max(1, left - headLen))}| ${painted}`.trimEnd());
   }
+  const warnings = (s.warnings ?? []).filter((w) => o.services === undefined || !/^\S+: /.test(w) || o.services(w.split(':')[0]!));
+  if (warnings.length > 0) {
+    out.push('', p.bold('Warnings'));
+    for (const w of warnings) out.push(` ${p.yellow('!')} ${w}`);
+  }
   return out;
 }
 

@@ -11,6 +11,8 @@ export interface JoinHeartbeat {
   readonly port: number;
   readonly timeout: number;
   readonly interval: number;
+  /** a disk heartbeat's shared device: the same path on every node */
+  readonly dev?: string;
 }
 
 /**
@@ -73,7 +75,7 @@ export function acceptJoin(paths: NodePaths, env: NodeJS.ProcessEnv, cluster: st
   const answer: JoinAnswer = {
     cluster,
     nodes: conf.cluster.nodes,
-    hbs: conf.hbs.map((h) => ({ rid: h.rid, type: h.type, port: h.port, timeout: h.timeout, interval: h.interval })),
+    hbs: conf.hbs.map((h) => ({ rid: h.rid, type: h.type, port: h.port, timeout: h.timeout, interval: h.interval, ...(h.dev !== undefined ? { dev: h.dev } : {}) })),
     peers,
     keys,
   };

@@ -77,7 +77,7 @@ export async function daemonNode(scope: TestScope, node = 'node1'): Promise<Daem
   const root = await createTempDir(scope);
   const natsPort = await freePort();
   const listenerPort = await freePort();
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', OSVC_ROOT: root, OSVC_NODENAME: node, HOME: root };
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', OSVC_ROOT: root, OSVC_NODENAME: node, HOME: root, HASVC_NO_HOST_ACTIONS: '1' };
   const paths = nodePaths(env);
   fs.mkdirSync(paths.etc, { recursive: true });
   fs.writeFileSync(paths.nodeConf, `[nats]\nport = ${natsPort}\n\n[listener]\naddr = 127.0.0.1\nport = ${listenerPort}\n`);
