@@ -61,7 +61,8 @@ describe('nodemgr set/get/unset', () => {
     fs.writeFileSync(node.paths.nodeConf, '# my node\n[node]\nenv = TST\n');
     expect((await node.nodemgr(['set', '--kw', 'listener.port=1215', '--kw', 'node.env=PRD'])).code).toBe(0);
     expect(fs.readFileSync(node.paths.nodeConf, 'utf8')).toBe('# my node\n[node]\nenv = PRD\n\n[listener]\nport = 1215\n');
-    expect(mode(node.paths.nodeConf)).toBe(0o644);
+    // node.conf may hold a [nats] url password: written for root only, like cluster.conf
+    expect(mode(node.paths.nodeConf)).toBe(0o600);
     expect((await node.nodemgr(['get', '--kw', 'listener.port'])).out).toEqual(['1215']);
     expect((await node.nodemgr(['unset', '--param', 'listener.port'])).code).toBe(0);
     expect(loadNodeConfig(node.paths, node.env).listener.port).toBe(1214);
