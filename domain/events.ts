@@ -28,11 +28,20 @@ type FieldType<S extends FieldSpec> = S extends 'string'
 /** scope tells which subject family the event goes to */
 type Scope = 'node' | 'svc' | 'res';
 
-interface EventSpec {
+/**
+ * How a payload of an older version reads in the next one: upcast[n] turns
+ * a version n payload into a version n + 1 one. Pure, declared once per type
+ * and version: a log is never rewritten, it is read through these.
+ */
+export type Upcast = (data: Readonly<Record<string, unknown>>) => Record<string, unknown>;
+
+export interface EventSpec {
   readonly v: number;
   readonly scope: Scope;
   readonly doc: string;
   readonly fields: Readonly<Record<string, FieldSpec>>;
+  /** from each older version still readable to the next one (bump `v`, declare `upcast[v - 1]`) */
+  readonly upcast?: Readonly<Record<number, Upcast>>;
 }
 
 export const EVENT_CATALOGUE = {
@@ -196,7 +205,7 @@ export function headerOfSubject(subject: string, cluster: string): SubjectHeader
 }
 
 export function isEventType(t: string): t is EventType {
-  return TYPE_CHECKS.has(t);
+  return Object.hasOwn(EVENT_CATALOGUE, t);
 }
 
 /** The event type a subject ends with (cheaper than headerOfSubject when that is all a reader needs). */
@@ -241,52 +250,71 @@ interface FieldCheck {
   readonly check: (v: unknown) => boolean;
 }
 
-/** Each type's payload checks, computed once: validation runs for every event replayed. */
-const TYPE_CHECKS: ReadonlyMap<string, { readonly spec: EventSpec; readonly fields: readonly FieldCheck[] }> = new Map(
-  Object.entries(EVENT_CATALOGUE).map(([t, spec]: [string, EventSpec]) => [
-    t,
-    { spec, fields: Object.entries(spec.fields).map(([name, f]) => ({ name, spec: f, check: FIELD_CHECKS[f] })) },
-  ]),
-);
-
 const ENVELOPE_STRINGS = ['id', 'cluster', 'origin', 'time'] as const;
 
-/** Validate an event read from outside (stream, spool, heartbeat). */
-export function validateEvent(raw: unknown): Validation {
-  const reason = eventProblem(raw);
-  return reason === undefined ? { ok: true, event: raw as AnyEvent } : { ok: false, reason };
+/** Reading events from outside (stream, spool, heartbeat) with a catalogue: older payload versions upcast, then validated. */
+export interface EventReader {
+  /** the event as this catalogue reads it (a new object when upcast), or what is wrong with it (no result object: a replay reads every record) */
+  read(raw: unknown): AnyEvent | string;
 }
 
-/** What is wrong with an event read from outside, or undefined when it is valid (validateEvent without the result object: a replay checks every record). */
-export function eventProblem(raw: unknown): string | undefined {
-  if (!isRecord(raw)) return 'not a JSON object';
-  const type = raw.type;
-  const t = typeof type === 'string' ? TYPE_CHECKS.get(type) : undefined;
-  if (t === undefined) return `unknown event type ${JSON.stringify(type)}`;
-  const spec = t.spec;
-  for (const k of ENVELOPE_STRINGS) {
-    const v = raw[k];
-    if (typeof v !== 'string' || v === '') return `${String(type)}: envelope field ${k} must be a non-empty string`;
-  }
-  const seq = raw.seq;
-  if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1) {
-    return `${String(type)}: envelope field seq must be a positive integer`;
-  }
-  if (raw.id !== `${String(raw.origin)}:${seq}`) return `${String(type)}: id ${String(raw.id)} is not <origin>:<seq>`;
-  if (raw.v !== spec.v) return `${String(type)}: version ${String(raw.v)} not supported (expected ${spec.v})`;
-  if (spec.scope !== 'node' && (typeof raw.svc !== 'string' || !NAME_RE.test(raw.svc))) {
-    return `${String(type)}: envelope field svc must be a service name`;
-  }
-  if (spec.scope === 'res' && (typeof raw.rid !== 'string' || !RID_RE.test(raw.rid))) {
-    return `${String(type)}: envelope field rid must be a resource id like ip#0`;
-  }
-  if (raw.causation !== undefined && typeof raw.causation !== 'string') return `${String(type)}: causation must be a string`;
-  const data = raw.data;
-  if (!isRecord(data)) return `${String(type)}: data must be an object`;
-  for (const f of t.fields) {
-    if (!f.check(data[f.name])) return `${String(type)}: data.${f.name} must be ${f.spec}`;
-  }
-  return undefined;
+/**
+ * The reader of a catalogue. Each type's checks are computed once: reading
+ * runs for every event replayed, and an event of the current version is
+ * returned as it is, without a copy.
+ */
+export function eventReader(catalogue: Readonly<Record<string, EventSpec>>): EventReader {
+  const types: ReadonlyMap<string, { readonly spec: EventSpec; readonly fields: readonly FieldCheck[] }> = new Map(
+    Object.entries(catalogue).map(([t, spec]) => [t, { spec, fields: Object.entries(spec.fields).map(([name, f]) => ({ name, spec: f, check: FIELD_CHECKS[f] })) }]),
+  );
+  return {
+    read(raw) {
+      if (!isRecord(raw)) return 'not a JSON object';
+      const type = raw.type;
+      const t = typeof type === 'string' ? types.get(type) : undefined;
+      if (t === undefined) return `unknown event type ${JSON.stringify(type)}`;
+      const spec = t.spec;
+      for (const k of ENVELOPE_STRINGS) {
+        const v = raw[k];
+        if (typeof v !== 'string' || v === '') return `${String(type)}: envelope field ${k} must be a non-empty string`;
+      }
+      const seq = raw.seq;
+      if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1) return `${String(type)}: envelope field seq must be a positive integer`;
+      if (raw.id !== `${String(raw.origin)}:${seq}`) return `${String(type)}: id ${String(raw.id)} is not <origin>:<seq>`;
+      if (spec.scope !== 'node' && (typeof raw.svc !== 'string' || !NAME_RE.test(raw.svc))) return `${String(type)}: envelope field svc must be a service name`;
+      if (spec.scope === 'res' && (typeof raw.rid !== 'string' || !RID_RE.test(raw.rid))) return `${String(type)}: envelope field rid must be a resource id like ip#0`;
+      if (raw.causation !== undefined && typeof raw.causation !== 'string') return `${String(type)}: causation must be a string`;
+      let data = raw.data;
+      if (!isRecord(data)) return `${String(type)}: data must be an object`;
+      const v = raw.v;
+      if (v !== spec.v) {
+        if (typeof v !== 'number' || !Number.isInteger(v) || v > spec.v || v < 1) return `${String(type)}: version ${String(v)} not supported (expected ${spec.v})`;
+        for (let n = v; n < spec.v; n++) {
+          const up = spec.upcast?.[n];
+          if (up === undefined) return `${String(type)}: version ${v} not supported (expected ${spec.v}; no upcast from version ${n})`;
+          data = up(data as Record<string, unknown>);
+          if (!isRecord(data)) return `${String(type)}: the upcast from version ${n} did not give an object`;
+        }
+      }
+      for (const f of t.fields) {
+        if (!f.check((data as Record<string, unknown>)[f.name])) return `${String(type)}: data.${f.name} must be ${f.spec}${v !== spec.v ? ` (read as version ${spec.v} from version ${String(v)})` : ''}`;
+      }
+      return (v === spec.v ? raw : { ...raw, v: spec.v, data }) as unknown as AnyEvent;
+    },
+  };
+}
+
+const READER = eventReader(EVENT_CATALOGUE);
+
+/** Read an event from outside (stream, spool, heartbeat): validated, an older payload version upcast to the current one. */
+export function validateEvent(raw: unknown): Validation {
+  const r = READER.read(raw);
+  return typeof r === 'string' ? { ok: false, reason: r } : { ok: true, event: r };
+}
+
+/** validateEvent without the result object. */
+export function readEvent(raw: unknown): AnyEvent | string {
+  return READER.read(raw);
 }
 
 export function isEventOf<T extends EventType>(e: AnyEvent, type: T): e is Envelope<T> & AnyEvent {

@@ -1,5 +1,5 @@
 import { EVENT_CATALOGUE } from './events.js';
-import type { EventType } from './events.js';
+import type { EventSpec, EventType } from './events.js';
 
 /** docs/events.md, generated from the catalogue so the two never drift (a unit test compares them). */
 export function renderEventsDoc(): string {
@@ -33,7 +33,7 @@ export function renderEventsDoc(): string {
     '| --- | --- |',
     '| `id` | `<origin>:<seq>`, also the JetStream message id (a retried append is stored once) |',
     '| `type` | the event type below |',
-    '| `v` | the payload version of that type |',
+    '| `v` | the payload version of that type: an event of an older version is read as the current one through the catalogue\'s upcasts (one pure function per type and version, `upcast` in `domain/events.ts`); the log is never rewritten. A version newer than the reader knows is reported and skipped |',
     '| `cluster` | cluster name |',
     '| `origin` | the node that produced it |',
     '| `seq` | per-origin sequence, increasing |',
@@ -47,9 +47,11 @@ export function renderEventsDoc(): string {
     '| type | v | scope | payload | meaning |',
     '| --- | --- | --- | --- | --- |',
   ];
-  for (const [type, spec] of Object.entries(EVENT_CATALOGUE) as [EventType, (typeof EVENT_CATALOGUE)[EventType]][]) {
+  for (const [type, spec] of Object.entries(EVENT_CATALOGUE) as [EventType, EventSpec][]) {
     const payload = Object.entries(spec.fields).map(([k, t]) => `\`${k}\`: ${t}`).join(', ') || '—';
-    lines.push(`| \`${type}\` | ${spec.v} | ${spec.scope} | ${payload} | ${spec.doc} |`);
+    const from = Object.keys(spec.upcast ?? {}).map(Number).sort((a, b) => a - b);
+    const v = from.length > 0 ? `${spec.v} (reads ${from.join(', ')})` : `${spec.v}`;
+    lines.push(`| \`${type}\` | ${v} | ${spec.scope} | ${payload} | ${spec.doc} |`);
   }
   return `${lines.join('\n')}\n`;
 }

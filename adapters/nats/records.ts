@@ -1,5 +1,5 @@
-import { eventProblem, headerOfSubject, isEventType, subjectOf, typeOfSubject } from '../../domain/events.js';
-import type { AnyEvent, SubjectHeader } from '../../domain/events.js';
+import { headerOfSubject, isEventType, readEvent, subjectOf, typeOfSubject } from '../../domain/events.js';
+import type { AnyEvent, EventReader, SubjectHeader } from '../../domain/events.js';
 
 /**
  * Reading the stream's records into events: the decoding half of a replay,
@@ -44,17 +44,22 @@ export interface RecordSinks {
 
 const decoder = new TextDecoder();
 
-/** Parse and validate one record; its subject must be the one its event is published on. */
-export function decodeRecord(streamSeq: number, subject: string, data: Uint8Array): StoredEvent | InvalidRecord {
+const CURRENT: EventReader = { read: readEvent };
+
+/**
+ * Parse and validate one record, an older payload version upcast (the
+ * catalogue's reader, or another one: tests read a log with tomorrow's
+ * catalogue); its subject must be the one its event is published on.
+ */
+export function decodeRecord(streamSeq: number, subject: string, data: Uint8Array, reader: EventReader = CURRENT): StoredEvent | InvalidRecord {
   let raw: unknown;
   try {
     raw = JSON.parse(decoder.decode(data));
   } catch {
     return { streamSeq, subject, reason: 'not valid JSON' };
   }
-  const bad = eventProblem(raw);
-  if (bad !== undefined) return { streamSeq, subject, reason: bad };
-  const event = raw as AnyEvent;
+  const event = reader.read(raw);
+  if (typeof event === 'string') return { streamSeq, subject, reason: event };
   if (subjectOf(event) !== subject) return { streamSeq, subject, reason: `subject does not match the event (expected ${subjectOf(event)})` };
   return { streamSeq, event };
 }
@@ -75,6 +80,7 @@ export class RecordReader {
     private readonly filter: ReplayFilter,
     end: number,
     private readonly sinks: RecordSinks,
+    private readonly events: EventReader = CURRENT,
   ) {
     this.decodeFrom = end - (filter.decodeLast ?? 0);
   }
@@ -85,7 +91,7 @@ export class RecordReader {
       this.sinks.onSkipped?.(streamSeq, h);
       return;
     }
-    const r = decodeRecord(streamSeq, subject, record.data);
+    const r = decodeRecord(streamSeq, subject, record.data, this.events);
     if ('event' in r) this.sinks.onEvent(r);
     else this.sinks.onInvalid?.(r);
   }
