@@ -13,7 +13,7 @@ function ms(iso: string | undefined): number | undefined {
 }
 
 /** What the orchestrator needs of one instance, from its projected state. */
-export function instanceFacts(s: InstanceState, monitored: ReadonlySet<string>): InstanceFacts {
+export function instanceFacts(s: InstanceState, monitored: ReadonlySet<string>, restartable: ReadonlySet<string> = new Set()): InstanceFacts {
   const monitoredDown = Object.entries(s.resources)
     .filter(([rid, r]) => monitored.has(rid) && (r.status === 'down' || r.status === 'warn'))
     .map(([rid]) => rid)
@@ -24,6 +24,10 @@ export function instanceFacts(s: InstanceState, monitored: ReadonlySet<string>):
     if (at !== undefined) penalties.push({ at, why: p.why });
   }
   const conflictAt = ms(s.conflict?.at);
+  const restartableDown = Object.entries(s.resources)
+    .filter(([rid, r]) => restartable.has(rid) && (r.status === 'down' || r.status === 'warn'))
+    .map(([rid]) => rid)
+    .sort();
   return {
     avail: s.avail,
     frozen: s.frozen,
@@ -33,6 +37,8 @@ export function instanceFacts(s: InstanceState, monitored: ReadonlySet<string>):
     penalties,
     conflict: s.conflict !== undefined && conflictAt !== undefined ? { at: conflictAt, count: s.conflict.count, rid: s.conflict.rid } : undefined,
     clearedAt: ms(s.clearedAt),
+    restartableDown,
+    restarts: s.restarts ?? {},
   };
 }
 
@@ -43,10 +49,12 @@ export function instanceFacts(s: InstanceState, monitored: ReadonlySet<string>):
  */
 export function serviceFacts(cfg: ServiceConfig, node: string, projection: InstancesProjection): ServiceFacts {
   const monitored = new Set(cfg.resources.filter((r) => r.monitor).map((r) => r.rid));
+  const restartLimits = Object.fromEntries(cfg.resources.filter((r) => r.restart > 0 && !r.disable).map((r) => [r.rid, r.restart]));
+  const restartable = new Set(Object.keys(restartLimits));
   const instances: Record<string, InstanceFacts> = {};
   for (const n of new Set([...cfg.nodes, ...projection.nodesOf(cfg.name)])) {
     const s = projection.get(cfg.name, n);
-    if (s) instances[n] = instanceFacts(s, monitored);
+    if (s) instances[n] = instanceFacts(s, monitored, restartable);
   }
   instances[node] ??= { avail: 'n/a', frozen: true, monitorState: 'idle', expect: undefined, monitoredDown: [], penalties: [], conflict: undefined, clearedAt: undefined };
   const timeout = cfg.defaults.failure_timeout;
@@ -57,5 +65,6 @@ export function serviceFacts(cfg: ServiceConfig, node: string, projection: Insta
     nodes: [...cfg.nodes],
     instances,
     failureTimeoutMs: (typeof timeout === 'number' ? timeout : DEFAULT_FAILURE_TIMEOUT_S) * 1000,
+    restartLimits,
   };
 }

@@ -25,6 +25,8 @@ export interface InstanceContext {
   readonly conflict: { readonly at: string; readonly count: number; readonly rid: string } | undefined;
   /** when an operator last cleared the instance (InstanceCleared) */
   readonly clearedAt: string | undefined;
+  /** per rid, the in-place restarts the orchestrator ran since the instance was last started or stopped whole */
+  readonly restarts: Readonly<Record<string, number>>;
 }
 
 export interface Penalty {
@@ -47,6 +49,13 @@ function penaltiesAfter(c: InstanceContext, e: Envelope<'ActionFinished'>): Part
   return e.data.action === 'stop' && ok && c.relocating ? { penalties: withPenalty(c.penalties, { at: e.time, why: 'relocation' }) } : {};
 }
 
+/** One more in-place restart of each rid (a context restored from an older snapshot has none counted). */
+function countRestarts(was: Readonly<Record<string, number>>, rids: readonly string[]): Record<string, number> {
+  const out = { ...was };
+  for (const r of rids) out[r] = (out[r] ?? 0) + 1;
+  return out;
+}
+
 /** Machine events are the log's events, as they are. */
 export type InstanceEvent = AnyEvent;
 
@@ -67,10 +76,11 @@ export const instanceMachine = setup({
     input: {} as { svc: string; node: string },
   },
   actions: {
-    beginAction: assign(({ event }) => ({
+    beginAction: assign(({ event, context }) => ({
       actionId: event.id,
       relocating: event.type === 'ActionStarted' && event.data.relocation === true,
       actionBy: event.type === 'ActionStarted' ? event.data.user : undefined,
+      restarts: event.type !== 'ActionStarted' ? (context.restarts ?? {}) : event.data.restart === true ? countRestarts(context.restarts ?? {}, event.data.rids) : event.data.rids.length === 0 ? {} : (context.restarts ?? {}),
     })),
     endAction: assign(({ event, context }) => {
       if (event.type !== 'ActionFinished') return {};
@@ -112,6 +122,7 @@ export const instanceMachine = setup({
     penalties: [],
     conflict: undefined,
     clearedAt: undefined,
+    restarts: {},
   }),
   on: {
     ServiceDeleted: { actions: 'markDeleted' },

@@ -35,7 +35,10 @@
  *     ran as last heard, and keeps its place in the placement order: this
  *     node says why it does not start the service, and an operator decides;
  *  7. a failover service up here and on a peer that is up (a partition that
- *     healed) is stopped at once on the node placement prefers less.
+ *     healed) is stopped at once on the node placement prefers less;
+ *  8. a started instance's resource that is down and has a `restart` count
+ *     is restarted in place that many times (since the instance was last
+ *     started whole) before rule 2 relocates the service.
  */
 /** Liveness of a peer, every heartbeat path and the quorum considered: domain/heartbeat/peers.ts. */
 export type PeerState = 'up' | 'alive' | 'down' | 'lost' | 'unknown';
@@ -60,6 +63,10 @@ export interface InstanceFacts {
   readonly conflict: { readonly at: number; readonly count: number; readonly rid: string } | undefined;
   /** when an operator last cleared the instance (ms): the penalties of every node before it are forgotten */
   readonly clearedAt: number | undefined;
+  /** rids of resources with a restart count whose status is down or warn */
+  readonly restartableDown?: readonly string[];
+  /** per rid, the in-place restarts run since the instance was last started whole */
+  readonly restarts?: Readonly<Record<string, number>>;
 }
 
 export interface ServiceFacts {
@@ -72,6 +79,8 @@ export interface ServiceFacts {
   readonly instances: Readonly<Record<string, InstanceFacts>>;
   /** DEFAULT.failure_timeout, in ms: how long a penalty lasts */
   readonly failureTimeoutMs: number;
+  /** per rid, its `restart` keyword: how many times it is restarted in place before it counts as failed */
+  readonly restartLimits?: Readonly<Record<string, number>>;
 }
 
 export interface ClusterFacts {
@@ -90,7 +99,17 @@ export interface ClusterFacts {
 
 export type Intent =
   /** takeover: the node proven down the service is taken from (its vg tags are taken over) */
-  | { readonly kind: 'RunAction'; readonly svc: string; readonly action: 'start' | 'stop'; readonly relocation: boolean; readonly reason: string; readonly takeover?: string }
+  | {
+      readonly kind: 'RunAction';
+      readonly svc: string;
+      readonly action: 'start' | 'stop';
+      readonly relocation: boolean;
+      readonly reason: string;
+      readonly takeover?: string;
+      /** an in-place restart of these resources only */
+      readonly rids?: readonly string[];
+      readonly restart?: boolean;
+    }
   /** pending: the decision is to start here once a wait is over: since when it has been, until when it waits (ms) */
   | { readonly kind: 'Ignore'; readonly svc: string; readonly reason: string; readonly pending?: { readonly since: number; readonly until: number } };
 
@@ -120,6 +139,13 @@ export function decideService(c: ClusterFacts, s: ServiceFacts, now: number): In
   if (runsHere && alsoUp.length > 0) {
     const preferred = s.nodes.find((n) => n === c.node || alsoUp.includes(n));
     if (preferred !== c.node) return { kind: 'RunAction', svc: s.name, action: 'stop', relocation: false, reason: `also running on ${alsoUp.join(', ')} (${preferred} preferred by placement): stopping here` };
+  }
+
+  // restart in place first, as many times as the resource's `restart` says; a monitored one relocates after
+  const again = (local.restartableDown ?? []).filter((rid) => (local.restarts?.[rid] ?? 0) < (s.restartLimits?.[rid] ?? 0));
+  if (local.expect === 'started' && again.length > 0) {
+    const rid = again[0]!;
+    return { kind: 'RunAction', svc: s.name, action: 'start', relocation: false, rids: [rid], restart: true, reason: `${rid} down: restart ${(local.restarts?.[rid] ?? 0) + 1} of ${s.restartLimits?.[rid] ?? 0} in place` };
   }
 
   if (s.orchestrate === 'ha' && local.expect === 'started' && local.monitoredDown.length > 0) {

@@ -23,6 +23,8 @@ export interface ActionRequest {
   /** why, when the orchestrator runs it; relocation: stopping so another node takes over */
   readonly reason?: string;
   readonly relocation?: boolean;
+  /** the orchestrator restarts failed resources in place (their `restart` count) */
+  readonly restart?: boolean;
 }
 
 export interface ActionDeps {
@@ -97,6 +99,7 @@ async function runOne(req: ActionRequest & { action: 'start' | 'stop' }, deps: A
       ...(req.user ? { user: req.user } : {}),
       ...(req.reason ? { reason: req.reason } : {}),
       ...(req.relocation ? { relocation: true } : {}),
+      ...(req.restart ? { restart: true } : {}),
     },
   });
   const causation = started.id;

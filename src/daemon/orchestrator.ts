@@ -134,7 +134,7 @@ export class Orchestrator {
     this.o.log.info({ svc: intent.svc, action: intent.action, reason: intent.reason }, 'orchestrator: acting');
     const p = runAction(
       // a takeover from a node proven down takes its vg tags over (the driver's --force)
-      { svc: cfg, action: intent.action, selection: {}, force: intent.takeover !== undefined, argv: ['orchestrator', intent.action, ...(intent.takeover !== undefined ? ['--takeover', intent.takeover] : [])], user: 'orchestrator', reason: intent.reason, relocation: intent.relocation },
+      { svc: cfg, action: intent.action, selection: intent.rids ? { rids: [...intent.rids] } : {}, force: intent.takeover !== undefined, ...(intent.restart ? { restart: true } : {}), argv: ['orchestrator', intent.action, ...(intent.takeover !== undefined ? ['--takeover', intent.takeover] : [])], user: 'orchestrator', reason: intent.reason, relocation: intent.relocation },
       { nodename: this.o.node, paths: this.o.paths, sink: this.o.sink, print: (l) => this.o.log.info({ svc: intent.svc }, l), driverFor: this.o.driverFor, signal: this.o.signal, now: () => Date.now(), lockTimeoutMs: 1000 },
     )
       .catch((e: unknown) => this.o.log.warn({ svc: intent.svc, err: (e as Error).message }, 'orchestrator action not run'))

@@ -108,6 +108,11 @@ export class Heartbeats {
   private reconcileTimer: NodeJS.Timeout | undefined;
   private reconciling: Promise<void> | undefined;
   private stopped = false;
+  /** the last stream sequence the index holds, and whether the follow feeding it stalled */
+  private indexed = 0;
+  private followStall: { at: number; indexed: number } | undefined;
+  private followWatch: NodeJS.Timeout | undefined;
+  private nudgeTimer: NodeJS.Timeout | undefined;
   private readonly disk: DiskPaths;
   private readonly arbitrators: Arbitrators;
   private evalTimer: NodeJS.Timeout | undefined;
@@ -126,12 +131,68 @@ export class Heartbeats {
   async start(): Promise<void> {
     // the index needs each record's origin and sequence: its message id says them, no body is decoded
     const end = await this.o.store.replayIds({}, (streamSeq, origin, seq) => this.index.add(origin, seq, streamSeq));
-    this.stopFollow = await this.o.store.follow({ fromSeq: end + 1 }, (e) => this.index.add(e.event.origin, e.event.seq, e.streamSeq));
+    this.indexed = end;
+    await this.followFrom(end + 1);
+    this.followWatch = setInterval(() => void this.checkFollow(), 1000);
+    this.followWatch.unref();
     await this.reconcile();
     this.reconcileTimer = setInterval(() => void this.reconcile(), this.o.reconcileMs ?? 1000);
     this.reconcileTimer.unref();
     this.arbitrators.start();
     this.scheduleEvaluate();
+  }
+
+  private async followFrom(fromSeq: number): Promise<void> {
+    const stop = this.stopFollow;
+    this.stopFollow = undefined;
+    await stop?.().catch(() => undefined);
+    this.stopFollow = await this.o.store.follow({ fromSeq }, (e) => {
+      this.index.add(e.event.origin, e.event.seq, e.streamSeq);
+      this.indexed = Math.max(this.indexed, e.streamSeq);
+      if (e.event.origin === this.o.node) this.nudge();
+    });
+  }
+
+  /**
+   * The follow feeding the index can stall (a nats-server restarted under
+   * it): behind the stream with no progress for 2 s, follow again from what
+   * the index holds. Without this a restarted server's new events waited
+   * for a daemon restart to reach the peers.
+   */
+  private async checkFollow(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const last = (await this.o.store.jsm.streams.info(this.o.store.auditStream)).state.last_seq;
+      if (this.indexed >= last) {
+        this.followStall = undefined;
+        return;
+      }
+      if (!this.followStall || this.indexed > this.followStall.indexed) {
+        this.followStall = { at: this.now(), indexed: this.indexed };
+        return;
+      }
+      if (this.now() - this.followStall.at < 2000) return;
+      this.o.log.warn({ indexed: this.indexed, streamLast: last }, 'heartbeats: the stream follow stalled: following again');
+      this.followStall = undefined;
+      await this.followFrom(this.indexed + 1);
+    } catch (e) {
+      this.o.log.debug({ err: (e as Error).message }, 'heartbeats: stream not readable now');
+    }
+  }
+
+  /**
+   * News of this node: beat to every peer now rather than at the next
+   * interval, so an event reaches the other nodes in milliseconds (a burst
+   * is gathered for 20 ms; a peer being beaten to gets it when that beat
+   * ends, as it beats again at once while the peer is behind).
+   */
+  private nudge(): void {
+    if (this.nudgeTimer || this.stopped) return;
+    this.nudgeTimer = setTimeout(() => {
+      this.nudgeTimer = undefined;
+      for (const t of this.tx.values()) for (const peer of t.timers.keys()) if (!t.busy.has(peer) && t.acks.has(peer)) this.schedule(t, peer, 0);
+    }, 20);
+    this.nudgeTimer.unref();
   }
 
   /** Liveness looked at again often enough that a lost peer is noticed within a tenth of a second of its timeout. */
@@ -399,6 +460,8 @@ export class Heartbeats {
 
   private schedule(t: Tx, peer: string, ms: number): void {
     if (this.stopped) return;
+    const prev = t.timers.get(peer);
+    if (prev) clearTimeout(prev);
     const timer = setTimeout(() => {
       const conf = this.conf;
       const done = conf ? this.beatTo(t, conf, peer) : Promise.resolve();
@@ -471,6 +534,8 @@ export class Heartbeats {
     this.stopped = true;
     if (this.reconcileTimer) clearInterval(this.reconcileTimer);
     if (this.evalTimer) clearTimeout(this.evalTimer);
+    if (this.followWatch) clearInterval(this.followWatch);
+    if (this.nudgeTimer) clearTimeout(this.nudgeTimer);
     await this.arbitrators.stop();
     await this.reconciling?.catch(() => undefined);
     for (const [rid, t] of this.tx) {

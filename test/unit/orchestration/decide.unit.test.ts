@@ -275,3 +275,21 @@ describe('node loss and partitions: a takeover needs proof, a split never runs a
     expect(on('node2', both, { node1: 'alive' }).reason).toBe('running here');
   });
 });
+
+describe('restart in place before relocation (the resource\'s restart keyword)', () => {
+  const failing: InstanceFacts = { ...up, avail: 'warn', monitoredDown: ['app#web'], restartableDown: ['app#web'], restarts: {} };
+  const s = (i: InstanceFacts) => svc({ node1: i, node2: down }, { restartLimits: { 'app#web': 2 } });
+
+  it('restarts the failed resource on the same node, counting', () => {
+    expect(on('node1', s(failing), { node2: 'up' })).toEqual({ kind: 'RunAction', svc: 'svc1', action: 'start', relocation: false, rids: ['app#web'], restart: true, reason: 'app#web down: restart 1 of 2 in place' });
+    expect(on('node1', s({ ...failing, restarts: { 'app#web': 1 } }), { node2: 'up' })).toMatchObject({ rids: ['app#web'], reason: 'app#web down: restart 2 of 2 in place' });
+  });
+
+  it('relocates once the restarts are used up', () => {
+    expect(on('node1', s({ ...failing, restarts: { 'app#web': 2 } }), { node2: 'up' })).toMatchObject({ action: 'stop', relocation: true });
+  });
+
+  it('never on an instance that was not started', () => {
+    expect(on('node1', s({ ...failing, expect: undefined }), { node2: 'up' }).kind).toBe('Ignore');
+  });
+});
