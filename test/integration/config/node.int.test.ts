@@ -29,7 +29,7 @@ describe('nodemgr set/get/unset', () => {
 
     const c = loadNodeConfig(node.paths, node.env);
     expect(c.hbs).toEqual([{ rid: 'hb#1', type: 'unicast', port: 10000, addr: undefined, intf: undefined, timeout: 15, interval: 5 }]);
-    expect(c.listener).toEqual({ addr: '0.0.0.0', port: 1214 });
+    expect(c.listener).toEqual({ addr: '0.0.0.0', port: 1214, seal: true });
     expect(c.nats).toEqual({ url: undefined, port: 4222 });
     expect(c.cluster.secret).toBe(g.out[0]);
 
@@ -73,13 +73,13 @@ describe('nodemgr set/get/unset', () => {
     await node.nodemgr(['set', '--param', 'hb#1.type', '--value', 'unicast']);
     const before = fs.readFileSync(node.paths.clusterConf, 'utf8');
     let r = await node.nodemgr(['set', '--param', 'hb#1.type', '--value', 'broadcast']);
-    expect(r.err).toEqual([`${node.paths.clusterConf}: [hb#1] keyword "type" has an invalid value: expected one of unicast, multicast`]);
+    expect(r.err).toEqual([`${node.paths.clusterConf}: [hb#1] keyword "type" has an invalid value: expected one of unicast, disk`]);
     r = await node.nodemgr(['set', '--kw', 'hb#1.prot=10001']);
     expect(r.err).toEqual([`${node.paths.clusterConf}: [hb#1] keyword "prot" is unknown (did you mean "port"?)`]);
     r = await node.nodemgr(['set', '--kw', 'hb#1.port=70000']);
     expect(r.err).toEqual([`${node.paths.clusterConf}: [hb#1] keyword "port" has an invalid value: expected an integer <= 65535 and >= 1`]);
     r = await node.nodemgr(['set', '--kw', 'hb#2.port=10001']);
-    expect(r.err).toEqual([`${node.paths.clusterConf}: [hb#2] keyword "type" is required: the heartbeat transport`]);
+    expect(r.err).toEqual([`${node.paths.clusterConf}: [hb#2] keyword "type" is required: the heartbeat transport: unicast (TCP to each peer) or disk (a shared block device); multicast is not supported`]);
     r = await node.nodemgr(['set', '--kw', 'lisener.port=1']);
     expect(r.code).toBe(1);
     expect(r.err[0]).toContain('(did you mean "listener"?)');
