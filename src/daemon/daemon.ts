@@ -37,6 +37,7 @@ import { startNats } from './nats.js';
 import type { NatsHandle } from './nats.js';
 import { daemonStatus, serviceStatus } from './readModel.js';
 import type { DaemonStatus } from './readModel.js';
+import type { ServiceStatusView } from '../../projections/statusView.js';
 import { recoverInterruptedActions } from './recovery.js';
 import { Scheduler } from './scheduler.js';
 import { ServiceCatalog } from './services.js';
@@ -190,6 +191,7 @@ export class Daemon {
         waitForEvent: (since, ms, signal) => this.monitor!.waitForEvent(since, ms, signal),
         stop: () => void this.stop('stop requested through the listener'),
         sync: (ms) => this.syncProjections(ms),
+        refreshStatus: (svc) => this.refreshStatus(svc),
         runAction: (svc, req, print, signal) => this.runAction(svc, req, print, signal),
         setFrozen: (svc, frozen, by) => this.setInstanceFrozen(svc, frozen, by),
         receiveConfig: (svc, body, from) => this.receiveConfig(svc, body, from),
@@ -313,6 +315,23 @@ export class Daemon {
     if (!this.store || !this.monitor) return;
     const info = await this.store.jsm.streams.info(this.store.auditStream);
     await this.monitor.caughtUpTo(info.state.last_seq, timeoutMs);
+  }
+
+  /**
+   * POST /services/<svc>/status: the local instance probed now, what changed
+   * recorded (print status never records itself), answered once the
+   * projections hold it. undefined: no such service here.
+   */
+  private async refreshStatus(svc: string): Promise<ServiceStatusView | undefined> {
+    if (!this.scheduler || !this.monitor) throw new UnavailableError('the daemon is starting: try again');
+    if (!serviceExists(this.o.paths, svc)) return undefined;
+    await this.scheduler.refresh(svc);
+    await this.syncProjections(5000);
+    const peerDown = (n: string) => {
+      const st = this.hb?.peer(n)?.state;
+      return st !== undefined && st !== 'up';
+    };
+    return serviceStatus(svc, this.node, this.monitor.projection, this.catalog.get(svc), peerDown);
   }
 
   /** An action asked for through the listener: the same runner as the CLI's, in the daemon. */

@@ -25,6 +25,8 @@ export interface ListenerApi {
   stop(): void;
   /** wait until the projections hold everything the stream held when asked (read your writes) */
   sync(timeoutMs: number): Promise<void>;
+  /** probe the local instance now and record what changed; undefined when the service is not configured here */
+  refreshStatus?(svc: string): Promise<ServiceStatusView | undefined>;
   /** run an action on the local instance; its output lines go to `print` as they come */
   runAction(svc: string, req: ActionBody, print: (line: string) => void, signal: AbortSignal): Promise<boolean>;
   /** freeze or thaw this node's instance of a service, asked by `by` (a peer's freeze/thaw, or the local CLI) */
@@ -157,6 +159,8 @@ function socketAnswers(socket: string): Promise<boolean> {
  *   POST /services/<svc>/actions      ActionBody; answers NDJSON as the action runs: {"line": "..."}
  *                                     per output line, then {"ok": true|false} (unix socket only)
  *   GET  /services/<svc>/status?sync=1  waits until the projections hold what the stream holds
+ *   POST /services/<svc>/status       probe the local instance now, record what changed, answer the
+ *                                     ServiceStatusView (unix socket only: print status never records itself)
  *   POST /services/<svc>/config       ConfigPayload from a peer's `sync nodes` (TCP only, the signer is the
  *                                     sender): 200 {result: created|changed|unchanged, checksum, node},
  *                                     400/409/422 {error} naming why nothing was written
@@ -282,6 +286,13 @@ export class Listener {
         if (u.searchParams.get('sync') === '1') await this.o.api.sync(5000);
         const view = this.o.api.serviceStatus(svc);
         if (!view) throw new HttpError(404, `service ${svc} is not known on this node`);
+        return sendJson(res, 200, view);
+      }
+      case 'POST /services/:svc/status': {
+        if (!local || !this.o.api.refreshStatus) throw new HttpError(403, 'a status is probed on its own node only (unix socket)');
+        const svc = decodeURIComponent(parts[1] ?? '');
+        const view = await this.o.api.refreshStatus(svc);
+        if (!view) throw new HttpError(404, `service ${svc} is not configured on this node`);
         return sendJson(res, 200, view);
       }
       case 'GET /events': {

@@ -93,6 +93,8 @@ export class Scheduler {
   private timer: NodeJS.Timeout | undefined;
   private lastRescan = 0;
   private readonly warned = new Map<string, string>();
+  /** the probe of each service in progress, whoever asked (its job, a refresh): one at a time */
+  private readonly probing = new Map<string, Promise<unknown>>();
   private readonly now: () => number;
 
   constructor(private readonly o: SchedulerOptions) {
@@ -183,7 +185,7 @@ export class Scheduler {
     const t0 = this.now();
     let result: string;
     try {
-      result = await this.probe(j.svc);
+      result = await this.serial(j.svc, () => this.probe(j.svc));
     } catch (e) {
       result = `failed: ${(e as Error).message}`;
       this.o.log.warn({ svc: j.svc, job: j.kind, err: (e as Error).message }, 'scheduler job failed');
@@ -200,6 +202,29 @@ export class Scheduler {
     } catch (e) {
       this.o.log.error({ svc: j.svc, err: (e as Error).message }, 'SchedulerJobRan not appended');
     }
+  }
+
+  /**
+   * Probe one service now and record what changed (`print status` asking
+   * the daemon): after its job's probe in progress, never beside it; skipped
+   * while an action holds the service (the action records its status).
+   */
+  refresh(svc: string): Promise<string> {
+    return this.serial(svc, () => this.probe(svc));
+  }
+
+  private serial<T>(svc: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.probing.get(svc) ?? Promise.resolve();
+    const mine = before.then(fn);
+    const done = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.probing.set(svc, done);
+    void done.then(() => {
+      if (this.probing.get(svc) === done) this.probing.delete(svc);
+    });
+    return mine;
   }
 
   private async probe(svc: string): Promise<string> {

@@ -7,7 +7,8 @@ import { NatsServerSupervisor, freePort } from '../../adapters/nats/server.js';
 import { Spool } from '../../adapters/nats/spool.js';
 import type { AnyEvent } from '../../domain/events.js';
 import type { Applied } from '../../projections/instances.js';
-import { loadClusterIdentity } from '../config/identity.js';
+import { getValue } from '../../domain/config/document.js';
+import { readConfigDocument } from '../config/identity.js';
 import type { NodePaths } from '../paths.js';
 import { natsTarget } from './natsTarget.js';
 
@@ -25,9 +26,10 @@ export interface ReadLogOptions {
  * server, or — daemon down — a short-lived nats-server of our own on the
  * node's store, on a free port), then what the spool holds that the stream
  * does not have yet. Spooled events get stream sequences after the last one.
+ * A read: a node without a cluster name yet has no stream, and gets none.
  */
 export async function readLocalLog(p: NodePaths, o: ReadLogOptions, onEvent: (a: Applied) => void): Promise<void> {
-  const cluster = loadClusterIdentity(p).name;
+  const cluster = getValue(readConfigDocument(p.clusterConf).doc, 'cluster', 'name');
   const seen = new Set<string>();
   let last = 0;
   const keep = (a: Applied) => {
@@ -37,7 +39,7 @@ export async function readLocalLog(p: NodePaths, o: ReadLogOptions, onEvent: (a:
   };
   const invalid = (r: InvalidRecord) => o.onInvalid?.(`stream sequence ${r.streamSeq} (${r.subject}): ${r.reason}, skipped`);
   const target = natsTarget(p);
-  const replay = async (endpoint: NatsEndpoint) => {
+  const replay = async (cluster: string, endpoint: NatsEndpoint) => {
     const store = await EventStore.open({ ...endpoint, cluster, limits: target.limits, connectTimeoutMs: 1000 });
     try {
       await store.replay(
@@ -50,20 +52,20 @@ export async function readLocalLog(p: NodePaths, o: ReadLogOptions, onEvent: (a:
   };
 
   let read = false;
-  if (target.provisioned) {
+  if (cluster !== undefined && target.provisioned) {
     try {
-      await replay(target.endpoint);
+      await replay(cluster, target.endpoint);
       read = true;
     } catch {
       read = false;
     }
   }
-  if (!read && target.kind === 'embedded' && fs.existsSync(path.join(p.natsDir, 'store'))) {
+  if (cluster !== undefined && !read && target.kind === 'embedded' && fs.existsSync(path.join(p.natsDir, 'store'))) {
     const port = await freePort();
     const reader = new NatsServerSupervisor({ dir: p.natsDir, port, serverName: `reader_${process.pid}`, logFile: path.join(p.log, 'nats-reader.log') });
     try {
       await reader.start();
-      await replay(reader.endpoint);
+      await replay(cluster, reader.endpoint);
     } finally {
       await reader.stop();
     }
