@@ -6,7 +6,9 @@ export interface HistoryEntry {
   readonly streamSeq: number;
   readonly time: string;
   readonly node: string;
-  readonly svc: string;
+  /** undefined for a node's event (nodemgr print history) */
+  readonly svc: string | undefined;
+  readonly type: EventType;
   readonly what: string;
   readonly result: string;
   /** the event id of this entry, and of what caused it */
@@ -49,8 +51,25 @@ const EMPTY_BOOK: HistoryBook = { size: 0, bySvc: new Map() };
 
 export const emptyHistory: HistoryModel = { lastSeq: 0, size: 0, book: EMPTY_BOOK, open: new Map() };
 
+/** The node events that make the cluster's history (nodemgr print history). */
+export const NODE_HISTORY_TYPES: ReadonlySet<string> = new Set<EventType>([
+  'DaemonStarted',
+  'DaemonStopped',
+  'NodeFrozen',
+  'NodeThawed',
+  'NodeJoined',
+  'NodeConfigChanged',
+  'PeerStateChanged',
+  'QuorumChanged',
+  'SplitActionRan',
+]);
+
+/** Where a node's events are kept in the book: no service is named so. */
+const NODE_KEY = '';
+
 /** The event types that make history; evolveHistory only moves lastSeq for the others (see skipHistory). */
 export const HISTORY_TYPES: ReadonlySet<string> = new Set<EventType>([
+  ...(NODE_HISTORY_TYPES as ReadonlySet<EventType>),
   'ServiceCreated',
   'ServiceConfigChanged',
   'ServiceDeleted',
@@ -75,6 +94,27 @@ export function historyOf(m: HistoryModel, svc: string): readonly HistoryEntry[]
   let n = log.items.length;
   while (n > 0 && log.at[n - 1]! >= m.size) n--;
   return n === log.items.length ? log.items : log.items.slice(0, n);
+}
+
+/** Every entry, every service's and the nodes', in log order. */
+export function clusterHistory(m: HistoryModel): readonly HistoryEntry[] {
+  const all: { entry: HistoryEntry; at: number }[] = [];
+  for (const log of m.book.bySvc.values()) {
+    for (let i = 0; i < log.items.length && log.at[i]! < m.size; i++) all.push({ entry: log.items[i]!, at: log.at[i]! });
+  }
+  return all.sort((a, b) => a.at - b.at).map((x) => x.entry);
+}
+
+export interface HistoryFilter {
+  readonly node?: string;
+  /** entries at or before this time (ms) */
+  readonly until?: number;
+  readonly types?: ReadonlySet<string>;
+}
+
+/** print history --node, --until, --type */
+export function filterHistory(entries: readonly HistoryEntry[], f: HistoryFilter): readonly HistoryEntry[] {
+  return entries.filter((e) => (f.node === undefined || e.node === f.node) && (f.until === undefined || Date.parse(e.time) <= f.until) && (f.types === undefined || f.types.has(e.type)));
 }
 
 /** A record of a type not in HISTORY_TYPES, undecoded: only the sequence moves. */
@@ -118,6 +158,24 @@ export function describeEvent(e: AnyEvent): { what: string; result: string } | u
       return { what: `${e.rid} start failed`, result: e.data.reason };
     case 'ResourceStopFailed':
       return { what: `${e.rid} stop failed`, result: e.data.reason };
+    case 'DaemonStarted':
+      return { what: 'daemon started', result: `pid ${e.data.pid}, version ${e.data.version}` };
+    case 'DaemonStopped':
+      return { what: 'daemon stopped', result: `pid ${e.data.pid}` };
+    case 'NodeFrozen':
+      return { what: 'node frozen', result: 'ok' };
+    case 'NodeThawed':
+      return { what: 'node thawed', result: 'ok' };
+    case 'NodeJoined':
+      return { what: `${e.data.node} joined the cluster`, result: 'ok' };
+    case 'NodeConfigChanged':
+      return { what: `${e.data.file} changed: ${e.data.changed.join(', ') || '(no keyword)'}`, result: 'ok' };
+    case 'PeerStateChanged':
+      return { what: `peer ${e.data.node} ${e.data.to}${e.data.from !== undefined ? ` (was ${e.data.from})` : ''}`, result: e.data.why };
+    case 'QuorumChanged':
+      return { what: `quorum ${e.data.held ? 'held' : 'lost'}`, result: `${e.data.votes} of ${e.data.total} votes` };
+    case 'SplitActionRan':
+      return { what: `split action ${e.data.action}: ${e.data.done}`, result: e.data.reason };
     default:
       return undefined;
   }
@@ -127,7 +185,7 @@ export function describeEvent(e: AnyEvent): { what: string; result: string } | u
 export function evolveHistory(m: HistoryModel, a: Applied): HistoryModel {
   if (a.streamSeq <= m.lastSeq) return m;
   const e = a.event;
-  if (e.svc === undefined || !HISTORY_TYPES.has(e.type)) return { ...m, lastSeq: a.streamSeq };
+  if (!HISTORY_TYPES.has(e.type)) return { ...m, lastSeq: a.streamSeq };
   let open = m.open;
   if (e.type === 'ActionStarted') open = new Map(open).set(e.id, { by: e.data.user, argv: e.data.argv });
   const opened = e.causation !== undefined ? m.open.get(e.causation) : undefined;
@@ -142,6 +200,7 @@ export function evolveHistory(m: HistoryModel, a: Applied): HistoryModel {
     time: e.time,
     node: e.origin,
     svc: e.svc,
+    type: e.type,
     what: line.what,
     result: line.result,
     id: e.id,
@@ -149,8 +208,9 @@ export function evolveHistory(m: HistoryModel, a: Applied): HistoryModel {
     by: e.type === 'ActionStarted' ? e.data.user : opened?.by,
   };
   const book = m.size === m.book.size && m.book !== EMPTY_BOOK ? m.book : copyBook(m);
-  let log = book.bySvc.get(e.svc);
-  if (!log) book.bySvc.set(e.svc, (log = { items: [], at: [] }));
+  const key = e.svc ?? NODE_KEY;
+  let log = book.bySvc.get(key);
+  if (!log) book.bySvc.set(key, (log = { items: [], at: [] }));
   log.items.push(entry);
   log.at.push(book.size++);
   return { lastSeq: a.streamSeq, size: book.size, book, open };

@@ -5,6 +5,7 @@ export const NODEMGR: CommandTable = {
   set: { summary: 'set node keywords: --param hb#1.type --value unicast or --kw section.key=value (+= / -= for lists; [cluster], [hb#*] go to cluster.conf)', load: () => import('./node/set.js') },
   get: { summary: 'print node keyword values: --param cluster.secret or --kw section.key', load: () => import('./node/get.js') },
   unset: { summary: 'remove node keywords: --param section.key or --kw section.key', load: () => import('./node/unset.js') },
+  'print history': { summary: 'the whole cluster\'s history from this node\'s log: every service\'s actions, statuses and config changes, and the nodes\' own events (daemon, peers, quorum, freeze) (--since T, --until T, --node NODE, --type EventType,..., --format json)', load: () => import('./node/printHistory.js') },
   'print config': { summary: 'show cluster.conf and node.conf, secrets hidden (--format json)', load: () => import('./node/printConfig.js') },
   'validate config': { summary: 'check cluster.conf and node.conf, listing every problem (exit 1 when any)', load: () => import('./node/validateConfig.js') },
   'daemon start': { summary: 'start the agent daemon in the background (output in <OSVCLOG>/daemon.out), return once it answers', load: () => import('./daemon/start.js') },
