@@ -54,7 +54,7 @@ export const EVENT_CATALOGUE = {
   DaemonStopped: { v: 1, scope: 'node', doc: 'the agent daemon stopped gracefully', fields: { pid: 'number' } },
   NodeFrozen: { v: 1, scope: 'node', doc: 'the node was frozen: no orchestration on it', fields: {} },
   NodeThawed: { v: 1, scope: 'node', doc: 'the node was thawed', fields: {} },
-  NodeJoined: { v: 1, scope: 'node', doc: 'a node joined the cluster', fields: { node: 'string' } },
+  NodeJoined: { v: 1, scope: 'node', doc: 'a node joined the cluster, through the node recording it (key: the joiner\'s public key, pinned by every node that learns the join from the log)', fields: { node: 'string', key: 'string?' } },
   HeartbeatReceived: { v: 1, scope: 'node', doc: 'a heartbeat from a peer was received (heartbeat stream)', fields: { from: 'string', hb: 'string' } },
   RequestRejected: { v: 1, scope: 'node', doc: 'listener requests were refused (401: not signed with the cluster secret, replayed, wrong node key); at most one a minute per source, count says how many since the last', fields: { reason: 'string', peer: 'string?', count: 'number?' } },
   NodeKeyPinned: { v: 1, scope: 'node', doc: 'a node\'s public key was pinned: at its join, or at its first request signed with the cluster secret (by: join or first contact)', fields: { node: 'string', fingerprint: 'string', by: 'string' } },

@@ -9,7 +9,8 @@ import type { NodeConfig } from '../../domain/config/node.js';
 import type { ResourceConfig } from '../../domain/config/types.js';
 import type { NewEvent } from '../../domain/events.js';
 import { loadClusterIdentity, nodename } from '../config/identity.js';
-import { loadNodeConfig } from '../config/nodeConfig.js';
+import { loadNodeConfig, updateNodeConfig } from '../config/nodeConfig.js';
+import { setValue } from '../../domain/config/document.js';
 import { natsTarget } from '../events/natsTarget.js';
 import { drainSpool, openEventSink } from '../events/open.js';
 import type { EventSink } from '../events/sink.js';
@@ -139,7 +140,10 @@ export class Daemon {
       snapshotFile: snapshotPath(paths),
       threads: this.threads,
       log,
-      onApplied: () => this.orchestrator?.poke(),
+      onApplied: (e) => {
+        this.orchestrator?.poke();
+        if (e.event.type === 'NodeJoined' && e.event.origin !== this.node) void this.learnMember(e.event.data.node, e.event.data.key, e.event.origin);
+      },
       ...(this.o.snapshotEvery !== undefined ? { snapshotEvery: this.o.snapshotEvery } : {}),
     });
     await this.monitor.start();
@@ -267,6 +271,30 @@ export class Daemon {
     await this.hb?.reconcile();
     this.o.log.info({ node }, 'node joined the cluster');
     return answer;
+  }
+
+  /**
+   * A node joined the cluster through a peer (its NodeJoined reached this
+   * node in that peer's own, signed beats): it becomes a member here too —
+   * cluster.nodes written by this daemon, its key pinned — so its beats are
+   * taken and this node beats to it. Membership follows the log on every node.
+   */
+  private async learnMember(node: string, key: string | undefined, via: string): Promise<void> {
+    try {
+      const conf = loadNodeConfig(this.o.paths, this.o.env);
+      if (key !== undefined && this.peerKeys?.get(node) !== key && node !== this.node) {
+        this.peerKeys?.pin(node, key);
+        await this.sink?.append({ type: 'NodeKeyPinned', data: { node, fingerprint: keyFingerprint(key), by: `join through ${via}` } });
+      }
+      if (conf.cluster.nodes.includes(node)) return;
+      const changes = updateNodeConfig(this.o.paths, this.o.env, (docs) => ({ ...docs, cluster: setValue(docs.cluster, 'cluster', 'nodes', [...conf.cluster.nodes, node].join(' ')) }));
+      for (const c of changes) await this.sink?.append({ type: 'NodeConfigChanged', data: { file: c.file, changed: [...c.changed] } });
+      this.nodeConf = loadNodeConfig(this.o.paths, this.o.env);
+      this.o.log.info({ node, via }, 'node joined the cluster through a peer');
+      await this.hb?.reconcile();
+    } catch (e) {
+      this.o.log.error({ node, via, err: (e as Error).message }, 'membership: a join learned from the log not applied');
+    }
   }
 
   /** A freeze or thaw asked by a peer (cluster-wide `svc1 thaw`): recorded here as this node's own. */

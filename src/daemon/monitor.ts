@@ -20,8 +20,8 @@ export interface MonitorOptions {
   readonly watchdogMs?: number;
   /** behind the stream without progress this long: follow again */
   readonly stallMs?: number;
-  /** called after each live event is applied (the orchestrator looks again) */
-  readonly onApplied?: () => void;
+  /** called after each live event is applied (the orchestrator looks again, membership follows) */
+  readonly onApplied?: (e: StoredEvent) => void;
 }
 
 export interface EventsPage {
@@ -203,7 +203,7 @@ export class Monitor {
     if (++this.sinceSnapshot >= (this.o.snapshotEvery ?? 500)) this.saveSnapshot();
     if (live) {
       for (const w of [...this.waiters]) w();
-      this.o.onApplied?.();
+      this.o.onApplied?.(e);
     }
   }
 

@@ -81,7 +81,7 @@ export function acceptJoin(paths: NodePaths, env: NodeJS.ProcessEnv, cluster: st
   };
   const events: NewEvent[] = [
     ...changes.map((c): NewEvent => ({ type: 'NodeConfigChanged', data: { file: c.file, changed: [...c.changed] } })),
-    ...(isNew ? [{ type: 'NodeJoined', data: { node: joiner } } as NewEvent] : []),
+    ...(isNew ? [{ type: 'NodeJoined', data: { node: joiner, ...(keys[joiner] !== undefined ? { key: keys[joiner] } : {}) } } as NewEvent] : []),
   ];
   return { answer, events };
 }
