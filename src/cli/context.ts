@@ -28,3 +28,12 @@ export interface CommandEntry {
 }
 
 export type CommandTable = Readonly<Record<string, CommandEntry>>;
+
+/**
+ * A command that also shows the past: with --at, `past` answers from the
+ * log (src/cli/log/), otherwise `now` as before. The two stay apart: the
+ * present asks the daemon, the past never does.
+ */
+export function orAt(now: () => Promise<CommandModule>, past: () => Promise<CommandModule>): () => Promise<CommandModule> {
+  return async () => ({ run: async (ctx) => (await (ctx.args.opts.has('at') ? past() : now())).run(ctx) });
+}

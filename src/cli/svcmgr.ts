@@ -1,3 +1,4 @@
+import { orAt } from './context.js';
 import type { CommandTable } from './context.js';
 
 /** svcmgr actions. Each loads its module lazily. */
@@ -10,7 +11,7 @@ export const SVCMGR: CommandTable = {
   clear: { summary: 'reset the local instance\'s start failed / stop failed, and the failover penalties (failed starts, relocations) of the service on every node', load: () => import('./actions/clear.js') },
   'print history': { summary: 'every action, status and config change of the service, from the log (--since T, --until T, --node NODE, --type EventType,..., --format json)', load: () => import('./status/printHistory.js') },
   why: { summary: 'why the service moved, from the log: the fault, the decision and its rule, each step, each result, who asked (EVENT_ID, --at TIME, --last ACTION; the last action by default; --format json)', load: () => import('./log/why.js') },
-  'print status': { summary: 'show the service status tree (--format json)', load: () => import('./status/printStatus.js') },
+  'print status': { summary: 'show the service status tree (--format json; --at TIME|seq:N: as it was then, from the log)', load: orAt(() => import('./status/printStatus.js'), () => import('./log/statusAt.js')) },
   'sync nodes': { summary: 'send the service config and launchers to its other nodes, through their listener (--force: even within sync_min_delay)', load: () => import('./actions/sync.js') },
   create: { summary: 'create the service: <svc>.conf with a new id, <svc>.dir, <svc>.d and the <svc> command (--config FILE, --kw section.key=value)', load: () => import('./svc/create.js') },
   delete: { summary: 'delete the service, refused while it is up unless --force; --rid RID deletes resource sections only', load: () => import('./svc/delete.js') },

@@ -1,0 +1,38 @@
+import { NotFoundError } from '../../../domain/errors.js';
+import { AS_OF_TYPES, ClusterAsOf } from '../../../projections/asOf.js';
+import { loadServiceConfig } from '../../config/serviceStore.js';
+import type { LocalConfig } from '../../daemon/readModel.js';
+import type { CliContext } from '../context.js';
+import { readLog } from './read.js';
+import { describeBound, parseBound, withinBound } from './when.js';
+import type { LogBound } from './when.js';
+
+/** The read models rebuilt from this node's log up to --at (TIME or seq:N). */
+export async function clusterAt(ctx: CliContext, what: string, at: string): Promise<{ readonly model: ClusterAsOf; readonly bound: LogBound }> {
+  const bound = parseBound(`${what}: --at`, at, new Date());
+  const model = new ClusterAsOf();
+  await readLog(ctx, { types: AS_OF_TYPES }, (a) => {
+    if (withinBound(bound, a)) model.apply(a);
+    return false;
+  });
+  if (model.last === undefined) {
+    model.stop();
+    throw new NotFoundError(`${what}: nothing in the log at or before ${describeBound(bound)}`);
+  }
+  return { model, bound };
+}
+
+/** Where the view stands, said on stderr so stdout is what the command would have printed then. */
+export function asOfNote(model: ClusterAsOf, bound: LogBound): string {
+  const last = model.last!;
+  return `(as of ${describeBound(bound)}: the log up to ${last.event.id}, stream sequence ${last.streamSeq}, ${last.event.time}; rebuilt from the log, today's config files)`;
+}
+
+/** This node's config of a service as it is now (topology, nodes): the log records checksums, not contents. */
+export async function currentConfig(ctx: CliContext, svc: string): Promise<LocalConfig | undefined> {
+  try {
+    return { config: await loadServiceConfig(ctx.paths, svc, ctx.env), error: undefined };
+  } catch (e) {
+    return e instanceof NotFoundError ? undefined : { config: undefined, error: (e as Error).message };
+  }
+}
