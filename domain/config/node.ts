@@ -45,6 +45,10 @@ export interface NodeConfig {
     readonly seal: boolean;
   };
   readonly hbs: readonly HeartbeatConfig[];
+  /** the web view under /web/ on the listener port; password: the scrypt hash */
+  readonly web: { readonly enable: boolean; readonly public: boolean; readonly user: string | undefined; readonly password: string | undefined };
+  /** GET /metrics: answered only with this bearer token, and not at all while it is unset */
+  readonly metrics: { readonly token: string | undefined };
   /** every section after defaults and conversion */
   readonly sections: Readonly<Record<string, Readonly<Record<string, KeywordValue>>>>;
 }
@@ -124,6 +128,8 @@ export function checkNodeDocuments(docs: { node: IniDocument; cluster: IniDocume
       seal: get('listener').seal !== false,
     },
     hbs,
+    web: { enable: get('web').enable === true, public: get('web').public !== false, user: str(get('web').user), password: str(get('web').password) },
+    metrics: { token: str(get('metrics').token) },
     sections,
   };
   return { ok: true, config, docs };

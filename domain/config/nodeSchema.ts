@@ -61,6 +61,35 @@ const LISTENER: SectionSchema = {
   },
 };
 
+/** The live web view under /web/ on the listener's TCP port (docs/web.md). */
+const WEB: SectionSchema = {
+  help: 'the live web view, served under /web/ on the listener\'s TCP port',
+  keywords: {
+    enable: { type: 'boolean', default: 'false', help: 'serve the web view (the svcmon picture, service pages, the event stream) under /web/ on the listener port; HTTPS when [listener] tls_cert is set' },
+    public: { type: 'boolean', default: 'true', help: 'true: anyone reaching the listener port sees the view, read-only; false: the view asks for the operator\'s login first' },
+    user: { type: 'string', pattern: { re: /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/, expected: 'a user name (letters, digits, "_", ".", "@", "-")' }, help: 'the operator allowed to log in and run start, stop, freeze and thaw from the web view (set with nodemgr web password)' },
+    password: {
+      type: 'string',
+      secret: true,
+      pattern: { re: /^scrypt\$\d{1,2}\$\d{1,2}\$\d{1,2}\$[A-Za-z0-9+/=]{16,}\$[A-Za-z0-9+/=]{32,}$/, expected: 'an scrypt hash: set it with `nodemgr web password --user NAME`, which reads the password on stdin' },
+      help: 'the operator\'s password, hashed with scrypt (nodemgr web password): never the password itself',
+    },
+  },
+};
+
+/** GET /metrics on the listener's TCP port, for Prometheus (docs/metrics.md). */
+const METRICS: SectionSchema = {
+  help: 'the Prometheus metrics endpoint, GET /metrics on the listener port',
+  keywords: {
+    token: {
+      type: 'string',
+      secret: true,
+      pattern: { re: /^[A-Za-z0-9._~+/=-]{24,256}$/, expected: 'at least 24 characters among letters, digits and . _ ~ + / = - (openssl rand -hex 32)' },
+      help: 'the bearer token a scraper sends (Authorization: Bearer <token>); /metrics answers 404 while it is unset',
+    },
+  },
+};
+
 const HB: SectionSchema = {
   help: 'a heartbeat between cluster nodes',
   keywords: {
@@ -100,7 +129,7 @@ const ARBITRATOR: SectionSchema = {
 
 export const NODE_SCHEMA: ConfigSchema = {
   echoValues: false,
-  fixed: { cluster: CLUSTER, node: NODE, nats: NATS, listener: LISTENER },
+  fixed: { cluster: CLUSTER, node: NODE, nats: NATS, listener: LISTENER, web: WEB, metrics: METRICS },
   drivers: { hb: HB, peer: PEER, arbitrator: ARBITRATOR },
 };
 

@@ -13,5 +13,6 @@ export const NODEMGR: CommandTable = {
   'daemon restart': { summary: 'stop then start the agent daemon (services keep running)', load: () => import('./daemon/restart.js') },
   'daemon status': { summary: 'show the daemon threads, their state and address (exit 1 when not running)', load: () => import('./daemon/status.js') },
   'daemon join': { summary: 'join the cluster of --node NODE, authenticated by its --secret (nodemgr get --param cluster.secret there); --addr HOST[:PORT] when NODE does not resolve', load: () => import('./daemon/join.js') },
+  'web password': { summary: 'set the web view operator: --user NAME, the password typed twice or read on stdin, kept as an scrypt hash in node.conf (docs/web.md)', load: () => import('./node/webPassword.js') },
   'daemon run': { summary: 'run the agent daemon in the foreground (systemd, containers)', load: () => import('./daemon/run.js') },
 };
