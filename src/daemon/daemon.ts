@@ -205,6 +205,7 @@ export class Daemon {
       threads: this.threads,
       log,
       onRejected: (reason, peer, count) => this.emit({ type: 'RequestRejected', data: { reason, peer, count } }),
+      web: { paths, env, node: this.node, log, store: () => this.store, append: (e) => this.sink!.append(e), lastAction: (svc, n) => this.monitor?.projection.get(svc, n)?.lastAction },
     });
     await this.listener.start();
     this.emit({ type: 'ListenerStarted', data: { addr: conf.listener.addr, port: conf.listener.port, socket: paths.daemonSocket } });

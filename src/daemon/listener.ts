@@ -11,6 +11,7 @@ import type { EventsPage } from './monitor.js';
 import type { DaemonStatus } from './readModel.js';
 import type { ThreadTable } from './threads.js';
 import { MAX_CONFIG_BODY_BYTES } from '../sync/payload.js';
+import { WebRoutes, type WebOptions } from './web/routes.js';
 
 const parts0 = (pathname: string): string | undefined => pathname.split('/').filter(Boolean)[0];
 
@@ -87,6 +88,8 @@ export interface ListenerOptions {
   /** refused TCP requests, at most one event per source a minute with the count: the RequestRejected event */
   readonly onRejected: (reason: string, peer: string, count: number) => void;
   readonly now?: () => number;
+  /** GET /metrics and the web view under /web/ (web/routes.ts): TCP only, with their own door */
+  readonly web?: WebOptions;
 }
 
 const MAX_WAIT_S = 60;
@@ -171,7 +174,9 @@ function socketAnswers(socket: string): Promise<boolean> {
  *
  * TCP requests are signed, sealed and used once (auth.ts, gate.ts: hasvc
  * auth v2); anything else is a 401 and a RequestRejected event (at most one
- * per source a minute, with the count, and 20 a minute in all).
+ * per source a minute, with the count, and 20 a minute in all). Only
+ * /metrics and /web/ are let in otherwise (web/routes.ts: a bearer token,
+ * an operator's session), and only on TCP.
  */
 export class Listener {
   private tcp: http.Server | undefined;
@@ -179,9 +184,11 @@ export class Listener {
   private readonly rejected = new Map<string, { last: number; suppressed: number }>();
   private readonly closing = new AbortController();
   private readonly now: () => number;
+  private readonly web: WebRoutes | undefined;
 
   constructor(private readonly o: ListenerOptions) {
     this.now = o.now ?? Date.now;
+    this.web = o.web ? new WebRoutes({ ...o.web, api: o.api }) : undefined;
   }
 
   get address(): string {
@@ -205,6 +212,7 @@ export class Listener {
       await close(this.unix);
       throw e;
     });
+    this.web?.start();
     this.o.threads.set('listener', 'running', { address: this.address });
     this.o.log.info({ address: this.address, socket: this.o.socket }, 'listener started');
   }
@@ -265,6 +273,8 @@ export class Listener {
     const method = req.method ?? 'GET';
     let signer: string | undefined;
     let body: unknown;
+    // a browser and a scraper cannot sign: these paths have their own door, and lead nowhere else
+    if (!local && this.web && WebRoutes.handles(u.pathname)) return this.web.handle(req, res, u);
     if (!local) {
       // a config push carries the launchers: the only big body, and only from a signed peer
       const bodyMax = parts0(u.pathname) === 'services' && u.pathname.endsWith('/config') ? MAX_CONFIG_BODY_BYTES : 65_536;
@@ -363,6 +373,7 @@ export class Listener {
   async stop(): Promise<void> {
     this.o.threads.set('listener', 'stopping');
     this.closing.abort();
+    await this.web?.stop();
     await Promise.all([close(this.tcp), close(this.unix)]);
     fs.rmSync(this.o.socket, { force: true });
     this.o.threads.set('listener', 'stopped');
