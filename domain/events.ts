@@ -64,8 +64,8 @@ export const EVENT_CATALOGUE = {
   ListenerStarted: { v: 1, scope: 'node', doc: 'the daemon listener accepts requests: TCP address (signed requests) and unix socket (local, root only)', fields: { addr: 'string', port: 'number', socket: 'string' } },
 
   // service
-  ServiceCreated: { v: 1, scope: 'svc', doc: 'a service config was created', fields: { id: 'string', checksum: 'string' } },
-  ServiceConfigChanged: { v: 1, scope: 'svc', doc: 'a service config was changed', fields: { changed: 'string[]', checksum: 'string' } },
+  ServiceCreated: { v: 1, scope: 'svc', doc: 'a service config was created; text: its content as the log keeps it (comments dropped, values that may be secrets hidden), so decisions replay from the log', fields: { id: 'string', checksum: 'string', text: 'string?' } },
+  ServiceConfigChanged: { v: 1, scope: 'svc', doc: 'a service config was changed; text: its new content as the log keeps it (comments dropped, values that may be secrets hidden)', fields: { changed: 'string[]', checksum: 'string', text: 'string?' } },
   ServiceDeleted: { v: 1, scope: 'svc', doc: 'a service (or some of its resources) was deleted', fields: { rids: 'string[]' } },
   InstanceFrozen: { v: 1, scope: 'svc', doc: 'the local instance was frozen', fields: {} },
   InstanceThawed: { v: 1, scope: 'svc', doc: 'the local instance was thawed', fields: {} },

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { ResourceDriver } from '../../adapters/resources/driver.js';
 import { changedKeywords } from '../../domain/config/diff.js';
 import { parseDocument } from '../../domain/config/document.js';
+import { configForLog } from '../../domain/config/logged.js';
 import { show } from '../../domain/config/show.js';
 import { kwString, type ResourceConfig } from '../../domain/config/types.js';
 import { ConfigError } from '../../domain/errors.js';
@@ -287,12 +288,12 @@ export async function receiveConfig(d: ReceiveDeps, svcName: string, raw: unknow
   const cause = payload.causation !== undefined ? { causation: payload.causation } : {};
   if (currentText === undefined) {
     setFrozen(d.paths, svc, true);
-    const created = await d.sink.append({ type: 'ServiceCreated', svc, ...cause, data: { id: incoming.id, checksum: payload.checksum } });
+    const created = await d.sink.append({ type: 'ServiceCreated', svc, ...cause, data: { id: incoming.id, checksum: payload.checksum, text: configForLog(payload.text) } });
     await d.sink.append({ type: 'InstanceFrozen', svc, causation: created.id, data: {} });
     return { ok: true, result: 'created', checksum: payload.checksum, node: d.node, notes: written.notes };
   }
   const next = parseDocument(payload.text, f.conf);
   const changed = currentDoc && next.ok ? changedKeywords(currentDoc, next.doc) : [];
-  await d.sink.append({ type: 'ServiceConfigChanged', svc, ...cause, data: { changed: [...changed], checksum: payload.checksum } });
+  await d.sink.append({ type: 'ServiceConfigChanged', svc, ...cause, data: { changed: [...changed], checksum: payload.checksum, text: configForLog(payload.text) } });
   return { ok: true, result: 'changed', checksum: payload.checksum, node: d.node, notes: written.notes };
 }

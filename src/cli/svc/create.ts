@@ -43,5 +43,5 @@ export async function run(ctx: CliContext): Promise<number> {
   const created = createService(ctx.paths, svc, { svcmgrPath: ctx.svcmgrPath, env: ctx.env, edit, ...(from ? { from } : {}) });
   setFrozen(ctx.paths, svc, true);
   if (format === 'json') ctx.out(JSON.stringify({ svc, id: created.id, file: created.file, checksum: created.checksum }));
-  return record(ctx, [{ type: 'ServiceCreated', svc, id: created.id, checksum: created.checksum }]);
+  return record(ctx, [{ type: 'ServiceCreated', svc, id: created.id, checksum: created.checksum, text: created.text }]);
 }

@@ -27,7 +27,7 @@ export async function run(ctx: CliContext): Promise<number> {
     if (format === 'json') ctx.out(JSON.stringify({ svc, deleted: rids, changed: res.changed, checksum: res.checksum }));
     return record(ctx, [
       { type: 'ServiceDeleted', svc, rids },
-      ...(res.changed.length > 0 ? [{ type: 'ServiceConfigChanged' as const, svc, changed: res.changed, checksum: res.checksum }] : []),
+      ...(res.changed.length > 0 ? [{ type: 'ServiceConfigChanged' as const, svc, changed: res.changed, checksum: res.checksum, text: res.text }] : []),
     ]);
   }
   if (!flag(ctx.args, 'force')) {

@@ -62,7 +62,7 @@ export async function run(ctx: CliContext): Promise<number> {
         const doc = parseDocument(next, file);
         if (doc.ok && getValue(doc.doc, 'DEFAULT', 'id') === undefined) next = serializeDocument(ensureId(doc.doc, previousId));
         const res = writeServiceText(cur, next, svc, ctx.env);
-        return await record(ctx, [{ type: 'ServiceConfigChanged', svc, changed: res.changed, checksum: res.checksum }]);
+        return await record(ctx, [{ type: 'ServiceConfigChanged', svc, changed: res.changed, checksum: res.checksum, text: res.text }]);
       } catch (e) {
         if (e instanceof ConflictError) {
           keep = true;

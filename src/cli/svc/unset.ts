@@ -29,5 +29,5 @@ export async function run(ctx: CliContext): Promise<number> {
   const res = updateService(ctx.paths, svc, ctx.env, (d) => refs.reduce((x, r) => unsetValue(x, r.section, r.key), d));
   if (format === 'json') ctx.out(JSON.stringify({ svc, changed: res.changed, checksum: res.checksum }));
   if (res.changed.length === 0) return 0;
-  return record(ctx, [{ type: 'ServiceConfigChanged', svc, changed: res.changed, checksum: res.checksum }]);
+  return record(ctx, [{ type: 'ServiceConfigChanged', svc, changed: res.changed, checksum: res.checksum, text: res.text }]);
 }

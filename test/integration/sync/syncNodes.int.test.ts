@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { configChecksum } from '../../../src/config/checksum.js';
+import { configForLog } from '../../../domain/config/logged.js';
 import { peerRequest } from '../../../src/daemon/client.js';
 import { buildPayload } from '../../../src/sync/payload.js';
 import { loadNodeKey } from '../../../src/config/nodeKeys.js';
@@ -73,7 +74,7 @@ describe('svcmgr -s svc1 sync nodes: the service config to the other nodes, thro
     expect(await ok(n1, ['-s', 'svc1', 'sync', 'nodes', '--force'])).toMatch(/sent to node2: changed/);
     expect(conf(n2)).toBe(conf(n1));
     const changed = eventsOf(await n2.events(), 'ServiceConfigChanged', 'svc1');
-    expect(changed.map((e) => e.data)).toEqual([{ changed: ['DEFAULT.comment'], checksum: configChecksum(conf(n1)) }]);
+    expect(changed.map((e) => e.data)).toEqual([{ changed: ['DEFAULT.comment'], checksum: configChecksum(conf(n1)), text: configForLog(conf(n1)) }]);
 
     // stopped, then changed: the tutorial's `warn: passive node needs update`, from what node2 was seen holding
     await ok(n1, ['-s', 'svc1', 'stop', '--local']);
