@@ -155,6 +155,26 @@ export async function waitForEvents(n: DaemonNode, what: string, pred: (all: Sto
   return last;
 }
 
+/** The daemon's own log (agent.log), one JSON object a line. */
+export function agentLog(n: DaemonNode): { readonly msg: string; readonly [k: string]: unknown }[] {
+  if (!fs.existsSync(n.paths.agentLog)) return [];
+  return fs
+    .readFileSync(n.paths.agentLog, 'utf8')
+    .split('\n')
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as { msg: string }];
+      } catch {
+        return []; // a line being written
+      }
+    });
+}
+
+/** How many times the scheduler has run the job of svc: every run counted (the log records only changes of result). */
+export async function jobRuns(n: DaemonNode, svc: string): Promise<number> {
+  return (await n.status()).jobs.find((j) => j.svc === svc)?.runs ?? 0;
+}
+
 /** The process group of a pid (field 5 of /proc/PID/stat). */
 export function pgidOf(pid: number): number | undefined {
   try {
