@@ -5,7 +5,8 @@ import { beforeAll, describe, expect, test } from '@jest/globals';
 import { useTestScope } from '../../support/jest.js';
 import { trackPid } from '../../support/process.js';
 import { waitFor } from '../../support/wait.js';
-import { ensureBuilt, eventsOf, sleepAppLauncher, sleepAppRunning, type DaemonNode } from '../daemon/support.js';
+import type { StoredEvent } from '../../../adapters/nats/eventStore.js';
+import { agentLog, ensureBuilt, eventsOf, sleepAppLauncher, sleepAppRunning, waitForEvents, type DaemonNode } from '../daemon/support.js';
 import { clusterPair } from './support.js';
 
 /** The same service config on both nodes (as sync nodes would leave it), each launcher keeping its pid in its node's root. */
@@ -38,8 +39,15 @@ describe('orchestrate = ha on two nodes', () => {
     trackPid(scope(), n2.daemonPid()!, true);
     haService([n1, n2], crypto.randomUUID());
 
-    // frozen (new) everywhere: nobody starts it
-    await new Promise((r) => setTimeout(r, 3000));
+    // frozen (new) everywhere: once each daemon has applied its first status check of svc1 and its
+    // orchestrator has said why it does not act, nobody started it
+    for (const n of [n1, n2]) {
+      const own = (a: readonly StoredEvent[]) => a.find((x) => x.event.type === 'SchedulerJobRan' && x.event.svc === 'svc1' && x.event.origin === n.node);
+      const checked = own(await waitForEvents(n, `svc1's status checked on ${n.node}`, (a) => own(a) !== undefined, 20_000))!;
+      await waitFor(`${n.node} to apply it`, async () => (await n.status()).lastSeq >= checked.streamSeq, 10_000);
+      await waitFor(`${n.node}'s orchestrator to leave svc1 alone`, () => agentLog(n).some((l) => l.msg === 'orchestrator: not acting' && l.svc === 'svc1' && String(l.reason).includes('frozen')), 10_000);
+      expect(eventsOf(await n.events(), 'ActionStarted', 'svc1').filter((e) => e.origin === n.node)).toEqual([]);
+    }
     expect(running(n1) || running(n2)).toBe(false);
 
     const thaw = await n1.svcmgr(['-s', 'svc1', 'thaw']);
@@ -48,8 +56,11 @@ describe('orchestrate = ha on two nodes', () => {
     await waitFor('svc1 started on node1', () => running(n1), 30_000);
     trackPid(scope(), Number(fs.readFileSync(path.join(n1.root, 'web.pid'), 'utf8')));
     expect(running(n2)).toBe(false);
-    const start1 = eventsOf(await n1.events(), 'ActionStarted', 'svc1').find((e) => e.origin === 'node1')!;
+    const all1 = await n1.events();
+    const start1 = eventsOf(all1, 'ActionStarted', 'svc1').find((e) => e.origin === 'node1')!;
     expect(start1.data).toMatchObject({ action: 'start', user: 'orchestrator' });
+    // what node1's log holds: its first start comes after its thaw
+    expect(start1.seq).toBeGreaterThan(eventsOf(all1, 'InstanceThawed', 'svc1').find((e) => e.origin === 'node1')!.seq);
 
     // the app dies behind the agent's back: node1 stops svc1, node2 takes it over
     process.kill(Number(fs.readFileSync(path.join(n1.root, 'web.pid'), 'utf8')), 'SIGKILL');
@@ -62,6 +73,7 @@ describe('orchestrate = ha on two nodes', () => {
     expect(relocation?.data).toMatchObject({ action: 'stop', reason: 'monitored resource app#web down: stopping to relocate' });
     const start2 = eventsOf(all, 'ActionStarted', 'svc1').find((e) => e.origin === 'node2');
     expect(start2?.data).toMatchObject({ action: 'start', user: 'orchestrator', reason: expect.stringMatching(/^not running on any live node: node2 is first of node2, node1 \(penalised: node1 relocated away \d+s ago\)$/) });
+    expect(start2!.seq).toBeGreaterThan(eventsOf(all, 'InstanceThawed', 'svc1').find((e) => e.origin === 'node2')!.seq);
     expect(running(n1)).toBe(false);
 
     // the app dies on node2 too: node2 stops svc1, and node1, penalised longest ago, starts it again
@@ -86,5 +98,5 @@ describe('orchestrate = ha on two nodes', () => {
     await n1.svcmgr(['-s', 'svc1', 'stop', '--local']);
     await n1.stop();
     await n2.stop();
-  });
+  }, 120_000);
 });

@@ -135,6 +135,9 @@ describe('nodemgr daemon start|stop|restart|status, svcmon', () => {
     const once = await n.svcmon(['-s', 'web*']);
     expect(once.stdout.split('\n').filter((l) => l.startsWith(' web1') || l.startsWith(' db1'))).toEqual([expect.stringMatching(/^ web1 +n\/a +failover +\|$/)]);
 
+    // what the daemon appends as it starts is in its projections before the first screen
+    const startup = await waitForEvents(n, 'ListenerStarted', (a) => eventsOf(a, 'ListenerStarted').length === 1);
+    await waitFor('the daemon to apply its start-up events', async () => (await n.status()).lastSeq >= startup.at(-1)!.streamSeq, 10_000);
     const child = spawn(process.execPath, [path.join(REPO, 'bin/svcmon'), '--watch', '--color', 'no'], { env: n.env, stdio: ['ignore', 'pipe', 'pipe'] });
     trackPid(scope(), child.pid!);
     let out = '';
@@ -144,11 +147,18 @@ describe('nodemgr daemon start|stop|restart|status, svcmon', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const screens = () => out.split('\n').filter((l) => l.startsWith('Threads')).length;
     await waitFor('the first screen', () => screens() === 1, 10_000);
-    // one new event (a refused request) is one redraw
-    await new Promise<void>((resolve) => http.get({ host: '127.0.0.1', port: n.listenerPort, path: '/daemon/status' }, (res) => res.resume().on('end', resolve)));
-    await waitFor('a second screen', () => screens() === 2, 10_000);
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(screens()).toBe(2);
+    const shown = (await n.events()).length;
+    // a refused request is an event: once a minute per source address
+    const refusedFrom = (localAddress: string) =>
+      new Promise<void>((resolve) => http.get({ host: '127.0.0.1', port: n.listenerPort, path: '/daemon/status', localAddress }, (res) => res.resume().on('end', resolve)));
+    // one new event is one redraw
+    await refusedFrom('127.0.0.1');
+    await waitFor('a second screen', () => screens() >= 2, 10_000);
+    // and none without one: the next event is the third screen, nothing was drawn in between
+    await refusedFrom('127.0.0.2');
+    await waitFor('a third screen', () => screens() >= 3, 10_000);
+    expect(screens()).toBe(3);
+    expect((await n.events()).slice(shown).map((s) => s.event.type)).toEqual(['RequestRejected', 'RequestRejected']);
 
     await n.stop();
     expect(await exited).toBe(1);

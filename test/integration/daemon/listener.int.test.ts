@@ -22,6 +22,27 @@ function rawGet(port: number, urlPath: string, headers: Record<string, string>):
   });
 }
 
+/**
+ * A GET over the daemon's unix socket sent with `Expect: 100-continue`:
+ * `taken` resolves on the daemon's 100 Continue, written as its handler
+ * begins, before anything else can reach that handler's process.
+ */
+function heldGet(socketPath: string, urlPath: string): { taken: Promise<void>; answer: Promise<{ status: number; body: string }> } {
+  let onTaken: () => void = () => undefined;
+  const taken = new Promise<void>((resolve) => (onTaken = resolve));
+  const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = http.request({ socketPath, path: urlPath, method: 'GET', headers: { expect: '100-continue' }, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('continue', onTaken);
+    req.on('error', reject);
+    req.end();
+  });
+  return { taken, answer };
+}
+
 describe('listener: signed TCP requests, local unix socket', () => {
   const scope = useTestScope();
   beforeAll(() => ensureBuilt(), 240_000);
@@ -76,11 +97,14 @@ describe('listener: signed TCP requests, local unix socket', () => {
     await n.start();
     const { lastSeq } = (await daemonRequest<EventsPage>(n.paths, 'GET', '/events?since=0')).body;
     const t0 = Date.now();
-    const waiting = daemonRequest<EventsPage>(n.paths, 'GET', `/events?since=${lastSeq}&wait=20`, undefined, { timeoutMs: 30_000 });
-    await new Promise((r) => setTimeout(r, 500));
+    const waiting = heldGet(n.paths.daemonSocket, `/events?since=${lastSeq}&wait=20`);
+    // the daemon holds the poll before the event exists
+    await waiting.taken;
     // a request refused on TCP is an event: it wakes the poll
     await rawGet(n.listenerPort, '/daemon/status', {});
-    const page = (await waiting).body;
+    const answer = await waiting.answer;
+    expect(answer.status).toBe(200);
+    const page = JSON.parse(answer.body) as EventsPage;
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(page.events[0]).toMatchObject({ streamSeq: lastSeq + 1, event: { type: 'RequestRejected' } });
     await n.stop();

@@ -5,7 +5,7 @@ import { useTestScope } from '../../support/jest.js';
 import { trackPid } from '../../support/process.js';
 import { waitFor } from '../../support/wait.js';
 import { run } from '../../support/sh.js';
-import { REPO, daemonNode, ensureBuilt, eventsOf, sleepAppLauncher, sleepAppRunning, waitForEvents } from './support.js';
+import { REPO, agentLog, daemonNode, ensureBuilt, eventsOf, sleepAppLauncher, sleepAppRunning, waitForEvents } from './support.js';
 
 describe('orchestrator in the daemon (orchestrate = ha, one node)', () => {
   const scope = useTestScope();
@@ -20,13 +20,19 @@ describe('orchestrator in the daemon (orchestrate = ha, one node)', () => {
       { monitor: true, defaults: { orchestrate: 'ha', monitor_schedule: '1s' } },
     );
     await n.start();
-    await new Promise((r) => setTimeout(r, 3000));
+    // frozen (new): once the daemon has applied svc1's first status check, and its orchestrator has said why it does not act, nothing was started
+    const checked = await waitForEvents(n, "svc1's first status check", (a) => eventsOf(a, 'SchedulerJobRan', 'svc1').length > 0);
+    const checkSeq = checked.find((s) => s.event.type === 'SchedulerJobRan' && s.event.svc === 'svc1')!.streamSeq;
+    await waitFor('the daemon to apply it', async () => (await n.status()).lastSeq >= checkSeq, 10_000);
+    await waitFor('the orchestrator to leave svc1 alone', () => agentLog(n).some((l) => l.msg === 'orchestrator: not acting' && l.svc === 'svc1' && String(l.reason).includes('frozen')), 10_000);
     expect(eventsOf(await n.events(), 'ActionStarted', 'svc1')).toHaveLength(0);
     expect(fs.existsSync(appPid)).toBe(false);
 
     expect((await n.svcmgr(['-s', 'svc1', 'thaw'])).exitCode).toBe(0);
     const started = await waitForEvents(n, 'the orchestrated start', (a) => eventsOf(a, 'ActionFinished', 'svc1').length > 0, 20_000);
     const start = eventsOf(started, 'ActionStarted', 'svc1')[0]!;
+    // what the log holds: the first start comes after the thaw, never before it
+    expect(start.seq).toBeGreaterThan(eventsOf(started, 'InstanceThawed', 'svc1')[0]!.seq);
     expect(start.data).toMatchObject({ action: 'start', user: 'orchestrator', reason: 'not running on any live node: node1 is first of node1' });
     expect(eventsOf(started, 'ActionFinished', 'svc1')[0]!.data).toMatchObject({ result: 'ok' });
     await waitFor('the app pid file', () => fs.existsSync(appPid), 5000);
