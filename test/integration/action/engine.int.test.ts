@@ -18,6 +18,7 @@ import type { TestScope } from '../../support/scope.js';
 import { addressesOf, createNetns, createVeth, freeSubnet, nsRun } from '../../support/netns.js';
 import { isMountPoint } from '../../support/proc.js';
 import { createTempDir } from '../../support/tmp.js';
+import { waitFor } from '../../support/wait.js';
 
 /**
  * The action engine over real resources: a veth for ip#0, a VG on a loop PV,
@@ -174,12 +175,20 @@ describe('action engine on real resources', () => {
     const r = await rig(s);
     const slow = path.join(r.root, 'etc', 'opensvc', 'svc1.d');
     fs.mkdirSync(slow, { recursive: true });
-    fs.writeFileSync(path.join(slow, 'slow'), '#!/bin/sh\n[ "$1" = start ] && sleep 3\nexit 0\n', { mode: 0o755 });
+    const running = path.join(r.root, 'running');
+    const release = path.join(r.root, 'release');
+    // the first start holds the service until the test releases it (30 s at most)
+    fs.writeFileSync(
+      path.join(slow, 'slow'),
+      `#!/bin/sh\n[ "$1" = start ] || exit 0\ntouch '${running}'\nfor i in $(seq 600); do [ -e '${release}' ] && exit 0; sleep 0.05; done\nexit 1\n`,
+      { mode: 0o755 },
+    );
     const app = [resourceConfig('app#slow', { script: 'slow' })];
     const first = act(r, app, 'start');
-    await new Promise((res) => setTimeout(res, 500));
+    await waitFor('the first start to run its launcher', () => fs.existsSync(running), 10_000);
     const second = act(r, app, 'start', 500);
     await expect(second).rejects.toThrow(/svc1: another action is running on this service: .* is held by pid \d+/);
+    fs.writeFileSync(release, '');
     expect((await first).ok).toBe(true);
   });
 

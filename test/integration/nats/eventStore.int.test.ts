@@ -4,6 +4,7 @@ import type { InvalidRecord, SkippedRecord, StoredEvent } from '../../../adapter
 import { makeEvent } from '../../../domain/events.js';
 import type { AnyEvent } from '../../../domain/events.js';
 import { startTestNats, type TestNats } from '../../support/nats.js';
+import { waitFor } from '../../support/wait.js';
 
 function events(origin: string, from: number, n: number, cluster = 'c1'): AnyEvent[] {
   const out: AnyEvent[] = [];
@@ -188,7 +189,7 @@ describe('EventStore against a real nats-server', () => {
       const seen: string[] = [];
       const stop = await store.follow({}, (e) => seen.push(e.event.id));
       await store.append(events('node1', 1, 3, 'live'));
-      for (let i = 0; i < 100 && seen.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+      await waitFor('the three events followed', () => seen.length >= 3, 5000, 10);
       await stop();
       expect(seen).toEqual(['node1:1', 'node1:2', 'node1:3']);
     } finally {
@@ -202,11 +203,7 @@ describe('EventStore against a real nats-server', () => {
       const batch = events('node1', 1, 10_000, 'crash');
       const appending = store.append(batch, 64);
       // kill once the stream holds some of the batch, then bring the server back
-      for (;;) {
-        const info = await store.jsm.streams.info(store.auditStream).catch(() => undefined);
-        if (info && info.state.messages > 1500) break;
-        await new Promise((r) => setTimeout(r, 5));
-      }
+      await waitFor('the stream to hold part of the batch', async () => ((await store.jsm.streams.info(store.auditStream).catch(() => undefined))?.state.messages ?? 0) > 1500, 30_000, 5);
       const pid = nats.supervisor.pid!;
       process.kill(pid, 'SIGKILL');
       await appending;
