@@ -7,7 +7,8 @@ import { driverFor as defaultDriverFor } from '../../adapters/resources/registry
 import type { ResourceDriver } from '../../adapters/resources/driver.js';
 import type { NodeConfig } from '../../domain/config/node.js';
 import type { ResourceConfig } from '../../domain/config/types.js';
-import type { NewEvent } from '../../domain/events.js';
+import type { AnyEvent, NewEvent } from '../../domain/events.js';
+import { MEMBERSHIP_TYPES, membershipEvent, membershipOf } from '../../projections/membership.js';
 import { loadClusterIdentity, nodename } from '../config/identity.js';
 import { loadNodeConfig, updateNodeConfig } from '../config/nodeConfig.js';
 import { setValue } from '../../domain/config/document.js';
@@ -31,7 +32,7 @@ import type { PeerState } from '../../domain/orchestration/decide.js';
 import type { ActionBody } from './listener.js';
 import { runAction } from '../action/runner.js';
 import { loadServiceConfig } from '../config/serviceStore.js';
-import { UnavailableError } from '../../domain/errors.js';
+import { ConflictError, UnavailableError } from '../../domain/errors.js';
 import type { DaemonLogger } from './log.js';
 import { Monitor } from './monitor.js';
 import { startNats } from './nats.js';
@@ -83,6 +84,8 @@ export class Daemon {
   private recoveryTimer: NodeJS.Timeout | undefined;
   private recovering = false;
   private readonly pending: NewEvent[] = [];
+  /** joins, leaves and removals heard from the log, applied one at a time: each may rewrite cluster.nodes */
+  private membership: Promise<void> = Promise.resolve();
   private readonly ac = new AbortController();
   private stopping: Promise<void> | undefined;
   private resolveStopped!: () => void;
@@ -142,7 +145,8 @@ export class Daemon {
       log,
       onApplied: (e) => {
         this.orchestrator?.poke();
-        if (e.event.type === 'NodeJoined' && e.event.origin !== this.node) void this.learnMember(e.event.data.node, e.event.data.key, e.event.origin);
+        const m = membershipEvent(e.event);
+        if (m !== undefined) this.membership = this.membership.then(() => this.followMembership(e.event, m.node));
       },
       ...(this.o.snapshotEvery !== undefined ? { snapshotEvery: this.o.snapshotEvery } : {}),
     });
@@ -201,6 +205,7 @@ export class Daemon {
         receiveConfig: (svc, body, from) => this.receiveConfig(svc, body, from),
         configChecksum: (svc) => ({ checksum: localChecksum(this.o.paths, svc) ?? null }),
         join: (node, key) => this.join(node, key),
+        leave: () => this.leave(),
       },
       threads: this.threads,
       log,
@@ -296,6 +301,88 @@ export class Daemon {
     } catch (e) {
       this.o.log.error({ node, via, err: (e as Error).message }, 'membership: a join learned from the log not applied');
     }
+  }
+
+  /**
+   * A node left the cluster or was removed from it (its NodeLeft, or a
+   * NodeRemoved recorded anywhere, reached this node in the log): it is no
+   * longer a member here either — cluster.nodes written by this daemon, its
+   * beats refused, this node's beats to it stopped after a heartbeat timeout.
+   * Its key stays pinned: a rejoin with the same key needs nothing more.
+   */
+  private async forgetMember(node: string, via: string): Promise<void> {
+    const conf = loadNodeConfig(this.o.paths, this.o.env);
+    if (!conf.cluster.nodes.includes(node)) return;
+    const changes = updateNodeConfig(this.o.paths, this.o.env, (docs) => ({ ...docs, cluster: setValue(docs.cluster, 'cluster', 'nodes', conf.cluster.nodes.filter((n) => n !== node).join(' ')) }));
+    for (const c of changes) await this.sink?.append({ type: 'NodeConfigChanged', data: { file: c.file, changed: [...c.changed] } });
+    this.nodeConf = loadNodeConfig(this.o.paths, this.o.env);
+    this.o.log.info({ node, via }, via === node ? 'node left the cluster' : 'node removed from the cluster');
+    await this.hb?.reconcile();
+  }
+
+  /**
+   * A join, leave or removal heard from the log: what the log says of the
+   * node now — the newest of its joins, leaves and removals, whatever order
+   * they came in (projections/membership.ts) — is made true here.
+   */
+  private async followMembership(ev: AnyEvent, node: string): Promise<void> {
+    // this node's own joins and leave are done where they are recorded
+    if ((ev.type === 'NodeJoined' || ev.type === 'NodeLeft') && ev.origin === this.node) return;
+    try {
+      const says = membershipOf(node, await this.membershipEvents());
+      if (node === this.node) {
+        if (says === 'gone' && ev.type === 'NodeRemoved' && ev.origin !== this.node) await this.standAlone(`removed from the cluster by ${ev.origin}`);
+      } else if (says === 'member' && ev.type === 'NodeJoined') await this.learnMember(node, ev.data.key, ev.origin);
+      else if (says === 'gone') await this.forgetMember(node, ev.origin);
+    } catch (e) {
+      this.o.log.error({ node, event: ev.id, err: (e as Error).message }, 'membership: a change learned from the log not applied');
+    }
+  }
+
+  /** Every join, leave and removal the stream holds: rare, read by subject. */
+  private async membershipEvents(): Promise<AnyEvent[]> {
+    const out: AnyEvent[] = [];
+    for (const type of MEMBERSHIP_TYPES) await this.store?.replay({ subject: `osvc.${this.cluster}.evt.*.node.${type}` }, (e) => out.push(e.event));
+    return out;
+  }
+
+  /**
+   * POST /cluster/leave (nodemgr daemon leave): NodeLeft recorded, and
+   * carried by this node's beats to every peer beating, each holding it
+   * before this node goes (10 s at most); then a cluster of its own.
+   */
+  private async leave(): Promise<{ node: string; told: string[]; missed: { node: string; why: string }[] }> {
+    const hb = this.hb;
+    if (!this.sink || !hb) throw new UnavailableError('the daemon is starting: try again');
+    const peers = loadNodeConfig(this.o.paths, this.o.env).cluster.nodes.filter((n) => n !== this.node);
+    if (peers.length === 0) throw new ConflictError(`daemon leave: ${this.node} is a cluster of its own: there is nothing to leave`);
+    const left = await this.sink.append({ type: 'NodeLeft', data: { node: this.node } });
+    const live = peers.filter((n) => hb.peer(n)?.state === 'up');
+    const told = new Set<string>();
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      for (const n of live) if (hb.acked(n) >= left.seq) told.add(n);
+      if (told.size === live.length || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await this.standAlone('left the cluster');
+    const missed = peers.filter((n) => !told.has(n)).map((n) => ({ node: n, why: live.includes(n) ? 'did not acknowledge it within 10 s' : `not beating (${hb.peer(n)?.state ?? 'unknown'})` }));
+    return { node: this.node, told: [...told].sort(), missed };
+  }
+
+  /**
+   * This node out of its cluster (it left, or was removed): a cluster of
+   * its own, as OpenSVC leaves it — cluster.nodes this node alone, the node
+   * frozen so nothing orchestrates here until an operator thaws it. Name,
+   * secret and keys are kept: `daemon join` takes it back.
+   */
+  private async standAlone(reason: string): Promise<void> {
+    const changes = updateNodeConfig(this.o.paths, this.o.env, (docs) => ({ ...docs, cluster: setValue(docs.cluster, 'cluster', 'nodes', this.node) }));
+    for (const c of changes) await this.sink?.append({ type: 'NodeConfigChanged', data: { file: c.file, changed: [...c.changed] } });
+    if (!this.monitor?.nodeFrozen(this.node)) await this.sink?.append({ type: 'NodeFrozen', data: {} });
+    this.nodeConf = loadNodeConfig(this.o.paths, this.o.env);
+    this.o.log.warn({ reason }, 'this node is a cluster of its own now, frozen');
+    await this.hb?.reconcile();
   }
 
   /** A freeze or thaw asked by a peer (cluster-wide `svc1 thaw`): recorded here as this node's own. */

@@ -38,6 +38,8 @@ export interface ListenerApi {
   configChecksum?(svc: string): { readonly checksum: string | null };
   /** a node (the signer of the request, with its public key) joins the cluster: the answer is what it writes in its cluster.conf */
   join?(node: string, key: string): Promise<unknown>;
+  /** this node leaves its cluster (nodemgr daemon leave): the answer says which peers heard of it */
+  leave?(): Promise<unknown>;
 }
 
 /** The body of POST /services/<svc>/actions. */
@@ -171,6 +173,8 @@ function socketAnswers(socket: string): Promise<boolean> {
  *   POST /services/<svc>/freeze|thaw  freeze or thaw this node's instance (a peer's cluster-wide freeze/thaw)
  *   POST /cluster/join                the signer (X-Hasvc-Node) joins the cluster: 200 JoinAnswer
  *                                     {cluster, nodes, hbs, peers} (TCP only: signed with the secret to join with)
+ *   POST /cluster/leave               this node leaves its cluster, its peers told first: 200
+ *                                     {node, told, missed} (unix socket only)
  *
  * TCP requests are signed, sealed and used once (auth.ts, gate.ts: hasvc
  * auth v2); anything else is a 401 and a RequestRejected event (at most one
@@ -340,6 +344,15 @@ export class Listener {
         if (signer === undefined || !this.o.api.join) throw new HttpError(403, 'a node joins over TCP, its request signed with the cluster secret');
         return sendJson(res, 200, await this.o.api.join(signer, door.admitted!.claim.key));
       }
+      case 'POST /cluster/leave': {
+        if (!local || !this.o.api.leave) throw new HttpError(403, 'a node leaves its cluster from its own node only (unix socket)');
+        try {
+          return sendJson(res, 200, await this.o.api.leave());
+        } catch (e) {
+          if (e instanceof ConflictError) throw new HttpError(409, e.message);
+          throw e;
+        }
+      }
       case 'POST /services/:svc/freeze':
       case 'POST /services/:svc/thaw': {
         if (!this.o.api.setFrozen) throw new HttpError(404, 'freeze and thaw are not served here');
@@ -364,7 +377,7 @@ export class Listener {
         res.once('finish', () => this.o.api.stop());
         return sendJson(res, 202, { stopping: true, pid: process.pid });
       default: {
-        const known = ['/daemon/ping', '/daemon/status', '/daemon/stop', '/events', '/cluster/join'].includes(u.pathname) || (parts[0] === 'services' && (parts[2] === 'status' || parts[2] === 'actions') && parts.length === 3) || (parts[0] === 'services' && parts[2] === 'config');
+        const known = ['/daemon/ping', '/daemon/status', '/daemon/stop', '/events', '/cluster/join', '/cluster/leave'].includes(u.pathname) || (parts[0] === 'services' && (parts[2] === 'status' || parts[2] === 'actions') && parts.length === 3) || (parts[0] === 'services' && parts[2] === 'config');
         throw new HttpError(known ? 405 : 404, known ? `${method} not allowed on ${u.pathname}` : `no route ${u.pathname}`);
       }
     }

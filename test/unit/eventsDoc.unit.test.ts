@@ -11,7 +11,7 @@ describe('event catalogue', () => {
   });
 
   it('every event type is past tense PascalCase', () => {
-    for (const t of Object.keys(EVENT_CATALOGUE)) expect(t).toMatch(/^[A-Z][A-Za-z]+(ed|Received|Ran|Frozen)$/);
+    for (const t of Object.keys(EVENT_CATALOGUE)) expect(t).toMatch(/^[A-Z][A-Za-z]+(ed|Received|Ran|Frozen|Left)$/);
   });
 
   it('validates envelopes and payloads, naming what is wrong', () => {

@@ -8,6 +8,7 @@ import { allowOnly } from '../args.js';
 import type { CliContext } from '../context.js';
 import { assignmentsOf, noExtraWords, outputFormat } from '../svc/options.js';
 import { record } from '../svc/record.js';
+import { membersNow, removals } from './members.js';
 
 /**
  * nodemgr set --param hb#1.type --value unicast | --kw section.key=value ...
@@ -21,6 +22,7 @@ export async function run(ctx: CliContext): Promise<number> {
   const fileOf = (section: string) => (nodeConfigFileOf(section) === 'cluster' ? ctx.paths.clusterConf : ctx.paths.nodeConf);
   const bad = assignments.map((a) => checkAssignment(NODE_SCHEMA, fileOf(a.section), a)).filter((p): p is string => p !== undefined);
   if (bad.length > 0) throw new ConfigError(bad);
+  const before = membersNow(ctx);
   const changes = updateNodeConfig(ctx.paths, ctx.env, (docs) =>
     assignments.reduce((d, a) => {
       const which = nodeConfigFileOf(a.section);
@@ -28,5 +30,5 @@ export async function run(ctx: CliContext): Promise<number> {
     }, docs),
   );
   if (format === 'json') ctx.out(JSON.stringify(changes));
-  return record(ctx, changes.map((c) => ({ type: 'NodeConfigChanged' as const, file: c.file, changed: c.changed })));
+  return record(ctx, [...changes.map((c) => ({ type: 'NodeConfigChanged' as const, file: c.file, changed: c.changed })), ...removals(ctx, before, membersNow(ctx))]);
 }

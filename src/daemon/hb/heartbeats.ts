@@ -80,6 +80,8 @@ interface Tx {
   /** peer -> last send ok */
   readonly ok: Map<string, boolean>;
   readonly busy: Set<string>;
+  /** peer taken out of cluster.nodes -> until when it is still beaten (ms) */
+  readonly lingering: Map<string, number>;
 }
 
 const MAX_ROUNDS_PER_TICK = 50;
@@ -120,6 +122,9 @@ export class Heartbeats {
   private quorumHeld: boolean | undefined;
   private readonly startedAt: number;
   private readonly now: () => number;
+  /** what the receivers read off the wire: beats and their bytes (headers and body as sent, TLS aside), per sender */
+  private readonly received = new Map<string, { beats: number; bytes: number }>();
+  private readonly readSoFar = new WeakMap<object, number>();
 
   constructor(private readonly o: HeartbeatsOptions) {
     this.now = o.now ?? Date.now;
@@ -245,6 +250,24 @@ export class Heartbeats {
     return { peers: withQuorum(raw, q), q };
   }
 
+  /** The last sequence of this node's own events a peer acknowledged holding, on any heartbeat (0: none yet). */
+  acked(peer: string): number {
+    let best = 0;
+    for (const t of this.tx.values()) best = Math.max(best, t.acks.get(peer)?.get(this.o.node) ?? 0);
+    return best;
+  }
+
+  /** Beats received and their bytes, in all and per sender, since the daemon started. */
+  traffic(): { readonly beats: number; readonly bytes: number; readonly from: Readonly<Record<string, { readonly beats: number; readonly bytes: number }>> } {
+    let beats = 0;
+    let bytes = 0;
+    for (const r of this.received.values()) {
+      beats += r.beats;
+      bytes += r.bytes;
+    }
+    return { beats, bytes, from: Object.fromEntries(this.received) };
+  }
+
   /** The quorum as this side counts it now. */
   quorum(): QuorumView | undefined {
     return this.conf ? this.livenessAll(this.conf).q : undefined;
@@ -290,7 +313,7 @@ export class Heartbeats {
       if (this.stopped) return;
       if (!this.rx.has(rid)) await this.startRx(hb, conf);
       if (!this.tx.has(rid)) {
-        const t: Tx = { hb, timers: new Map(), acks: new Map(), ok: new Map(), busy: new Set() };
+        const t: Tx = { hb, timers: new Map(), acks: new Map(), ok: new Map(), busy: new Set(), lingering: new Map() };
         this.tx.set(rid, t);
         this.o.threads.set(`${rid}.tx`, 'running');
       }
@@ -299,11 +322,19 @@ export class Heartbeats {
     const peers = new Set(this.peersOf(conf));
     for (const t of this.tx.values()) {
       for (const [peer, timer] of [...t.timers]) {
-        if (peers.has(peer)) continue;
+        if (peers.has(peer)) {
+          t.lingering.delete(peer);
+          continue;
+        }
+        // a node taken out is still beaten for a heartbeat timeout: the events saying so (NodeRemoved) reach it
+        const until = t.lingering.get(peer) ?? this.now() + t.hb.timeout * 1000;
+        t.lingering.set(peer, until);
+        if (this.now() < until) continue;
         clearTimeout(timer);
         t.timers.delete(peer);
         t.ok.delete(peer);
         t.acks.delete(peer);
+        t.lingering.delete(peer);
       }
       for (const peer of peers) if (!t.timers.has(peer)) this.schedule(t, peer, 0);
     }
@@ -409,6 +440,7 @@ export class Heartbeats {
     let a: Admitted;
     try {
       a = await admit(req, this.o.gate, MAX_BEAT_BYTES);
+      this.count(a.node, req);
     } catch (e) {
       if (!(e instanceof GateError)) throw e;
       this.o.log.warn({ hb: hb.rid, peer: req.socket.remoteAddress, reason: e.reason }, 'heartbeat refused');
@@ -439,6 +471,16 @@ export class Heartbeats {
     if (appended > 0) this.o.log.debug({ from: beat.node, appended }, 'events replicated');
     this.markSeen(beat, hb);
     reply(200, { node: this.o.node, acks });
+  }
+
+  /** A beat's bytes as read off its connection (kept alive between beats: what was read since the last one). */
+  private count(from: string, req: http.IncomingMessage): void {
+    const sock = req.socket;
+    const read = sock.bytesRead;
+    const bytes = read - (this.readSoFar.get(sock) ?? 0);
+    this.readSoFar.set(sock, read);
+    const r = this.received.get(from) ?? { beats: 0, bytes: 0 };
+    this.received.set(from, { beats: r.beats + 1, bytes: r.bytes + bytes });
   }
 
   private markSeen(beat: Beat, hb: HeartbeatConfig): void {
