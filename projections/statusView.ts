@@ -12,6 +12,8 @@ export interface InstanceView {
   readonly expect: string | undefined;
   /** a peer whose daemon can't be reached: `undef  daemon down` */
   readonly daemonDown: boolean;
+  /** a node of the service that has no config of it (the log holds no instance there): `n/a  not configured` */
+  readonly notConfigured?: boolean;
   readonly resources: readonly ResourceState[];
 }
 
@@ -31,7 +33,7 @@ export interface ServiceStatusView {
  * stopped service with a sync needing an update shows `down  warn`).
  */
 export function serviceView(name: string, topology: string, orchestrate: string, instances: readonly InstanceView[]): ServiceStatusView {
-  const live = instances.filter((i) => !i.daemonDown);
+  const live = instances.filter((i) => !i.daemonDown && i.notConfigured !== true);
   const avail: Avail = live.some((i) => i.avail === 'up') ? 'up' : live.length === 0 ? 'undef' : live.some((i) => i.avail === 'warn' && topology !== 'failover') ? 'warn' : 'down';
   const overall: Avail = live.some((i) => i.overall === 'warn' && i.avail !== 'warn') ? 'warn' : avail;
   return { name, topology, orchestrate, avail, overall, instances };

@@ -9,6 +9,7 @@ import type { NodeConfig } from '../../domain/config/node.js';
 import type { ResourceConfig } from '../../domain/config/types.js';
 import type { AnyEvent, NewEvent } from '../../domain/events.js';
 import { MEMBERSHIP_TYPES, membershipEvent, membershipOf } from '../../projections/membership.js';
+import { LoggedConfigs } from '../../projections/serviceConfigs.js';
 import { loadClusterIdentity, nodename } from '../config/identity.js';
 import { loadNodeConfig, updateNodeConfig } from '../config/nodeConfig.js';
 import { setValue } from '../../domain/config/document.js';
@@ -38,7 +39,7 @@ import { Monitor } from './monitor.js';
 import { startNats } from './nats.js';
 import type { NatsHandle } from './nats.js';
 import { daemonStatus, serviceStatus } from './readModel.js';
-import type { DaemonStatus } from './readModel.js';
+import type { DaemonStatus, ServiceStatusOptions } from './readModel.js';
 import type { ServiceStatusView } from '../../projections/statusView.js';
 import { recoverInterruptedActions } from './recovery.js';
 import { Scheduler } from './scheduler.js';
@@ -86,6 +87,8 @@ export class Daemon {
   private readonly pending: NewEvent[] = [];
   /** joins, leaves and removals heard from the log, applied one at a time: each may rewrite cluster.nodes */
   private membership: Promise<void> = Promise.resolve();
+  /** every node's config of every service, as the log carries them: what svcmon and print status show alike on every node */
+  private readonly configs = new LoggedConfigs();
   private readonly ac = new AbortController();
   private stopping: Promise<void> | undefined;
   private resolveStopped!: () => void;
@@ -145,12 +148,15 @@ export class Daemon {
       log,
       onApplied: (e) => {
         this.orchestrator?.poke();
+        this.configs.apply(e.event);
         const m = membershipEvent(e.event);
         if (m !== undefined) this.membership = this.membership.then(() => this.followMembership(e.event, m.node));
       },
       ...(this.o.snapshotEvery !== undefined ? { snapshotEvery: this.o.snapshotEvery } : {}),
     });
     await this.monitor.start();
+    // after the monitor's start: what it applies meanwhile comes again here, harmlessly
+    for (const type of LoggedConfigs.types) await this.store.replay({ subject: `osvc.${this.cluster}.evt.*.svc.*.${type}` }, (e) => this.configs.apply(e.event));
     this.catalog.refresh();
     await this.recover();
 
@@ -194,7 +200,7 @@ export class Daemon {
       api: {
         ping: () => ({ node: this.node, pid: process.pid }),
         status: () => this.status(),
-        serviceStatus: (svc) => (this.monitor ? serviceStatus(svc, this.node, this.monitor.projection, this.catalog.get(svc), (n) => { const st = this.hb?.peer(n)?.state; return st !== undefined && st !== 'up'; }) : undefined),
+        serviceStatus: (svc) => (this.monitor ? serviceStatus(svc, this.node, this.monitor.projection, this.catalog.get(svc), (n) => { const st = this.hb?.peer(n)?.state; return st !== undefined && st !== 'up'; }, this.statusOptions()) : undefined),
         events: (since, limit) => this.monitor!.eventsSince(since, limit),
         waitForEvent: (since, ms, signal) => this.monitor!.waitForEvent(since, ms, signal),
         stop: () => void this.stop('stop requested through the listener'),
@@ -447,7 +453,12 @@ export class Daemon {
       const st = this.hb?.peer(n)?.state;
       return st !== undefined && st !== 'up';
     };
-    return serviceStatus(svc, this.node, this.monitor.projection, this.catalog.get(svc), peerDown);
+    return serviceStatus(svc, this.node, this.monitor.projection, this.catalog.get(svc), peerDown, this.statusOptions());
+  }
+
+  /** What print status reads besides the projection: the configs the log holds, the peers beating. */
+  private statusOptions(): ServiceStatusOptions {
+    return { logged: this.configs, peerUp: (n) => this.hb?.peer(n)?.state === 'up' };
   }
 
   /** An action asked for through the listener: the same runner as the CLI's, in the daemon. */
@@ -553,6 +564,8 @@ export class Daemon {
         const p = this.hb?.peer(n);
         return p ? { load15m: p.status?.load15m, state: p.state, why: p.why } : undefined;
       },
+      logged: this.configs,
+      ...(this.hb ? { heartbeats: this.hb.traffic() } : {}),
     });
   }
 

@@ -55,6 +55,25 @@ export interface DaemonStatus {
   readonly services: readonly ServiceSummary[];
   /** what an operator should know: a cluster that cannot prove a node down, a service not taken over and why */
   readonly warnings?: readonly string[];
+  /** the beats this node's heartbeat receivers read since the daemon started: in all and per sender (headers and bodies as sent) */
+  readonly heartbeats?: HeartbeatTraffic;
+}
+
+export interface HeartbeatTraffic {
+  readonly beats: number;
+  readonly bytes: number;
+  readonly from: Readonly<Record<string, { readonly beats: number; readonly bytes: number }>>;
+}
+
+/**
+ * Each node's config of a service as the log holds it (projections/serviceConfigs.ts):
+ * what lets every node show a service alike, with its config or without.
+ */
+export interface LoggedConfigView {
+  /** the config `node` last recorded of the service */
+  of(svc: string, node: string): ServiceConfig | undefined;
+  /** the newest recorded on any node: the service's topology and nodes */
+  newest(svc: string): ServiceConfig | undefined;
 }
 
 export interface LocalConfig {
@@ -96,13 +115,21 @@ export interface StatusInputs {
   readonly warnings?: readonly string[];
   /** what the heartbeats know of a peer */
   readonly peer?: (node: string) => { readonly load15m: number | undefined; readonly state: PeerLiveness; readonly why?: string } | undefined;
+  /** the services' configs as the log holds them */
+  readonly logged?: LoggedConfigView;
+  readonly heartbeats?: HeartbeatTraffic;
 }
 
 /** A peer's instance that the heartbeats no longer vouch for: shown as unknown, never as its last state. */
 const unknownInstance = (i: InstanceSummary): InstanceSummary => ({ ...i, avail: 'undef', overall: 'undef', monitorState: 'idle' });
 
-export function serviceSummary(name: string, projection: InstancesProjection, local: LocalConfig | undefined, stale: (node: string) => boolean = () => false): ServiceSummary {
-  const cfg = local?.config;
+/**
+ * A service as svcmon shows it. Its topology, orchestrate and nodes come
+ * from the log (the newest config recorded on any node), this node's own
+ * config only when the log holds none: every node shows it alike.
+ */
+export function serviceSummary(name: string, projection: InstancesProjection, local: LocalConfig | undefined, stale: (node: string) => boolean = () => false, logged?: LoggedConfigView): ServiceSummary {
+  const cfg = logged?.newest(name) ?? local?.config;
   const nodes = union(cfg?.nodes ?? [], projection.nodesOf(name));
   const instances = nodes
     .map((n) => projection.get(name, n))
@@ -135,7 +162,7 @@ export function daemonStatus(i: StatusInputs): DaemonStatus {
     return st !== undefined && st !== 'up';
   };
   const services = names.map((n) => {
-    const s = serviceSummary(n, i.projection, i.localConfig(n), stale);
+    const s = serviceSummary(n, i.projection, i.localConfig(n), stale, i.logged);
     const d = i.decisions?.[n];
     return d === undefined ? s : { ...s, decision: d };
   });
@@ -148,7 +175,7 @@ export function daemonStatus(i: StatusInputs): DaemonStatus {
     const load = n === i.node ? i.load15m : peer?.load15m;
     return { name: n, load15m: load === undefined ? undefined : Math.round(load * 100) / 100, frozen: i.nodeFrozen(n), local: n === i.node, ...(peer ? { state: peer.state, ...(peer.why !== undefined ? { why: peer.why } : {}) } : {}) };
   });
-  return { node: i.node, cluster: i.cluster, pid: i.pid, version: i.version, lastSeq: i.projection.lastSeq, threads: i.threads, jobs: i.jobs ?? [], nodes, services, ...(warnings.length > 0 ? { warnings } : {}) };
+  return { node: i.node, cluster: i.cluster, pid: i.pid, version: i.version, lastSeq: i.projection.lastSeq, threads: i.threads, jobs: i.jobs ?? [], nodes, services, ...(warnings.length > 0 ? { warnings } : {}), ...(i.heartbeats ? { heartbeats: i.heartbeats } : {}) };
 }
 
 function resourcesOf(cfg: ServiceConfig | undefined, s: InstanceState | undefined): ResourceState[] {
@@ -176,24 +203,36 @@ function resourcesOf(cfg: ServiceConfig | undefined, s: InstanceState | undefine
   });
 }
 
+export interface ServiceStatusOptions {
+  /** a peer beating: one the log knows no instance of is `not configured` there, not `daemon down` */
+  readonly peerUp?: (node: string) => boolean;
+  readonly logged?: LoggedConfigView;
+}
+
 /**
  * GET /services/<svc>/status: the `print status` tree from the projection.
- * A node of the service the log knows nothing about shows `undef  daemon
- * down`, as the tutorial's node2 before it joined.
+ * The service's topology and nodes, and each instance's resources, are the
+ * configs the log holds (this node's own for its instance, and when the log
+ * has none), so every node prints the same tree. A node of the service the
+ * log knows nothing about shows `undef  daemon down`, as the tutorial's node2
+ * before it joined; a peer beating with no instance of it, `not configured`.
  */
-export function serviceStatus(name: string, node: string, projection: InstancesProjection, local: LocalConfig | undefined, peerDown: (node: string) => boolean = () => false): ServiceStatusView | undefined {
-  const cfg = local?.config;
+export function serviceStatus(name: string, node: string, projection: InstancesProjection, local: LocalConfig | undefined, peerDown: (node: string) => boolean = () => false, o: ServiceStatusOptions = {}): ServiceStatusView | undefined {
+  const cfg = o.logged?.newest(name) ?? local?.config;
   const nodes = union(cfg?.nodes ?? [], projection.nodesOf(name));
   if (!cfg && nodes.length === 0) return undefined;
+  const configOf = (n: string) => (n === node ? local?.config : undefined) ?? o.logged?.of(name, n) ?? local?.config;
+  const none = { frozen: false, monitorState: 'idle', expect: undefined, resources: [] } as const;
   const instances: InstanceView[] = nodes.map((n) => {
     const s = projection.get(name, n);
     // a peer whose heartbeats stopped: what the log last said of it may be stale
-    if (n !== node && peerDown(n)) return { node: n, avail: 'undef', overall: 'undef', frozen: false, monitorState: 'idle', expect: undefined, daemonDown: true, resources: [] };
+    if (n !== node && peerDown(n)) return { node: n, avail: 'undef', overall: 'undef', daemonDown: true, ...none };
     if (!s) {
-      if (n === node) return { node: n, avail: 'n/a', overall: 'n/a', frozen: false, monitorState: 'idle', expect: undefined, daemonDown: false, resources: resourcesOf(cfg, undefined) };
-      return { node: n, avail: 'undef', overall: 'undef', frozen: false, monitorState: 'idle', expect: undefined, daemonDown: true, resources: [] };
+      if (n === node && local?.config) return { node: n, avail: 'n/a', overall: 'n/a', frozen: false, monitorState: 'idle', expect: undefined, daemonDown: false, resources: resourcesOf(local.config, undefined) };
+      if (n === node || o.peerUp?.(n) === true) return { node: n, avail: 'n/a', overall: 'n/a', daemonDown: false, notConfigured: true, ...none };
+      return { node: n, avail: 'undef', overall: 'undef', daemonDown: true, ...none };
     }
-    return asView(summary(s), resourcesOf(cfg, s));
+    return asView(summary(s), resourcesOf(configOf(n), s));
   });
   // the local instance last, as print status shows it
   instances.sort((a, b) => Number(a.node === node) - Number(b.node === node));

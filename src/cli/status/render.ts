@@ -39,6 +39,7 @@ export function wrapNotes(notes: readonly string[]): string[] {
 
 export function instanceNotes(i: InstanceView): string[] {
   if (i.daemonDown) return ['daemon down'];
+  if (i.notConfigured === true) return ['not configured'];
   const notes: string[] = [];
   if (i.overall === 'warn') notes.push('warn');
   if (i.frozen) notes.push('frozen');
