@@ -6,6 +6,7 @@ export const NODEMGR: CommandTable = {
   get: { summary: 'print node keyword values: --param cluster.secret or --kw section.key', load: () => import('./node/get.js') },
   unset: { summary: 'remove node keywords: --param section.key or --kw section.key', load: () => import('./node/unset.js') },
   'print history': { summary: 'the whole cluster\'s history from this node\'s log: every service\'s actions, statuses and config changes, and the nodes\' own events (daemon, peers, quorum, freeze) (--since T, --until T, --node NODE, --type EventType,..., --format json)', load: () => import('./node/printHistory.js') },
+  audit: { summary: 'replay this node\'s recorded orchestrator decisions through today\'s code and list those it would now take differently (exit 1 when any), and those the log cannot re-check, with the input it lacks (--since T, --format json)', load: () => import('./node/audit.js') },
   'print config': { summary: 'show cluster.conf and node.conf, secrets hidden (--format json)', load: () => import('./node/printConfig.js') },
   'validate config': { summary: 'check cluster.conf and node.conf, listing every problem (exit 1 when any)', load: () => import('./node/validateConfig.js') },
   'daemon start': { summary: 'start the agent daemon in the background (output in <OSVCLOG>/daemon.out), return once it answers', load: () => import('./daemon/start.js') },
@@ -14,6 +15,5 @@ export const NODEMGR: CommandTable = {
   'daemon status': { summary: 'show the daemon threads, their state and address (exit 1 when not running)', load: () => import('./daemon/status.js') },
   'daemon join': { summary: 'join the cluster of --node NODE, authenticated by its --secret (nodemgr get --param cluster.secret there); --addr HOST[:PORT] when NODE does not resolve', load: () => import('./daemon/join.js') },
   'web password': { summary: 'set the web view operator: --user NAME, the password typed twice or read on stdin, kept as an scrypt hash in node.conf (docs/web.md)', load: () => import('./node/webPassword.js') },
-  'daemon leave': { summary: 'leave the cluster: the other nodes told first (they take this node out of cluster.nodes), then this node is a cluster of its own, frozen; daemon join takes it back', load: () => import('./daemon/leave.js') },
   'daemon run': { summary: 'run the agent daemon in the foreground (systemd, containers)', load: () => import('./daemon/run.js') },
 };

@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, test } from '@jest/globals';
+import type { AuditReport } from '../../../projections/audit.js';
+import type { HistoryEntry } from '../../../projections/history.js';
+import type { Why } from '../../../projections/why.js';
+import { useTestScope } from '../../support/jest.js';
+import { trackPid } from '../../support/process.js';
+import { waitFor } from '../../support/wait.js';
+import { daemonNode, ensureBuilt, eventsOf, sleepAppLauncher, waitForEvents } from './support.js';
+
+describe('audit commands on a real log: why, the past, history, decisions re-checked', () => {
+  const scope = useTestScope();
+  beforeAll(() => ensureBuilt(), 240_000);
+
+  test('a monitored app killed: why tells the chain, print status --at and svcmon --at show the past, nodemgr audit finds every decision the same; with the daemon down too', async () => {
+    const n = await daemonNode(scope());
+    const appPid = path.join(n.root, 'app.pid');
+    n.writeAppService('svc1', sleepAppLauncher(appPid), { monitor: true, defaults: { orchestrate: 'ha' } });
+    await n.start();
+    // set records the config's checksum in the log: what audit re-checks decisions with
+    expect((await n.svcmgr(['-s', 'svc1', 'set', '--kw', 'monitor_schedule=1s'])).exitCode).toBe(0);
+    expect((await n.svcmgr(['-s', 'svc1', 'thaw'])).exitCode).toBe(0);
+    await waitForEvents(n, 'the orchestrated start', (a) => eventsOf(a, 'ActionFinished', 'svc1').length === 1, 20_000);
+    await waitFor('the app pid file', () => fs.existsSync(appPid), 5000);
+    const pid = Number(fs.readFileSync(appPid, 'utf8'));
+    trackPid(scope(), pid);
+    process.kill(pid, 'SIGKILL');
+    const all = await waitForEvents(n, 'the relocation stop and the start again', (a) => eventsOf(a, 'ActionFinished', 'svc1').length >= 3, 30_000);
+    await waitFor('the app running again', () => fs.existsSync(appPid) && Number(fs.readFileSync(appPid, 'utf8')) !== pid, 5000);
+    trackPid(scope(), Number(fs.readFileSync(appPid, 'utf8')));
+    const [, stop, again] = eventsOf(all, 'ActionStarted', 'svc1');
+    const stopped = all.find((s) => s.event.type === 'ActionFinished' && s.event.causation === stop!.id)!;
+
+    // why: the last action by default, the fault first, each decision with its rule
+    const why = await n.svcmgr(['-s', 'svc1', 'why', '--color', 'no']);
+    expect(why).toMatchObject({ exitCode: 0, stderr: '' });
+    const lines = why.stdout.split('\n');
+    expect(lines[0]).toMatch(/^svc1 start on node1: start ok in \d+\.\ds; svc1 up on node1 {2}\(\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ to \d\d:\d\d:\d\dZ\)$/);
+    expect(lines.find((l) => / fault /.test(l))).toMatch(/ node1 {2}fault {5}app#main down .*\(seen by status check\) {2}node1:\d+$/);
+    expect(why.stdout).toContain(`decision  orchestrator: stop to relocate: monitored resource app#main down: stopping to relocate  ${stop!.id}`);
+    expect(why.stdout).toContain('rule: relocation: a monitored resource down');
+    expect(why.stdout).toContain(`decision  orchestrator: start: not running on any live node: node1 is first of node1 (penalised: node1 relocated away`);
+    expect(why.stdout).toContain('step      app#main already down');
+    const json = JSON.parse((await n.svcmgr(['-s', 'svc1', 'why', stop!.id, '--format', 'json'])).stdout) as Why;
+    expect(json).toMatchObject({ svc: 'svc1', action: stop!.id });
+    expect(json.links.map((l) => l.kind)).toEqual(['fault', 'decision', 'step', 'result', 'decision', 'step', 'result']);
+    expect(await n.svcmgr(['-s', 'svc1', 'why', '--last', 'restart'])).toMatchObject({ exitCode: 1, stderr: 'why: no restart action of svc1 in the log' });
+    expect(await n.svcmgr(['-s', 'svc1', 'why', 'node1:1', '--last', 'stop'])).toMatchObject({ exitCode: 2 });
+
+    // the past: right after the relocation stop, svc1 was down here; svcmon shows it so
+    const at = `seq:${stopped.streamSeq}`;
+    const status = await n.svcmgr(['-s', 'svc1', 'print', 'status', '--at', at, '--color', 'no']);
+    expect(status).toMatchObject({ exitCode: 0 });
+    expect(status.stdout.split('\n')[0]).toMatch(/^svc1 +down$/);
+    expect(status.stderr).toContain(`(as of stream sequence ${stopped.streamSeq}: the log up to ${stopped.event.id}`);
+    const mon = await n.svcmon(['--at', at]);
+    expect(mon).toMatchObject({ exitCode: 0 });
+    expect(mon.stdout).toMatch(/\n svc1 +down +failover +\| X\n?$/);
+    // by time: when the first start was over, it was up
+    const upAt = eventsOf(all, 'ActionFinished', 'svc1')[0]!.time;
+    expect(JSON.parse((await n.svcmon(['--at', upAt, '--format', 'json'])).stdout)).toMatchObject({ services: [{ name: 'svc1', avail: 'up', instances: [{ node: 'node1', avail: 'up', monitorState: 'idle' }] }] });
+    expect(await n.svcmon(['--at', '2001-01-01T00:00:00Z'])).toMatchObject({ exitCode: 1, stderr: 'svcmon: nothing in the log at or before 2001-01-01T00:00:00.000Z' });
+
+    // history: the cluster's, filtered
+    const starts = JSON.parse((await n.nodemgr(['print', 'history', '--type', 'ActionStarted', '--format', 'json'])).stdout) as HistoryEntry[];
+    expect(starts.map((e) => [e.svc, e.type, e.by])).toEqual([['svc1', 'ActionStarted', 'orchestrator'], ['svc1', 'ActionStarted', 'orchestrator'], ['svc1', 'ActionStarted', 'orchestrator']]);
+    const nodeLines = (await n.nodemgr(['print', 'history', '--type', 'DaemonStarted'])).stdout;
+    expect(nodeLines).toMatch(/ node1 +- +daemon started +pid \d+, version /);
+    const until = JSON.parse((await n.svcmgr(['-s', 'svc1', 'print', 'history', '--until', stop!.time, '--node', 'node1', '--format', 'json'])).stdout) as HistoryEntry[];
+    expect(until.map((e) => e.id)).toContain(stop!.id);
+    expect(until.map((e) => e.id)).not.toContain(again!.id);
+    expect(await n.nodemgr(['print', 'history', '--type', 'Nope'])).toMatchObject({ exitCode: 2, stderr: 'print history: --type "Nope" is not an event type (docs/events.md lists them)' });
+
+    // audit: the three decisions replayed through today's decide are the same
+    const report = await n.nodemgr(['audit', '--color', 'no']);
+    expect(report).toMatchObject({ exitCode: 0 });
+    expect(report.stdout.split('\n')[0]).toBe("3 orchestrator decisions in node1's log replayed through today's code: 3 the same, 0 different, 0 that cannot be re-checked");
+
+    // the daemon down: why reads the stream itself, the same answer
+    await n.stop();
+    expect((await n.svcmgr(['-s', 'svc1', 'why', '--color', 'no'])).stdout).toBe(why.stdout);
+    // a config changed since: the decisions cannot be re-checked with it, and audit says which input is missing
+    expect((await n.svcmgr(['-s', 'svc1', 'set', '--kw', 'failure_timeout=10m'])).exitCode).toBe(0);
+    const after = JSON.parse((await n.nodemgr(['audit', '--format', 'json'])).stdout) as AuditReport;
+    expect(after.decisions.map((d) => d.verdict)).toEqual(['unchecked', 'unchecked', 'unchecked']);
+    expect(after.decisions[0]!.now).toMatch(/^cannot re-check: svc1's config then \(checksum [0-9a-f]{12}\) not in the log, and this node's svc1.conf differs now$/);
+    await n.svcmgr(['-s', 'svc1', 'freeze']);
+    await n.svcmgr(['-s', 'svc1', 'stop', '--local']);
+  });
+});
