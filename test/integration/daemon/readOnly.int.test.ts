@@ -94,7 +94,7 @@ describe('read-only commands write nothing', () => {
     // no scheduled status checks: whatever is appended while the reads run, they appended it
     n.writeAppService('svc1', sleepAppLauncher(appPid), { defaults: { status_schedule: '@0' } });
     await n.start();
-    expect((await n.svcmgr(['-s', 'svc1', 'start'])).exitCode).toBe(0);
+    expect((await n.svcmgr(['-s', 'svc1', 'start', '--local'])).exitCode).toBe(0);
     trackPid(scope(), Number(fs.readFileSync(appPid, 'utf8')));
     await waitForEvents(n, 'ListenerStarted and the start of svc1', (a) => eventsOf(a, 'ListenerStarted').length === 1 && eventsOf(a, 'ActionFinished', 'svc1').length === 1);
 
