@@ -23,6 +23,37 @@ export function usage(prog: string, table: CommandTable): string {
   return [`usage: ${prog} ${prog === 'svcmgr' ? '-s SVC ' : ''}ACTION [OPTIONS]`, '', 'actions:', ...lines, '', 'common options: --help, --format json, --color auto|yes|no'].join('\n');
 }
 
+/**
+ * A reader that goes away (`svcmon | head -1`, `print history | head`)
+ * closes the pipe: what is left to print is dropped, silently, where Node
+ * would die of an unhandled EPIPE with a stack trace. The command itself
+ * runs to its end, with its own exit code: an action is never cut short
+ * because nobody reads its output any more.
+ */
+const gone = new Set<NodeJS.WriteStream>();
+let watching = false;
+
+function quietWhenClosed(): void {
+  if (watching) return;
+  watching = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+      gone.add(stream);
+    });
+  }
+}
+
+/** Whether the reader of stdout went away (a --watch loop ends then). */
+export function stdoutClosed(): boolean {
+  return gone.has(process.stdout) || process.stdout.destroyed;
+}
+
+function write(stream: NodeJS.WriteStream, line: string): void {
+  if (gone.has(stream) || stream.destroyed) return;
+  stream.write(`${line}\n`);
+}
+
 export interface MainOptions {
   readonly prog: 'svcmgr' | 'nodemgr' | 'svcmon';
   readonly table: CommandTable;
@@ -38,8 +69,9 @@ export interface MainOptions {
 }
 
 export async function main(o: MainOptions): Promise<number> {
-  const out = o.out ?? ((l: string) => process.stdout.write(`${l}\n`));
-  const rawErr = o.err ?? ((l: string) => process.stderr.write(`${l}\n`));
+  if (o.out === undefined || o.err === undefined) quietWhenClosed();
+  const out = o.out ?? ((l: string) => write(process.stdout, l));
+  const rawErr = o.err ?? ((l: string) => write(process.stderr, l));
   // every error line: a name, a value or a peer's words in it never act on the terminal
   const err = (l: string) => rawErr(escapeForTerminal(l));
   const env = o.env ?? process.env;

@@ -64,55 +64,110 @@ function paintAvail(p: Painter, avail: Avail, text: string): string {
 export interface RenderOptions {
   /** only these services (svcmon -s) */
   readonly services?: (name: string) => boolean;
+  /** the terminal's columns (80 when not a terminal): node columns that do not fit go to another block */
+  readonly width?: number;
+}
+
+/** A line of a section: with a cell per node after the `|` column, or without (threads of this node only, headers, blanks). */
+type Row =
+  | { readonly kind: 'plain'; readonly text: string }
+  | { readonly kind: 'header'; readonly title: string }
+  | { readonly kind: 'cells'; readonly head: string; readonly headLen: number; readonly values: readonly string[]; readonly paint?: (v: string, node: number, padded: string) => string };
+
+export const DEFAULT_WIDTH = 80;
+
+/**
+ * Each node column's width: the tutorial's (6, or the longest name and a
+ * space) while every column fits the terminal; past it, each column as wide
+ * as its name or widest cell and a space.
+ */
+export function columnWidths(nodes: readonly string[], values: readonly (readonly string[])[], left: number, width: number): number[] {
+  const uniform = Math.max(6, ...nodes.map((n) => n.length + 1));
+  if (left + 2 + uniform * nodes.length <= width + 1) return nodes.map(() => uniform);
+  return nodes.map((n, i) => Math.max(n.length, ...values.map((v) => (v[i] ?? '').length)) + 1);
+}
+
+/**
+ * Node columns in blocks that fit the terminal after the left part, in
+ * order, at least one column a block; as many blocks as needed, the
+ * columns shared out evenly between them when they fit so (8 nodes on 80
+ * columns: 4 and 4, not 7 and 1).
+ */
+export function columnBlocks(widths: readonly number[], left: number, width: number): number[][] {
+  const room = Math.max(1, width + 1 - (left + 2));
+  const greedy: number[][] = [];
+  let cur: number[] = [];
+  let used = 0;
+  widths.forEach((w, i) => {
+    if (cur.length > 0 && used + w > room) {
+      greedy.push(cur);
+      cur = [];
+      used = 0;
+    }
+    cur.push(i);
+    used += w;
+  });
+  if (cur.length > 0) greedy.push(cur);
+  const per = Math.ceil(widths.length / Math.max(1, greedy.length));
+  const even: number[][] = [];
+  for (let i = 0; i < widths.length; i += per) even.push(widths.slice(i, i + per).map((_w, j) => i + j));
+  const fits = even.length === greedy.length && even.every((blk) => blk.length === 1 || blk.reduce((sum, i) => sum + widths[i]!, 0) <= room);
+  return fits ? even : greedy;
 }
 
 export function renderSvcmon(s: DaemonStatus, p: Painter, o: RenderOptions = {}): string[] {
   const services = s.services.filter((x) => o.services?.(x.name) ?? true);
   const nodes = s.nodes.map((n) => n.name);
-  const cellWidth = Math.max(6, ...nodes.map((n) => n.length + 1));
   const threadName = Math.max(NAME_WIDTH, ...s.threads.map((t) => t.name.length + 1));
   const svcName = Math.max(NAME_WIDTH, ...services.map((x) => x.name.length + 1));
   const left = Math.max(
     MIN_LEFT,
     ...services.map((x) => 1 + svcName + Math.max(AVAIL_WIDTH, serviceAvail(x).length + 1) + Math.max(TOPOLOGY_WIDTH, x.topology.length + 1)),
   );
-  const header = (title: string) => `${title.padEnd(left + 2)}${nodes.map((n, i) => p.bold(i === nodes.length - 1 ? n : n.padEnd(cellWidth))).join('')}`;
-  const cells = (values: readonly string[], paint: (v: string, i: number, padded: string) => string = (_v, _i, x) => x) =>
-    values.map((v, i) => paint(v, i, i === values.length - 1 ? v : v.padEnd(cellWidth))).join('').trimEnd();
-  const out: string[] = [];
-
-  out.push(header('Threads'));
+  const rows: Row[] = [{ kind: 'header', title: 'Threads' }];
   for (const t of s.threads) {
     const line = threadLine(t, threadName, p);
     // heartbeat threads have a cell per node: `/` this node, `O` beating, `X` silent
-    if (t.peers === undefined) out.push(line);
-    else out.push(`${line}${' '.repeat(Math.max(1, left - visibleLength(line)))}| ${cells(nodes.map((n) => t.peers?.[n] ?? ''))}`.trimEnd());
+    if (t.peers === undefined) rows.push({ kind: 'plain', text: line });
+    else rows.push({ kind: 'cells', head: line, headLen: visibleLength(line), values: nodes.map((n) => t.peers?.[n] ?? '') });
   }
-  out.push('');
-
-  out.push(header('Nodes'));
-  const load = s.nodes.map((n) => (n.load15m === undefined ? '' : n.load15m.toFixed(1)));
-  out.push(`${` ${p.bold(' 15m')}`}${' '.repeat(left - 5)}| ${cells(load)}`.trimEnd());
-  out.push(`${` ${p.bold(' state')}`}${' '.repeat(left - 7)}| ${cells(s.nodes.map((n) => `${n.frozen ? '*' : ''}${NODE_STATE[n.state ?? 'up'] ?? ''}`), (_v, _i, x) => p.grey(x))}`.trimEnd());
-  out.push('');
-
-  out.push(header('Services'));
+  rows.push({ kind: 'plain', text: '' }, { kind: 'header', title: 'Nodes' });
+  rows.push({ kind: 'cells', head: ` ${p.bold(' 15m')}`, headLen: 5, values: s.nodes.map((n) => (n.load15m === undefined ? '' : n.load15m.toFixed(1))) });
+  rows.push({ kind: 'cells', head: ` ${p.bold(' state')}`, headLen: 7, values: s.nodes.map((n) => `${n.frozen ? '*' : ''}${NODE_STATE[n.state ?? 'up'] ?? ''}`), paint: (_v, _i, x) => p.grey(x) });
+  rows.push({ kind: 'plain', text: '' }, { kind: 'header', title: 'Services' });
   for (const x of services) {
     const availText = serviceAvail(x);
     const availWidth = Math.max(AVAIL_WIDTH, availText.length + 1);
     const head = ` ${p.bold(x.name.padEnd(svcName))}${paintAvail(p, x.overall === 'warn' ? 'warn' : x.avail, availText.padEnd(availWidth))}${x.topology}`;
-    const headLen = 1 + svcName + availWidth + x.topology.length;
     const byNode = new Map(x.instances.map((i) => [i.node, i]));
     const values = nodes.map((n) => {
       const i = byNode.get(n);
       return i ? instanceCell(i) : '';
     });
-    const painted = cells(values, (v, i, padded) => {
-      const inst = byNode.get(nodes[i]!);
+    const paint = (_v: string, n: number, padded: string) => {
+      const inst = byNode.get(nodes[n]!);
       return inst ? paintAvail(p, inst.avail, padded) : padded;
-    });
-    out.push(`${head}${' '.repeat(Math.max(1, left - headLen))}| ${painted}`.trimEnd());
+    };
+    rows.push({ kind: 'cells', head, headLen: 1 + svcName + availWidth + x.topology.length, values, paint });
   }
+
+  const width = o.width ?? DEFAULT_WIDTH;
+  const widths = columnWidths(nodes, rows.flatMap((r) => (r.kind === 'cells' ? [r.values] : [])), left, width);
+  const blocks = columnBlocks(widths, left, width);
+  const out: string[] = [];
+  blocks.forEach((block, b) => {
+    if (b > 0) out.push('');
+    const last = block[block.length - 1];
+    const header = (title: string) => `${title.padEnd(left + 2)}${block.map((i) => p.bold(i === last ? nodes[i]! : nodes[i]!.padEnd(widths[i]!))).join('')}`;
+    const cells = (r: Extract<Row, { kind: 'cells' }>) =>
+      block.map((i) => { const v = r.values[i] ?? ''; return (r.paint ?? ((_v, _i, x) => x))(v, i, i === last ? v : v.padEnd(widths[i]!)); }).join('').trimEnd();
+    for (const r of rows) {
+      if (r.kind === 'header') out.push(header(r.title));
+      // threads of this node alone: said once, in the first block
+      else if (r.kind === 'plain') out.push(...(b === 0 || r.text === '' ? [r.text] : []));
+      else out.push(`${r.head}${' '.repeat(Math.max(1, left - r.headLen))}| ${cells(r)}`.trimEnd());
+    }
+  });
   const warnings = (s.warnings ?? []).filter((w) => o.services === undefined || !/^\S+: /.test(w) || o.services(w.split(':')[0]!));
   if (warnings.length > 0) {
     out.push('', p.bold('Warnings'));

@@ -3,6 +3,7 @@ import type { EventsPage } from '../../daemon/monitor.js';
 import type { DaemonStatus } from '../../daemon/readModel.js';
 import { allowOnly, flag, opt, optAll } from '../args.js';
 import type { CliContext } from '../context.js';
+import { stdoutClosed } from '../main.js';
 import { renderSvcmon } from './render.js';
 
 /** -s svc1,svc2 or -s 'web*': which services to show. */
@@ -33,7 +34,9 @@ export async function run(ctx: CliContext): Promise<number> {
       ctx.out(JSON.stringify(filtered(s, keep), null, 2));
       return;
     }
-    const lines = renderSvcmon(s, ctx.paint, keep ? { services: keep } : {});
+    // node columns past the terminal's width go to another block (80 columns when not a terminal)
+    const width = process.stdout.isTTY ? process.stdout.columns : undefined;
+    const lines = renderSvcmon(s, ctx.paint, { ...(keep ? { services: keep } : {}), ...(width ? { width } : {}) });
     if (clear) ctx.out(`${CLEAR}${lines.join('\n')}`);
     else for (const l of lines) ctx.out(l);
   };
@@ -46,11 +49,15 @@ export async function run(ctx: CliContext): Promise<number> {
   const ac = new AbortController();
   const onSigint = () => ac.abort();
   process.once('SIGINT', onSigint);
+  // its reader gone (svcmon --watch | head), svcmon stops
+  const onClosed = () => ac.abort();
+  process.stdout.once('close', onClosed);
+  process.stdout.once('error', onClosed);
   const tty = Boolean(process.stdout.isTTY) && !json;
   try {
     show(status, tty);
     let since = status.lastSeq;
-    while (!ac.signal.aborted) {
+    while (!ac.signal.aborted && !stdoutClosed()) {
       let page: EventsPage;
       try {
         page = await daemonJson<EventsPage>(ctx.paths, 'GET', `/events?since=${since}&wait=30&limit=1`, undefined, { timeoutMs: 45_000, signal: ac.signal });
@@ -67,5 +74,7 @@ export async function run(ctx: CliContext): Promise<number> {
     return 0;
   } finally {
     process.off('SIGINT', onSigint);
+    process.stdout.off('close', onClosed);
+    process.stdout.off('error', onClosed);
   }
 }
