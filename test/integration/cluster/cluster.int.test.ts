@@ -3,6 +3,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { loadClusterIdentity } from '../../../src/config/identity.js';
 import { loadNodeConfig } from '../../../src/config/nodeConfig.js';
+import { loadNodeKey } from '../../../src/config/nodeKeys.js';
 import { daemonJson, peerRequest } from '../../../src/daemon/client.js';
 import type { DaemonStatus } from '../../../src/daemon/readModel.js';
 import type { ServiceStatusView } from '../../../projections/statusView.js';
@@ -121,7 +122,8 @@ describe('nodemgr daemon join, heartbeats and the cluster log', () => {
       expect(lines.find((l) => l.startsWith('  15m'))).toMatch(/^ {2}15m {28}\| \d+\.\d +\d+\.\d$/);
     }
     const joined = eventsOf(await n1.events(), 'NodeJoined');
-    expect(joined).toEqual([expect.objectContaining({ origin: 'node1', data: { node: 'node2' } })]);
+    // the joiner's key with it: every node that learns the join from the log pins it
+    expect(joined).toEqual([expect.objectContaining({ origin: 'node1', data: { node: 'node2', key: loadNodeKey(n2.paths).publicKey } })]);
 
     // events of node2 (a config change, an app service started) reach node1's stream, and node1's reach node2's
     expect((await n2.nodemgr(['set', '--kw', 'node.env=TST'])).exitCode).toBe(0);
