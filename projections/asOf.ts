@@ -5,25 +5,30 @@ import type { Applied, InstancesProjection } from './instances.js';
 import { NODE_FACT_TYPES, evolveNodeFacts, nodeFactsOf } from './nodeFacts.js';
 import type { NodesFacts } from './nodeFacts.js';
 import type { PeerState } from '../domain/orchestration/decide.js';
+import { LoggedConfigs } from './serviceConfigs.js';
 
 /** The event types ClusterAsOf reads. */
-export const AS_OF_TYPES: ReadonlySet<string> = new Set<string>([...catchUpTypes({ history: false, recent: 0 }), ...NODE_FACT_TYPES, ...(['NodeJoined'] satisfies EventType[])]);
+export const AS_OF_TYPES: ReadonlySet<string> = new Set<string>([...catchUpTypes({ history: false, recent: 0 }), ...NODE_FACT_TYPES, ...LoggedConfigs.types, ...(['NodeJoined'] satisfies EventType[])]);
 
 /**
  * The read models as they were at a point of the log (svcmon --at, print
  * status --at): the instances and node states the daemon would have held,
- * the peers as each node's heartbeats reported them, the nodes heard of.
+ * the peers as each node's heartbeats reported them, the nodes heard of,
+ * each node's config of each service as its records then carried it.
  * Fed the log's events up to that point, in order.
  */
 export class ClusterAsOf {
   private readonly models = new CatchUp({ history: false, recent: 0 });
   private facts: NodesFacts = {};
   private readonly known = new Set<string>();
+  /** the services' configs as the log held them then */
+  readonly configs = new LoggedConfigs();
   private lastApplied: Applied | undefined;
 
   apply(a: Applied): void {
     this.models.apply(a);
     this.facts = evolveNodeFacts(this.facts, a.event);
+    this.configs.apply(a.event);
     this.known.add(a.event.origin);
     if (a.event.type === 'NodeJoined') this.known.add(a.event.data.node);
     this.lastApplied = a;

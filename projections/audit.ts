@@ -7,6 +7,7 @@ import type { Applied } from './instances.js';
 import { NODE_FACT_TYPES, evolveNodeFacts, nodeFactsOf } from './nodeFacts.js';
 import type { NodesFacts } from './nodeFacts.js';
 import { serviceFacts } from './orchestrationFacts.js';
+import { LoggedConfigs } from './serviceConfigs.js';
 import { takeoverOf } from './why.js';
 
 /**
@@ -16,9 +17,10 @@ import { takeoverOf } from './why.js';
  * What the log does not hold is said, never guessed:
  *  - the order a node received its peers' events in is its own log's: only
  *    the decisions of the node whose log this is are re-checked;
- *  - a service's config is in the log as a checksum: the decision is
- *    re-checked with this node's config file only when its checksum is the
- *    one in effect then;
+ *  - a service's config is the one the deciding node's records carried
+ *    then (ServiceCreated, ServiceConfigChanged: its content, secrets
+ *    hidden); one recorded before configs were carried is known by its
+ *    checksum only: this node's file is used when its checksum is that one;
  *  - peers' liveness comes from the deciding node's PeerStateChanged since
  *    its DaemonStarted: without that start in the log, it is unknown;
  *  - node.ready_period is node.conf's now, unless a recorded change of it
@@ -123,6 +125,7 @@ export function audit(events: readonly Applied[], inputs: AuditInputs): AuditRep
   let nodes: NodesFacts = {};
   /** per service and node, the checksum of its config as last recorded there */
   const checksums = new Map<string, string>();
+  const configs = new LoggedConfigs();
   const decisions: AuditedDecision[] = [];
   try {
     for (const a of events) {
@@ -134,6 +137,7 @@ export function audit(events: readonly Applied[], inputs: AuditInputs): AuditRep
       }
       instances.apply(a);
       nodes = evolveNodeFacts(nodes, e);
+      configs.apply(e);
       if (e.type === 'ServiceCreated' || e.type === 'ServiceConfigChanged') checksums.set(`${e.svc}\u0000${e.origin}`, e.data.checksum);
       else if (e.type === 'ServiceDeleted' && e.data.rids.length === 0) checksums.delete(`${e.svc}\u0000${e.origin}`);
     }
@@ -146,8 +150,8 @@ export function audit(events: readonly Applied[], inputs: AuditInputs): AuditRep
     if (decider !== inputs.node) return ['unchecked', `cannot re-check here: what ${decider} had received from its peers when it decided is in ${decider}'s log (run nodemgr audit there)`];
     const checksum = checksums.get(`${svc}\u0000${decider}`);
     if (checksum === undefined) return ['unchecked', `cannot re-check: ${svc}'s config on ${decider} not in the log (no ServiceCreated or ServiceConfigChanged of ${decider} before it)`];
-    const cfg = inputs.configAt(svc, checksum, decider);
-    if ('unusable' in cfg) return ['unchecked', `cannot re-check: ${svc}'s config then (checksum ${short(checksum)}) not in the log, and ${cfg.unusable}`];
+    const cfg = configs.of(svc, decider) ?? inputs.configAt(svc, checksum, decider);
+    if ('unusable' in cfg) return ['unchecked', `cannot re-check: ${svc}'s config then (checksum ${short(checksum)}) recorded without its content, and ${cfg.unusable}`];
     const f = nodeFactsOf(nodes, decider);
     const peers = cfg.nodes.filter((n) => n !== decider);
     if (peers.length > 0 && f.daemonStarted === undefined) return ['unchecked', `cannot re-check: ${decider}'s daemon start not in the log, so what its heartbeats knew of ${peers.join(', ')} is not either`];
@@ -176,6 +180,7 @@ export function audit(events: readonly Applied[], inputs: AuditInputs): AuditRep
   return {
     decisions,
     assumptions: [
+      "a service's config: as the deciding node's records carried it then; one recorded without its content (before configs were carried): this node's file, when its checksum is the one recorded",
       `node.ready_period: ${inputs.readyPeriodMs / 1000}s, as ${inputs.node}'s node.conf says now (a hand edit of node.conf is not in the log)`,
       'waits are not re-checked: when a start began to wait (ready_period) is not in the log, it is taken as held; what was decided is',
       `only ${inputs.node}'s decisions are re-checked here: each node's log holds its peers' events in the order it received them`,

@@ -25,11 +25,16 @@ export async function clusterAt(ctx: CliContext, what: string, at: string): Prom
 /** Where the view stands, said on stderr so stdout is what the command would have printed then. */
 export function asOfNote(model: ClusterAsOf, bound: LogBound): string {
   const last = model.last!;
-  return `(as of ${describeBound(bound)}: the log up to ${last.event.id}, stream sequence ${last.streamSeq}, ${last.event.time}; rebuilt from the log, today's config files)`;
+  return `(as of ${describeBound(bound)}: the log up to ${last.event.id}, stream sequence ${last.streamSeq}, ${last.event.time}; rebuilt from the log, configs as it carried them then, this node's file where it carried none)`;
 }
 
-/** This node's config of a service as it is now (topology, nodes): the log records checksums, not contents. */
-export async function currentConfig(ctx: CliContext, svc: string): Promise<LocalConfig | undefined> {
+/**
+ * This node's config of a service then: as its own records carried it, or
+ * its file now where they carried none (recorded before configs were).
+ */
+export async function configThen(ctx: CliContext, model: ClusterAsOf, node: string, svc: string): Promise<LocalConfig | undefined> {
+  const logged = model.configs.of(svc, node);
+  if (logged !== undefined) return { config: logged, error: undefined };
   try {
     return { config: await loadServiceConfig(ctx.paths, svc, ctx.env), error: undefined };
   } catch (e) {

@@ -4,7 +4,7 @@ import { serviceStatus } from '../../daemon/readModel.js';
 import { allowOnly, opt } from '../args.js';
 import type { CliContext } from '../context.js';
 import { renderStatus } from '../status/render.js';
-import { asOfNote, clusterAt, currentConfig } from './asOf.js';
+import { asOfNote, clusterAt, configThen } from './asOf.js';
 import { describeBound } from './when.js';
 
 /**
@@ -23,7 +23,7 @@ export async function run(ctx: CliContext): Promise<number> {
       const p = model.peerAsSeenBy(node, n);
       return p !== undefined && p.state !== 'up';
     };
-    const view = serviceStatus(svc, node, model.instances, await currentConfig(ctx, svc), peerDown)!;
+    const view = serviceStatus(svc, node, model.instances, await configThen(ctx, model, node, svc), peerDown, { logged: model.configs })!;
     if (opt(ctx.args, 'format') === 'json') ctx.out(JSON.stringify(view, null, 2));
     else for (const line of renderStatus(view, ctx.paint)) ctx.out(line);
     ctx.err(asOfNote(model, bound));

@@ -5,7 +5,7 @@ import { allowOnly, opt, optAll } from '../args.js';
 import type { CliContext } from '../context.js';
 import { renderSvcmon } from '../svcmon/render.js';
 import { serviceFilter } from '../svcmon/svcmon.js';
-import { asOfNote, clusterAt, currentConfig } from './asOf.js';
+import { asOfNote, clusterAt, configThen } from './asOf.js';
 
 /**
  * svcmon --at TIME|seq:N: the cluster as this node's daemon would have
@@ -20,7 +20,7 @@ export async function run(ctx: CliContext): Promise<number> {
   try {
     const services = model.instances.services();
     const configs = new Map<string, LocalConfig | undefined>();
-    for (const s of services) configs.set(s, await currentConfig(ctx, s));
+    for (const s of services) configs.set(s, await configThen(ctx, model, node, s));
     const last = model.last!.event;
     const status = daemonStatus({
       node,
@@ -34,6 +34,7 @@ export async function run(ctx: CliContext): Promise<number> {
       projection: model.instances,
       localServices: [],
       localConfig: (s) => configs.get(s),
+      logged: model.configs,
       peer: (n) => {
         const p = model.peerAsSeenBy(node, n);
         return p === undefined ? undefined : { ...p, load15m: undefined };

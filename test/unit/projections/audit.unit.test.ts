@@ -129,8 +129,8 @@ describe('nodemgr audit: recorded decisions replayed through today\'s decide', (
   it('what the log does not hold is said, not guessed', () => {
     const { b } = oneNode();
     const say = (r: ReturnType<typeof audit>) => [...new Set(r.decisions.map((d) => `${d.verdict}: ${d.now}`))];
-    expect(say(audit(b.log, inputs(TWO)))).toEqual(["unchecked: cannot re-check: svc1's config then (checksum " + configChecksum(ONE).slice(0, 12) + ") not in the log, and this node's svc1.conf differs now"]);
-    expect(say(audit(b.log, inputs(undefined)))).toEqual(["unchecked: cannot re-check: svc1's config then (checksum " + configChecksum(ONE).slice(0, 12) + ') not in the log, and this node has no svc1.conf now']);
+    expect(say(audit(b.log, inputs(TWO)))).toEqual(["unchecked: cannot re-check: svc1's config then (checksum " + configChecksum(ONE).slice(0, 12) + ") recorded without its content, and this node's svc1.conf differs now"]);
+    expect(say(audit(b.log, inputs(undefined)))).toEqual(["unchecked: cannot re-check: svc1's config then (checksum " + configChecksum(ONE).slice(0, 12) + ') recorded without its content, and this node has no svc1.conf now']);
     expect(say(audit(b.log, inputs(ONE, { node: 'node2' })))).toEqual(["unchecked: cannot re-check here: what node1 had received from its peers when it decided is in node1's log (run nodemgr audit there)"]);
     expect(say(audit(b.log.filter((a) => a.event.type !== 'ServiceCreated'), inputs(ONE)))).toEqual(["unchecked: cannot re-check: svc1's config on node1 not in the log (no ServiceCreated or ServiceConfigChanged of node1 before it)"]);
     const two = new LogBuilder();
@@ -138,6 +138,26 @@ describe('nodemgr audit: recorded decisions replayed through today\'s decide', (
     two.add('node1', { type: 'InstanceThawed', svc: 'svc1', data: {} });
     action(two, 'node1', 'start', { reason: 'not running on any live node: node1 is first of node1, node2' });
     expect(say(audit(two.log, inputs(TWO)))).toEqual(["unchecked: cannot re-check: node1's daemon start not in the log, so what its heartbeats knew of node2 is not either"]);
+  });
+
+  it('a config the log carries (ServiceCreated with its content) is the one re-checked with, whatever this node\'s file says now', () => {
+    const b = new LogBuilder();
+    b.add('node1', { type: 'DaemonStarted', data: { pid: 10, version: '0.1.0' } });
+    const c = b.add('node1', { type: 'ServiceCreated', svc: 'svc1', data: { id: ID, checksum: configChecksum(ONE), text: ONE } });
+    b.add('node1', { type: 'InstanceFrozen', svc: 'svc1', causation: c.id, data: {} });
+    b.add('node1', { type: 'InstanceThawed', svc: 'svc1', data: {} });
+    action(b, 'node1', 'start', { reason: 'not running on any live node: node1 is first of node1' });
+    // node2 in the file now: with it, node1 would wait for node2's heartbeats
+    expect(audit(b.log, inputs(TWO)).decisions.map((d) => [d.verdict, d.now])).toEqual([['same', 'start: not running on any live node: node1 is first of node1']]);
+    expect(audit(b.log, inputs(undefined)).decisions.map((d) => d.verdict)).toEqual(['same']);
+    b.add('node1', { type: 'ServiceConfigChanged', svc: 'svc1', data: { changed: ['DEFAULT.nodes'], checksum: configChecksum(TWO), text: TWO } });
+    action(b, 'node1', 'stop', { user: 'root', argv: ['svcmgr', '-s', 'svc1', 'stop', '--local'], reason: 'maintenance' });
+    action(b, 'node1', 'start', { reason: 'not running on any live node: node1 is first of node1' });
+    // the start after the change is re-checked with the config then: node2 among the nodes, never heard of
+    expect(audit(b.log, inputs(undefined)).decisions.map((d) => [d.verdict, d.now])).toEqual([
+      ['same', 'start: not running on any live node: node1 is first of node1'],
+      ['different', 'not acting: waiting for heartbeats from node2'],
+    ]);
   });
 
   it('--since: earlier decisions are replayed, not re-checked; an operator\'s action is no decision', () => {
