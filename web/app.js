@@ -311,7 +311,7 @@ async function login(ev) {
     state.session = { ...state.session, user: r.user, csrf: r.csrf };
     say(`logged in as ${r.user}`, 'ok');
     renderSession();
-    if (!state.source || state.source.readyState === EventSource.CLOSED) start();
+    start();
   } catch (e) {
     say(`login refused: ${e.message}`, 'error');
   }
@@ -347,12 +347,13 @@ function route() {
 
 function start() {
   if (!state.session.public && !state.session.user) {
+    state.source?.close();
     const live = $('#live');
     live.dataset.state = 'login';
     live.textContent = 'log in to see this node';
     return;
   }
-  follow();
+  if (!state.source || state.source.readyState === EventSource.CLOSED) follow();
   route();
 }
 
@@ -368,5 +369,7 @@ $('#event-filters').addEventListener('submit', (ev) => {
 for (const b of document.querySelectorAll('#svc-actions button')) b.addEventListener('click', () => void act(b.dataset.action));
 $('#message').addEventListener('click', () => say(''));
 
+// a public view answers the live feed at once: it is asked for while the session is read
+follow();
 await loadSession();
 start();

@@ -29,6 +29,7 @@ interface Client {
 /** An SSE client that reads slower than the cluster changes is let go: it reconnects and gets a fresh picture. */
 const MAX_BUFFERED = 4 * 1024 * 1024;
 const WAIT_MS = 20_000;
+const STATUS_REUSE_MS = 1000;
 
 /**
  * The web view's live side: one loop follows the projections (the monitor's
@@ -49,6 +50,8 @@ export class LiveFeed {
   private lastStatusAt = 0;
   private statusTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  /** the last status serialised: pages opening together share it (computing it is most of a page's first load) */
+  private cached: { seq: number; at: number; json: string } | undefined;
 
   constructor(private readonly o: FeedOptions) {}
 
@@ -76,7 +79,7 @@ export class LiveFeed {
     if (this.clients.size >= (this.o.maxClients ?? 200) || this.ac.signal.aborted) return false;
     const c: Client = { res, allowed };
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no', connection: 'keep-alive' });
-    res.write(`retry: 2000\n${frame('status', this.o.source.status(), this.seq)}`);
+    res.write(`retry: 2000\nid: ${this.seq}\nevent: status\ndata: ${this.statusJson()}\n\n`);
     this.clients.add(c);
     req.socket.setNoDelay(true);
     res.once('close', () => this.clients.delete(c));
@@ -120,10 +123,24 @@ export class LiveFeed {
       this.statusTimer = undefined;
       this.lastStatusAt = Date.now();
       if (this.clients.size === 0 || this.ac.signal.aborted) return;
-      this.broadcast(frame('status', this.o.source.status(), this.seq));
+      this.broadcast(`id: ${this.seq}\nevent: status\ndata: ${this.statusJson(true)}\n\n`);
     };
     if (wait <= 0) push();
     else this.statusTimer = setTimeout(push, wait);
+  }
+
+  /**
+   * The DaemonStatus as JSON: computed again when an event was applied
+   * since, when `fresh` is asked, or after STATUS_REUSE_MS (what no event
+   * says changes too: threads, heartbeats, loads).
+   */
+  statusJson(fresh = false): string {
+    const now = Date.now();
+    const c = this.cached;
+    if (!fresh && c && c.seq === this.seq && now - c.at < STATUS_REUSE_MS) return c.json;
+    const json = JSON.stringify(this.o.source.status());
+    this.cached = { seq: this.seq, at: now, json };
+    return json;
   }
 
   private broadcast(chunk: string): void {

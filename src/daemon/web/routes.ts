@@ -285,9 +285,13 @@ export class WebRoutes {
         this.sessions.close(cookieOf(req, COOKIE));
         return json(res, 200, { user: null }, { 'set-cookie': `${COOKIE}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0` });
       }
-      case 'GET status':
+      case 'GET status': {
         reader();
-        return json(res, 200, api.status());
+        const body = Buffer.from(this.feed.statusJson());
+        res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'content-length': body.length, 'cache-control': 'no-store' });
+        res.end(body);
+        return;
+      }
       case 'GET live': {
         reader();
         const id = cookieOf(req, COOKIE);
