@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { useTestScope } from '../../support/jest.js';
 import { waitFor } from '../../support/wait.js';
-import { ensureBuilt, eventsOf } from '../daemon/support.js';
+import { ensureBuilt } from '../daemon/support.js';
 import { clusterPair } from '../cluster/support.js';
-import { request, sampleOf, TOKEN, webNode } from './support.js';
+import { ofType, request, sampleOf, TOKEN, webNode } from './support.js';
 
 describe('GET /metrics: Prometheus text from the daemon', () => {
   const scope = useTestScope();
@@ -20,7 +20,7 @@ describe('GET /metrics: Prometheus text from the daemon', () => {
     expect((await request(n.listenerPort, 'GET', '/metrics', { headers: { authorization: `Bearer ${TOKEN}x` } })).status).toBe(401);
     expect(none.body).not.toContain(TOKEN);
 
-    expect((await n.svcmgr(['-s', 'svc1', 'start'])).exitCode).toBe(0);
+    expect((await n.svcmgr(['-s', 'svc1', 'start', '--local'])).exitCode).toBe(0);
     let text = '';
     const up = { svc: 'svc1', node: 'node1', status: 'up' };
     await waitFor('svc1 up and its start counted in /metrics', async () => {
@@ -34,10 +34,11 @@ describe('GET /metrics: Prometheus text from the daemon', () => {
     expect(n.sample(text, 'hasvc_service_avail', { svc: 'svc1', status: 'up' })).toBe(1);
     expect(n.sample(text, 'hasvc_service_overall', { svc: 'svc1', status: 'up' })).toBe(1);
     expect(n.sample(text, 'hasvc_service_info', { svc: 'svc1', topology: 'failover', orchestrate: 'no' })).toBe(1);
-    // a new service is frozen, as in OpenSVC
-    expect(n.sample(text, 'hasvc_instance_frozen', { svc: 'svc1', node: 'node1' })).toBe(1);
+    const svc1 = (await n.status()).services.find((x) => x.name === 'svc1')!;
+    expect(n.sample(text, 'hasvc_instance_frozen', { svc: 'svc1', node: 'node1' })).toBe(svc1.instances[0]!.frozen ? 1 : 0);
+    expect(n.sample(text, 'hasvc_service_frozen', { svc: 'svc1' })).toBe(svc1.frozen === 'frozen' ? 1 : 0);
     expect(n.sample(text, 'hasvc_instance_last_action_ok', { svc: 'svc1', node: 'node1', action: 'start' })).toBe(1);
-    const finished = eventsOf(await n.events(), 'ActionFinished', 'svc1')[0]!;
+    const finished = ofType(await n.events(), 'ActionFinished', 'svc1')[0]!;
     expect(n.sample(text, 'hasvc_instance_last_action_duration_seconds', { svc: 'svc1', node: 'node1', action: 'start' })).toBe(finished.data.durationMs / 1000);
     expect(n.sample(text, 'hasvc_instance_last_action_timestamp_seconds', { svc: 'svc1', node: 'node1', action: 'start' })).toBe(Date.parse(finished.time) / 1000);
     expect(n.sample(text, 'hasvc_info', { node: 'node1' })).toBe(1);
@@ -53,7 +54,7 @@ describe('GET /metrics: Prometheus text from the daemon', () => {
     expect(n.sample(text, 'hasvc_stream_last_seq', { stream: 'audit' })).toBeGreaterThanOrEqual(n.sample(text, 'hasvc_projection_last_seq')!);
 
     // the stop changes the picture at the next scrape, and is counted beside the start
-    expect((await n.svcmgr(['-s', 'svc1', 'stop'])).exitCode).toBe(0);
+    expect((await n.svcmgr(['-s', 'svc1', 'stop', '--local'])).exitCode).toBe(0);
     await waitFor('svc1 down in /metrics', async () => {
       text = await n.scrape();
       return n.sample(text, 'hasvc_instance_avail', { ...up, status: 'down' }) === 1;

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import type { StoredEvent } from '../../../adapters/nats/eventStore.js';
+import type { AnyEvent, Envelope, EventType } from '../../../domain/events.js';
 import type { TestScope } from '../../support/scope.js';
 import { run } from '../../support/sh.js';
 import { daemonNode, REPO, sleepAppLauncher, type DaemonNode } from '../daemon/support.js';
@@ -78,4 +80,9 @@ export async function login(n: WebNode): Promise<{ cookie: string; csrf: string 
   if (r.status !== 200) throw new Error(`login: ${r.status} ${r.body}`);
   const set = String(r.headers['set-cookie']?.[0] ?? '');
   return { cookie: set.split(';')[0]!, csrf: (JSON.parse(r.body) as { csrf: string }).csrf };
+}
+
+/** The events of one type (of one service), typed. */
+export function ofType<T extends EventType>(all: readonly StoredEvent[], type: T, svc?: string): Envelope<T>[] {
+  return all.map((s) => s.event).filter((e): e is AnyEvent & Envelope<T> => e.type === type && (svc === undefined || e.svc === svc));
 }
