@@ -18,12 +18,23 @@ have pgrep       || need_pkgs+=(procps)
 have python3     || need_pkgs+=(python3)
 have nsenter     || need_pkgs+=(util-linux)
 have openssl     || need_pkgs+=(openssl)
+# the web view's tests drive a real browser (headless, through playwright-core)
+have chromium    || need_pkgs+=(chromium)
 have nft         || need_pkgs+=(nftables)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+fi
+# the metrics' tests run Prometheus with examples/prometheus; Debian starts the
+# service it installs: stopped and disabled, as the tests start their own
+if ! have promtool; then
+  echo "setup: installing Debian package: prometheus (for the tests only; its service left disabled)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  if command -v systemctl >/dev/null 2>&1; then systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
