@@ -291,6 +291,37 @@ export class EventStore {
     });
   }
 
+  /**
+   * One page of the log: at most `limit` events stored from `fromSeq` up to
+   * `toSeq`, in order, invalid records reported and skipped. `first` is the
+   * stream's first sequence (above `fromSeq` when its limits dropped older
+   * events); `last` the last sequence read, from which the next page goes on.
+   */
+  async page(o: { readonly fromSeq: number; readonly toSeq: number; readonly limit: number; readonly onInvalid?: (r: InvalidRecord) => void }): Promise<{ readonly events: StoredEvent[]; readonly first: number; readonly last: number }> {
+    const state = (await this.jsm.streams.info(this.auditStream)).state;
+    const first = state.messages === 0 ? state.last_seq + 1 : state.first_seq;
+    const from = Math.max(1, o.fromSeq, first);
+    const to = Math.min(o.toSeq, state.last_seq);
+    const events: StoredEvent[] = [];
+    if (from > to || o.limit <= 0) return { events, first, last: from - 1 };
+    const consumer = await this.js.consumers.get(this.auditStream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from });
+    const msgs = await consumer.consume({ max_messages: Math.min(o.limit, 1024) });
+    let last = from - 1;
+    try {
+      for await (const m of msgs) {
+        if (m.seq > to) break;
+        last = m.seq;
+        const r = decode(m.seq, m.subject, m.data);
+        if ('event' in r) events.push(r);
+        else o.onInvalid?.(r);
+        if (events.length >= o.limit || m.seq >= to || m.info.pending === 0) break;
+      }
+    } finally {
+      await msgs.close();
+    }
+    return { events, first, last };
+  }
+
   /** Deliver every event stored from `fromSeq` on, live, until the returned stop() is called. */
   async follow(o: ReplayOptions, onEvent: (e: StoredEvent) => void): Promise<() => Promise<void>> {
     const consumer = await this.js.consumers.get(this.auditStream, {

@@ -202,6 +202,7 @@ export class Daemon {
         status: () => this.status(),
         serviceStatus: (svc) => (this.monitor ? serviceStatus(svc, this.node, this.monitor.projection, this.catalog.get(svc), (n) => { const st = this.hb?.peer(n)?.state; return st !== undefined && st !== 'up'; }, this.statusOptions()) : undefined),
         events: (since, limit) => this.monitor!.eventsSince(since, limit),
+        eventsPage: (since, limit) => this.monitor!.eventsPage(since, limit),
         waitForEvent: (since, ms, signal) => this.monitor!.waitForEvent(since, ms, signal),
         stop: () => void this.stop('stop requested through the listener'),
         sync: (ms) => this.syncProjections(ms),

@@ -21,6 +21,8 @@ export interface ListenerApi {
   status(): DaemonStatus;
   serviceStatus(svc: string): ServiceStatusView | undefined;
   events(since: number, limit: number): EventsPage;
+  /** GET /events: a page of the whole log, read from the stream where the recent events held do not reach back (paging from 0 after a restart) */
+  eventsPage?(since: number, limit: number): Promise<EventsPage>;
   waitForEvent(since: number, timeoutMs: number, signal: AbortSignal): Promise<void>;
   /** called once the stop request has been answered */
   stop(): void;
@@ -159,7 +161,9 @@ function socketAnswers(socket: string): Promise<boolean> {
  *   GET  /services/<svc>/status       ServiceStatusView (print status tree), 404 when unknown
  *   GET  /events?since=SEQ[&wait=S][&limit=N]
  *                                     EventsPage: events after stream sequence SEQ; with wait,
- *                                     held up to S (<= 60) seconds until one arrives
+ *                                     held up to S (<= 60) seconds until one arrives; more: true
+ *                                     when a page follows (since = its last streamSeq), truncated:
+ *                                     false or why events are missing ('retention', 'stream')
  *   POST /daemon/stop                 202, then a graceful stop (unix socket only: 403 on TCP)
  *   POST /services/<svc>/actions      ActionBody; answers NDJSON as the action runs: {"line": "..."}
  *                                     per output line, then {"ok": true|false} (unix socket only)
@@ -320,7 +324,7 @@ export class Listener {
           await this.o.api.waitForEvent(since, wait * 1000, AbortSignal.any([gone.signal, this.closing.signal]));
           if (gone.signal.aborted) return;
         }
-        return sendJson(res, 200, this.o.api.events(since, limit));
+        return sendJson(res, 200, await (this.o.api.eventsPage?.(since, limit) ?? this.o.api.events(since, limit)));
       }
       case 'POST /services/:svc/actions': {
         if (!local) throw new HttpError(403, 'actions are run from their own node only (unix socket)');

@@ -28,8 +28,20 @@ export interface EventsPage {
   /** the last stream sequence applied */
   readonly lastSeq: number;
   readonly events: readonly StoredEvent[];
-  /** events between `since` and the first one returned are no longer held: reload the whole view */
-  readonly truncated: boolean;
+  /** more events follow the last one returned (a page holds at most `limit`): ask again with since = its streamSeq */
+  readonly more: boolean;
+  /**
+   * false when no event between `since` and the first one returned is
+   * missing; else why some are, and what to do:
+   *  - 'window': the answer comes from the recent events the daemon holds,
+   *    which begin after `since` (after a restart they begin at its
+   *    snapshot): GET /events reads the stream itself instead, never says it
+   *  - 'retention': the stream no longer holds them (its limits,
+   *    [nats] audit_max_bytes / audit_max_age): they are gone
+   *  - 'stream': `since` is past the end of this stream: another one than the
+   *    caller followed (recreated): reload the whole view
+   */
+  readonly truncated: false | 'window' | 'retention' | 'stream';
 }
 
 /** A fixed-size window of the latest stored events, oldest first. */
@@ -47,11 +59,12 @@ class Recent {
     }
   }
 
-  since(seq: number, limit: number): { events: StoredEvent[]; truncated: boolean } {
+  since(seq: number, limit: number): { events: StoredEvent[]; more: boolean; truncated: boolean } {
     const held = this.buf.slice(this.start);
     const first = held[0];
     const truncated = first !== undefined && first.streamSeq > seq + 1;
-    return { events: held.filter((e) => e.streamSeq > seq).slice(0, limit), truncated };
+    const after = held.filter((e) => e.streamSeq > seq);
+    return { events: after.slice(0, limit), more: after.length > limit, truncated };
   }
 }
 
@@ -225,10 +238,28 @@ export class Monitor {
     }
   }
 
+  /** A page of the recent events the daemon holds (the window: 'window' when it begins after `seq`). */
   eventsSince(seq: number, limit = 500): EventsPage {
     const r = this.recent.since(seq, limit);
     // a caller ahead of us saw another stream (recreated store): it must reload too
-    return { lastSeq: this.lastSeq, events: r.events, truncated: r.truncated || seq > this.lastSeq };
+    if (seq > this.lastSeq) return { lastSeq: this.lastSeq, events: [], more: false, truncated: 'stream' };
+    return { lastSeq: this.lastSeq, events: r.events, more: r.more, truncated: r.truncated ? 'window' : false };
+  }
+
+  /**
+   * GET /events: a page of the log after `seq`, from the recent events held
+   * when they reach back that far, else from the stream itself, so a client
+   * pages through the whole log from 0 whatever the daemon holds (after a
+   * restart, only what came since its snapshot). Up to the last event
+   * applied: a page never runs ahead of lastSeq.
+   */
+  async eventsPage(seq: number, limit = 500): Promise<EventsPage> {
+    const held = this.eventsSince(seq, limit);
+    if (held.truncated !== 'window') return held;
+    const lastSeq = this.lastSeq;
+    // an invalid record was reported when the monitor read it: here it is only skipped
+    const p = await this.o.store.page({ fromSeq: seq + 1, toSeq: lastSeq, limit });
+    return { lastSeq, events: p.events, more: p.last < lastSeq, truncated: p.first > seq + 1 ? 'retention' : false };
   }
 
   /** Resolves when an event after `seq` has been applied, at the timeout, or when the monitor stops. */
