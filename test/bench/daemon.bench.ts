@@ -13,7 +13,7 @@ import type { BenchResult } from './report.js';
 const run = promisify(execFile);
 
 /** The repository: bin/ beside the sources (test/bench/) or the build (dist/test/bench/). */
-function repoRoot(): string {
+export function repoRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const pkg = path.join(dir, 'package.json');
@@ -24,17 +24,17 @@ function repoRoot(): string {
   }
 }
 
-function rssKb(pid: number): number {
+export function rssKb(pid: number): number {
   const m = /^VmRSS:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : 0;
 }
 
-function percentile(xs: readonly number[], p: number): number {
+export function percentile(xs: readonly number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
 }
 
-interface BenchNode {
+export interface BenchNode {
   readonly root: string;
   readonly env: NodeJS.ProcessEnv;
   cli(name: string, args: readonly string[]): Promise<number>;
@@ -45,7 +45,7 @@ interface BenchNode {
 }
 
 /** A node in a temp root with `n` small app-only services, its daemon running. */
-async function benchNode(repo: string, n: number): Promise<BenchNode> {
+export async function benchNode(repo: string, n: number): Promise<BenchNode> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hasvct-bench-'));
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, OSVC_ROOT: root, OSVC_NODENAME: 'node1', HOME: root };
   const etc = path.join(root, 'etc/opensvc');

@@ -3,6 +3,7 @@ import { benchDaemon, benchDaemonCatchUp } from './daemon.bench.js';
 import { benchEventStore } from './eventStore.bench.js';
 import { benchRebuild, benchReplayIntoProjections } from './projections.bench.js';
 import { formatResult } from './report.js';
+import { benchWeb } from './web.bench.js';
 
 /** npm run bench: prints figures; targets are read from the output, never asserted in tests. */
 async function main(): Promise<void> {
@@ -24,6 +25,12 @@ async function main(): Promise<void> {
   const counts = (process.env.BENCH_DAEMON_SERVICES ?? '1,100,1000').split(',').map(Number).filter((x) => x > 0);
   const runs = Number(process.env.BENCH_CLI_RUNS ?? 50);
   for (const r of await benchDaemon(counts, runs, Number(process.env.BENCH_DAEMON_SETTLE_MS ?? 20_000))) console.log(formatResult(r));
+  // the web view: first load with 100 services, event-to-page latency, the RSS of pages following live
+  const webServices = Number(process.env.BENCH_WEB_SERVICES ?? 100);
+  if (webServices > 0) {
+    const web = await benchWeb(webServices, Number(process.env.BENCH_WEB_LOADS ?? 10), Number(process.env.BENCH_WEB_SAMPLES ?? 40), Number(process.env.BENCH_WEB_CLIENTS ?? 50), Number(process.env.BENCH_DAEMON_SETTLE_MS ?? 20_000));
+    for (const r of web) console.log(formatResult(r));
+  }
 }
 
 await main();
