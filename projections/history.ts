@@ -76,6 +76,10 @@ export const HISTORY_TYPES: ReadonlySet<string> = new Set<EventType>([
   'InstanceFrozen',
   'InstanceThawed',
   'InstanceCleared',
+  'ServiceTargetRequested',
+  'ServiceTargetReached',
+  'ServiceTargetFailed',
+  'ServiceTargetAborted',
   'ActionStarted',
   'ActionFinished',
   'ActionRejected',
@@ -137,6 +141,14 @@ export function describeEvent(e: AnyEvent): { what: string; result: string } | u
       return { what: 'thawed', result: 'ok' };
     case 'InstanceCleared':
       return { what: 'cleared: failed states and failover penalties reset', result: 'ok' };
+    case 'ServiceTargetRequested':
+      return { what: `target ${e.data.target === 'placed' ? `placed@${e.data.node ?? '?'}` : e.data.target} (${e.data.action} by ${e.data.by})`, result: 'requested' };
+    case 'ServiceTargetReached':
+      return { what: `target ${e.data.target}`, result: 'reached' };
+    case 'ServiceTargetFailed':
+      return { what: `target ${e.data.target}`, result: `failed: ${e.data.reason}` };
+    case 'ServiceTargetAborted':
+      return { what: `target ${e.data.target} aborted by ${e.data.by}`, result: 'aborted' };
     case 'ActionStarted':
       return { what: `${e.data.action} ${e.data.rids.join(' ')}`.trimEnd() + (e.data.reason ? ` (${e.data.relocation ? 'relocation: ' : ''}${e.data.reason})` : ''), result: 'running' };
     case 'ActionFinished':

@@ -34,6 +34,10 @@ const MACHINE_EVENTS: ReadonlySet<string> = new Set<EventType>([
   'InstanceFrozen',
   'InstanceThawed',
   'InstanceCleared',
+  'ServiceTargetRequested',
+  'ServiceTargetReached',
+  'ServiceTargetFailed',
+  'ServiceTargetAborted',
 ]);
 
 /** What one instance is made of in the projection: its machine, and the data reduced beside it. */

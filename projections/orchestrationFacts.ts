@@ -1,6 +1,7 @@
 import type { ServiceConfig } from '../domain/config/types.js';
 import type { InstanceFacts, Penalty, ServiceFacts } from '../domain/orchestration/decide.js';
 import type { InstancesProjection, InstanceState } from './instances.js';
+import { serviceTarget } from './targets.js';
 
 /** DEFAULT.failure_timeout's default, for a config typed before the keyword existed */
 const DEFAULT_FAILURE_TIMEOUT_S = 300;
@@ -39,6 +40,7 @@ export function instanceFacts(s: InstanceState, monitored: ReadonlySet<string>, 
     clearedAt: ms(s.clearedAt),
     restartableDown,
     restarts: s.restarts ?? {},
+    ...(s.lastAction !== undefined && ms(s.lastAction.at) !== undefined ? { lastAction: { action: s.lastAction.action, result: s.lastAction.result, at: ms(s.lastAction.at)! } } : {}),
   };
 }
 
@@ -52,10 +54,16 @@ export function serviceFacts(cfg: ServiceConfig, node: string, projection: Insta
   const restartLimits = Object.fromEntries(cfg.resources.filter((r) => r.restart > 0 && !r.disable).map((r) => [r.rid, r.restart]));
   const restartable = new Set(Object.keys(restartLimits));
   const instances: Record<string, InstanceFacts> = {};
+  const states: InstanceState[] = [];
   for (const n of new Set([...cfg.nodes, ...projection.nodesOf(cfg.name)])) {
     const s = projection.get(cfg.name, n);
-    if (s) instances[n] = instanceFacts(s, monitored, restartable);
+    if (s) {
+      instances[n] = instanceFacts(s, monitored, restartable);
+      states.push(s);
+    }
   }
+  const t = serviceTarget(states);
+  const at = ms(t?.at);
   instances[node] ??= { avail: 'n/a', frozen: true, monitorState: 'idle', expect: undefined, monitoredDown: [], penalties: [], conflict: undefined, clearedAt: undefined };
   const timeout = cfg.defaults.failure_timeout;
   return {
@@ -66,5 +74,6 @@ export function serviceFacts(cfg: ServiceConfig, node: string, projection: Insta
     instances,
     failureTimeoutMs: (typeof timeout === 'number' ? timeout : DEFAULT_FAILURE_TIMEOUT_S) * 1000,
     restartLimits,
+    ...(t !== undefined && at !== undefined ? { target: { id: t.id, target: t.target, node: t.node, action: t.action, by: t.by, origin: t.origin, at } } : {}),
   };
 }

@@ -24,6 +24,8 @@ export interface ServiceStatusView {
   readonly avail: Avail;
   readonly overall: Avail;
   readonly instances: readonly InstanceView[];
+  /** an operator's target not reached yet (OpenSVC's global expect): started, stopped, placed@node2 */
+  readonly target?: string;
 }
 
 /**

@@ -27,7 +27,30 @@ export interface InstanceContext {
   readonly clearedAt: string | undefined;
   /** per rid, the in-place restarts the orchestrator ran since the instance was last started or stopped whole */
   readonly restarts: Readonly<Record<string, number>>;
+  /** the last target an operator requested on this node (ServiceTargetRequested); the service's is the newest of every node's not ended */
+  readonly target?: TargetRequest;
+  /** ids of the targets this node recorded as reached, failed or aborted, the last TARGETS_ENDED_KEPT */
+  readonly targetsEnded?: readonly string[];
 }
+
+/** A target state requested for the service, as OpenSVC's global expect: started, stopped, or placed on a node. */
+export interface TargetRequest {
+  /** the ServiceTargetRequested event's id */
+  readonly id: string;
+  readonly target: 'started' | 'stopped' | 'placed';
+  /** placed: the node it is placed on */
+  readonly node: string | undefined;
+  /** the command that asked for it: start, stop, switch, takeover, giveback */
+  readonly action: string;
+  readonly by: string;
+  /** the event's time */
+  readonly at: string;
+}
+
+const TARGETS: ReadonlySet<string> = new Set<TargetRequest['target']>(['started', 'stopped', 'placed']);
+
+/** enough for the targets of every node ever in flight together */
+const TARGETS_ENDED_KEPT = 16;
 
 export interface Penalty {
   readonly at: string;
@@ -95,14 +118,26 @@ export const instanceMachine = setup({
         ...penaltiesAfter(context, event),
       };
     }),
-    clearAction: assign({ actionId: () => undefined }),
+    // the process running it died: the action ended, as a failure for what decides on it (a target waiting for it)
     interruptAction: assign(({ event, context }) => ({
       actionId: undefined,
+      relocating: false,
+      actionBy: undefined,
+      ...(event.type === 'ActionInterrupted' ? { lastAction: { action: event.data.action, result: 'interrupted', at: event.time, relocation: context.relocating, by: context.actionBy } } : {}),
       ...(event.type === 'ActionInterrupted' && event.data.action === 'start' ? { penalties: withPenalty(context.penalties, { at: event.time, why: 'start failed' }) } : {}),
     })),
     clear: assign(({ event }) => ({ penalties: [], conflict: undefined, clearedAt: event.time })),
     markDeleted: assign(({ event }) => (event.type === 'ServiceDeleted' && event.data.rids.length === 0 ? { deleted: true } : {})),
     revive: assign({ deleted: () => false }),
+    // a target of a kind this version does not know is no target here
+    requestTarget: assign(({ event, context }) =>
+      event.type === 'ServiceTargetRequested' && TARGETS.has(event.data.target) && (event.data.target !== 'placed' || event.data.node !== undefined)
+        ? { target: { id: event.id, target: event.data.target as TargetRequest['target'], node: event.data.node, action: event.data.action, by: event.data.by, at: event.time } }
+        : { target: context.target },
+    ),
+    endTarget: assign(({ event, context }) =>
+      event.type === 'ServiceTargetReached' || event.type === 'ServiceTargetFailed' || event.type === 'ServiceTargetAborted' ? { targetsEnded: [...(context.targetsEnded ?? []), event.data.of].slice(-TARGETS_ENDED_KEPT) } : {},
+    ),
     freeze: assign({ frozen: () => true }),
     thaw: assign({ frozen: () => false }),
   },
@@ -129,6 +164,10 @@ export const instanceMachine = setup({
     ServiceCreated: { actions: 'revive' },
     InstanceFrozen: { actions: 'freeze' },
     InstanceThawed: { actions: 'thaw' },
+    ServiceTargetRequested: { actions: 'requestTarget' },
+    ServiceTargetReached: { actions: 'endTarget' },
+    ServiceTargetFailed: { actions: 'endTarget' },
+    ServiceTargetAborted: { actions: 'endTarget' },
     // during an action, or idle: only the penalties go (the failed states below go back to idle)
     InstanceCleared: { actions: 'clear' },
     ActionStarted: [
@@ -143,8 +182,8 @@ export const instanceMachine = setup({
     ],
     ActionInterrupted: [
       { guard: ({ event }) => event.data.action === 'start', target: '.start failed', actions: 'interruptAction' },
-      { guard: ({ event }) => event.data.action === 'stop', target: '.stop failed', actions: 'clearAction' },
-      { target: '.idle', actions: 'clearAction' },
+      { guard: ({ event }) => event.data.action === 'stop', target: '.stop failed', actions: 'interruptAction' },
+      { target: '.idle', actions: 'interruptAction' },
     ],
   },
   states: {

@@ -38,8 +38,28 @@
  *     healed) is stopped at once on the node placement prefers less;
  *  8. a started instance's resource that is down and has a `restart` count
  *     is restarted in place that many times (since the instance was last
- *     started whole) before rule 2 relocates the service.
+ *     started whole) before rule 2 relocates the service;
+ *  9. a node frozen (nodemgr freeze, drain) is no candidate for a start.
+ *
+ * A target requested by an operator (OpenSVC's global expect: svcmgr start,
+ * stop, switch, takeover, giveback) replaces these rules for its service
+ * until it is reached, fails or is aborted, on every node, orchestrate = no
+ * included; each node acts on its own instance only (decideTarget):
+ *  - stopped: every live instance frozen first (so none starts it again),
+ *    then stopped where it runs; reached once stopped and frozen everywhere
+ *    live: it stays stopped;
+ *  - started: every live instance thawed, then started as rules 3 to 6
+ *    place it (ready_period, penalties, proof); reached once it runs;
+ *  - placed@N (switch, takeover, giveback): thawed, stopped on every other
+ *    node, then started on N once it runs nowhere else (a node proven down
+ *    is taken over from); reached once it runs on N only.
+ * A failed stop (anywhere live) or a failed start on the node that had to
+ * start it fails the target; N down or frozen fails a placement. The node
+ * that requested the target records its end (the first live node of the
+ * service when that node is gone): ServiceTargetReached, ServiceTargetFailed.
  */
+import type { NewEvent } from '../events.js';
+
 /** Liveness of a peer, every heartbeat path and the quorum considered: domain/heartbeat/peers.ts. */
 export type PeerState = 'up' | 'alive' | 'down' | 'lost' | 'unknown';
 
@@ -67,6 +87,24 @@ export interface InstanceFacts {
   readonly restartableDown?: readonly string[];
   /** per rid, the in-place restarts run since the instance was last started whole */
   readonly restarts?: Readonly<Record<string, number>>;
+  /** the last action finished (or interrupted): what, its result, when (ms) */
+  readonly lastAction?: { readonly action: string; readonly result: string; readonly at: number };
+}
+
+/** A target requested by an operator (projections/targets.ts): the newest on any node, not ended. */
+export interface ServiceTarget {
+  /** the ServiceTargetRequested event */
+  readonly id: string;
+  readonly target: 'started' | 'stopped' | 'placed';
+  /** placed: where */
+  readonly node: string | undefined;
+  /** the command: start, stop, switch, takeover, giveback */
+  readonly action: string;
+  readonly by: string;
+  /** the node it was requested on */
+  readonly origin: string;
+  /** when (ms) */
+  readonly at: number;
 }
 
 export interface ServiceFacts {
@@ -81,11 +119,15 @@ export interface ServiceFacts {
   readonly failureTimeoutMs: number;
   /** per rid, its `restart` keyword: how many times it is restarted in place before it counts as failed */
   readonly restartLimits?: Readonly<Record<string, number>>;
+  /** an operator's target for the service, while it is not reached, failed nor aborted */
+  readonly target?: ServiceTarget;
 }
 
 export interface ClusterFacts {
   readonly node: string;
   readonly nodeFrozen: boolean;
+  /** the peers frozen (nodemgr freeze, drain): no candidates for a start */
+  readonly frozenNodes?: readonly string[];
   /** peers' liveness, from heartbeats; the local node is always up */
   readonly peers: Readonly<Record<string, PeerState>>;
   /** why each peer is in its state, for the reasons given */
@@ -111,7 +153,11 @@ export type Intent =
       readonly restart?: boolean;
     }
   /** pending: the decision is to start here once a wait is over: since when it has been, until when it waits (ms) */
-  | { readonly kind: 'Ignore'; readonly svc: string; readonly reason: string; readonly pending?: { readonly since: number; readonly until: number } };
+  | { readonly kind: 'Ignore'; readonly svc: string; readonly reason: string; readonly pending?: { readonly since: number; readonly until: number } }
+  /** an event to record, nothing run: the local instance frozen or thawed for a target, a target's end */
+  | { readonly kind: 'Publish'; readonly svc: string; readonly reason: string; readonly event: PublishedEvent };
+
+export type PublishedEvent = NewEvent<'InstanceFrozen'> | NewEvent<'InstanceThawed'> | NewEvent<'ServiceTargetReached'> | NewEvent<'ServiceTargetFailed'>;
 
 const running = (i: InstanceFacts | undefined) => i !== undefined && (i.avail === 'up' || i.avail === 'warn' || i.monitorState === 'starting');
 
@@ -124,22 +170,18 @@ const secs = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
 
 export function decideService(c: ClusterFacts, s: ServiceFacts, now: number): Intent {
   const ignore = (reason: string): Intent => ({ kind: 'Ignore', svc: s.name, reason });
-  if (s.orchestrate === 'no') return ignore('orchestrate = no');
+  if (s.orchestrate === 'no' && s.target === undefined) return ignore('orchestrate = no');
   if (s.topology !== 'failover') return ignore(`topology ${s.topology} is not orchestrated`);
   if (!s.nodes.includes(c.node)) return ignore(`${c.node} is not in the service's nodes`);
   const local = s.instances[c.node];
+  if (s.target !== undefined && local !== undefined) return decideTarget(c, s, s.target, local, now);
   if (c.nodeFrozen) return ignore('node frozen');
   if (local === undefined || local.frozen) return ignore('instance frozen');
   if (local.monitorState === 'starting' || local.monitorState === 'stopping') return ignore(`${local.monitorState} in progress`);
   if (local.monitorState === 'stop failed') return ignore('stop failed: waiting for an operator (clear)');
 
-  const up = (n: string) => peerState(c, n) === 'up';
-  const runsHere = local.avail === 'up' || local.avail === 'warn';
-  const alsoUp = s.nodes.filter((n) => n !== c.node && up(n) && running(s.instances[n]));
-  if (runsHere && alsoUp.length > 0) {
-    const preferred = s.nodes.find((n) => n === c.node || alsoUp.includes(n));
-    if (preferred !== c.node) return { kind: 'RunAction', svc: s.name, action: 'stop', relocation: false, reason: `also running on ${alsoUp.join(', ')} (${preferred} preferred by placement): stopping here` };
-  }
+  const duplicate = stopDuplicate(c, s, local);
+  if (duplicate !== undefined) return duplicate;
 
   // restart in place first, as many times as the resource's `restart` says; a monitored one relocates after
   const again = (local.restartableDown ?? []).filter((rid) => (local.restarts?.[rid] ?? 0) < (s.restartLimits?.[rid] ?? 0));
@@ -152,10 +194,34 @@ export function decideService(c: ClusterFacts, s: ServiceFacts, now: number): In
     return { kind: 'RunAction', svc: s.name, action: 'stop', relocation: true, reason: `monitored resource ${local.monitoredDown.join(', ')} down: stopping to relocate` };
   }
 
-  const why = (n: string) => c.peerWhy?.[n] ?? peerState(c, n);
   if (running(local)) return ignore('running here');
-  const elsewhere = s.nodes.filter((n) => n !== c.node && up(n) && running(s.instances[n]));
+  const elsewhere = s.nodes.filter((n) => n !== c.node && peerState(c, n) === 'up' && running(s.instances[n]));
   if (elsewhere.length > 0) return ignore(`running on ${elsewhere.join(', ')}`);
+  const r = placeStart(c, s, now, { why: 'not running on any live node', candidate: (n, i) => !i.frozen && i.monitorState !== 'stop failed' });
+  return r.kind === 'none' ? ignore('no node can start it') : r.intent;
+}
+
+/** Rule 7: up here and on a peer that is up: stopped here when placement prefers the peer. */
+function stopDuplicate(c: ClusterFacts, s: ServiceFacts, local: InstanceFacts): Intent | undefined {
+  const runsHere = local.avail === 'up' || local.avail === 'warn';
+  const alsoUp = s.nodes.filter((n) => n !== c.node && peerState(c, n) === 'up' && running(s.instances[n]));
+  if (!runsHere || alsoUp.length === 0) return undefined;
+  const preferred = s.nodes.find((n) => n === c.node || alsoUp.includes(n));
+  if (preferred === c.node) return undefined;
+  return { kind: 'RunAction', svc: s.name, action: 'stop', relocation: false, reason: `also running on ${alsoUp.join(', ')} (${preferred} preferred by placement): stopping here` };
+}
+
+const frozenNode = (c: ClusterFacts, n: string) => (n === c.node ? c.nodeFrozen : (c.frozenNodes ?? []).includes(n));
+
+/**
+ * Rules 3 to 6 for a service that runs on no live node: whether this node
+ * starts it now, the wait before it does, or which node comes first and
+ * why. `candidate` says which instances may start it besides liveness and
+ * node freezes; none: no node can.
+ */
+function placeStart(c: ClusterFacts, s: ServiceFacts, now: number, o: { readonly why: string; readonly candidate: (n: string, i: InstanceFacts) => boolean }): { kind: 'intent'; intent: Intent } | { kind: 'none' } {
+  const ignore = (reason: string) => ({ kind: 'intent' as const, intent: { kind: 'Ignore' as const, svc: s.name, reason } });
+  const why = (n: string) => c.peerWhy?.[n] ?? peerState(c, n);
   // a peer that may still run it as last heard: never started here without proof it is gone
   const unproven = s.nodes.filter((n) => n !== c.node && (peerState(c, n) === 'alive' || peerState(c, n) === 'lost') && running(s.instances[n]));
   if (unproven.length > 0) {
@@ -170,10 +236,10 @@ export function decideService(c: ClusterFacts, s: ServiceFacts, now: number): In
   const canStart = (n: string) => {
     const i = s.instances[n];
     const st = peerState(c, n);
-    return (st === 'up' || st === 'alive' || st === 'lost') && i !== undefined && !i.frozen && i.monitorState !== 'stop failed';
+    return (st === 'up' || st === 'alive' || st === 'lost') && i !== undefined && !frozenNode(c, n) && o.candidate(n, i);
   };
   const candidates = s.nodes.filter(canStart);
-  if (candidates.length === 0) return ignore('no node can start it');
+  if (candidates.length === 0) return { kind: 'none' };
 
   const clearedAt = Math.max(-Infinity, ...Object.values(s.instances).map((i) => i.clearedAt ?? -Infinity));
   const penalties = (n: string) => (s.instances[n]?.penalties ?? []).filter((p) => p.at > clearedAt && now - p.at < s.failureTimeoutMs);
@@ -191,6 +257,7 @@ export function decideService(c: ClusterFacts, s: ServiceFacts, now: number): In
   }
 
   // what the start waits for, if anything: the longest wait tells the reason
+  const local = s.instances[c.node]!;
   const base = Math.max(c.readyPeriodMs, 1000);
   const backoff = (failures: number) => Math.min(Math.max(s.failureTimeoutMs, base), base * 2 ** Math.max(0, failures));
   const waits: { until: number; reason: (left: number) => string }[] = [];
@@ -211,9 +278,141 @@ export function decideService(c: ClusterFacts, s: ServiceFacts, now: number): In
   // the node last heard running it, proven down since: its vg is taken over from it
   const from = s.nodes.find((n) => n !== c.node && peerState(c, n) === 'down' && running(s.instances[n]));
   const wait = waits.reduce<(typeof waits)[number] | undefined>((w, x) => (w === undefined || x.until > w.until ? x : w), undefined);
-  if (wait !== undefined && now < wait.until) return { kind: 'Ignore', svc: s.name, reason: wait.reason(secs(wait.until - now)), pending: { since, until: wait.until } };
-  if (from !== undefined) return { kind: 'RunAction', svc: s.name, action: 'start', relocation: false, takeover: from, reason: `${from} down (${why(from)}): taking over, ${c.node} is first of ${order.join(', ')}${penal}` };
-  return { kind: 'RunAction', svc: s.name, action: 'start', relocation: false, reason: `not running on any live node: ${c.node} is first of ${order.join(', ')}${penal}` };
+  if (wait !== undefined && now < wait.until) return { kind: 'intent', intent: { kind: 'Ignore', svc: s.name, reason: wait.reason(secs(wait.until - now)), pending: { since, until: wait.until } } };
+  if (from !== undefined) return { kind: 'intent', intent: { kind: 'RunAction', svc: s.name, action: 'start', relocation: false, takeover: from, reason: `${from} down (${why(from)}): taking over, ${c.node} is first of ${order.join(', ')}${penal}` } };
+  return { kind: 'intent', intent: { kind: 'RunAction', svc: s.name, action: 'start', relocation: false, reason: `${o.why}: ${c.node} is first of ${order.join(', ')}${penal}` } };
+}
+
+/** started, stopped, placed@node2: a target as svcmon shows it. */
+export function targetText(t: Pick<ServiceTarget, 'target' | 'node'>): string {
+  return t.target === 'placed' ? `placed@${t.node ?? '?'}` : t.target;
+}
+
+/** The action of an instance, when it ran after the target was requested. */
+function actedSince(i: InstanceFacts | undefined, t: ServiceTarget, action: string): { readonly ok: boolean } | undefined {
+  const a = i?.lastAction;
+  return a !== undefined && a.at >= t.at && a.action === action ? { ok: a.result === 'ok' } : undefined;
+}
+
+/**
+ * A target's rules (see the header), on this node's instance. The first
+ * step not done yet is the one taken: freeze or thaw here, wait for the
+ * peers, stop or start here, record the end.
+ */
+function decideTarget(c: ClusterFacts, s: ServiceFacts, t: ServiceTarget, local: InstanceFacts, now: number): Intent {
+  const label = targetText(t);
+  const asked = `${label} (${t.action} by ${t.by} on ${t.origin})`;
+  const ignore = (reason: string): Intent => ({ kind: 'Ignore', svc: s.name, reason: `target ${label}: ${reason}` });
+  const publish = (event: PublishedEvent, reason: string): Intent => ({ kind: 'Publish', svc: s.name, reason: `target ${asked}: ${reason}`, event });
+  const act = (action: 'start' | 'stop', reason: string, takeover?: string): Intent => ({ kind: 'RunAction', svc: s.name, action, relocation: false, reason: `target ${asked}: ${reason}`, ...(takeover !== undefined ? { takeover } : {}) });
+  const up = (n: string) => peerState(c, n) === 'up';
+  const live = s.nodes.filter((n) => up(n) && s.instances[n] !== undefined);
+  const inst = (n: string) => s.instances[n]!;
+  // the node that asked records the end; the first live node of the service when it is gone
+  const recorder = s.nodes.includes(t.origin) && up(t.origin) ? t.origin : live[0];
+  const end = (failure: string | undefined): Intent => {
+    if (recorder !== c.node) return ignore(`${failure === undefined ? 'reached' : `failed (${failure})`}: ${recorder ?? 'a live node'} records it`);
+    return failure === undefined
+      ? publish({ type: 'ServiceTargetReached', svc: s.name, causation: t.id, data: { of: t.id, target: label } }, 'reached')
+      : publish({ type: 'ServiceTargetFailed', svc: s.name, causation: t.id, data: { of: t.id, target: label, reason: failure } }, `failed: ${failure}`);
+  };
+  const list = (nodes: readonly string[]) => nodes.join(', ');
+
+  const wantFrozen = t.target === 'stopped';
+  if (local.frozen !== wantFrozen) {
+    return publish({ type: wantFrozen ? 'InstanceFrozen' : 'InstanceThawed', svc: s.name, causation: t.id, data: {} }, wantFrozen ? `freezing ${c.node}'s instance, so no node starts it again` : `thawing ${c.node}'s instance`);
+  }
+  const busy = live.filter((n) => inst(n).monitorState === 'starting' || inst(n).monitorState === 'stopping');
+  if (busy.length > 0) return ignore(`${list(busy.map((n) => `${n} ${inst(n).monitorState}`))} in progress`);
+  // a failed stop leaves resources half up: stopping again would fail the same way
+  const stuck = live.filter((n) => inst(n).monitorState === 'stop failed');
+  if (stuck.length > 0) return end(`stop failed on ${list(stuck)}: svcmgr clear there once it is looked at`);
+  const misfrozen = live.filter((n) => inst(n).frozen !== wantFrozen);
+  const runs = live.filter((n) => running(inst(n)));
+
+  switch (t.target) {
+    case 'stopped': {
+      if (running(local)) return misfrozen.length > 0 ? ignore(`waiting for ${list(misfrozen)} to freeze before stopping here`) : act('stop', `stopping ${c.node}`);
+      if (runs.length > 0) return ignore(`waiting for ${list(runs)} to stop`);
+      if (misfrozen.length > 0) return ignore(`waiting for ${list(misfrozen)} to freeze`);
+      return end(undefined);
+    }
+    case 'started': {
+      const duplicate = stopDuplicate(c, s, local);
+      if (duplicate !== undefined) return duplicate;
+      if (misfrozen.length > 0) return ignore(`waiting for ${list(misfrozen)} to thaw`);
+      if (runs.length > 0) return end(undefined);
+      const failedAt = (n: string) => actedSince(s.instances[n], t, 'start')?.ok === false;
+      const r = placeStart(c, s, now, { why: `target ${asked}`, candidate: (n) => !failedAt(n) });
+      if (r.kind === 'intent') return r.intent;
+      const failed = s.nodes.filter(failedAt);
+      return end(failed.length > 0 ? `start failed on ${list(failed)}` : cannotRun(c, s));
+    }
+    case 'placed': {
+      const n = t.node ?? '';
+      if (!s.nodes.includes(n)) return end(`${n} is not one of ${s.name}'s nodes (${list(s.nodes)})`);
+      if (peerState(c, n) === 'down') return end(`${n} is down`);
+      if (frozenNode(c, n)) return end(`node ${n} is frozen`);
+      if (!up(n)) return ignore(`waiting for ${n} (${c.peerWhy?.[n] ?? peerState(c, n)})`);
+      if (s.instances[n] === undefined) return end(`${n} has no instance of ${s.name} (svcmgr -s ${s.name} sync nodes)`);
+      const others = runs.filter((x) => x !== n);
+      const started = actedSince(inst(n), t, 'start');
+      if (c.node !== n) {
+        if (running(local)) return act('stop', `stopping ${c.node} for ${n} to start it`);
+        if (started?.ok === false) return end(`start failed on ${n}`);
+        if (!running(inst(n)) || others.length > 0) return ignore(`waiting for ${others.length > 0 ? `${list(others)} to stop` : `${n} to start it`}`);
+        return misfrozen.length > 0 ? ignore(`waiting for ${list(misfrozen)} to thaw`) : end(undefined);
+      }
+      if (others.length > 0) return ignore(`waiting for ${list(others)} to stop`);
+      if (running(local)) return misfrozen.length > 0 ? ignore(`waiting for ${list(misfrozen)} to thaw`) : end(undefined);
+      if (started?.ok === false) return end(`start failed on ${n}`);
+      // a peer that may still run it as last heard is never started over; one proven down is taken over from
+      const unproven = s.nodes.filter((x) => x !== c.node && (peerState(c, x) === 'alive' || peerState(c, x) === 'lost') && running(s.instances[x]));
+      if (unproven.length > 0) return ignore(`running on ${list(unproven)} as last heard, no proof it is down: not starting here`);
+      const from = s.nodes.find((x) => x !== c.node && peerState(c, x) === 'down' && running(s.instances[x]));
+      return act('start', from !== undefined ? `${from} down (${c.peerWhy?.[from] ?? 'down'}): taking over on ${n}` : `starting ${n}`, from);
+    }
+    default: {
+      const never: never = t.target;
+      return ignore(`unknown target ${String(never)}`);
+    }
+  }
+}
+
+/** Why no node of the service can run it: each node's reason, in placement order. */
+function cannotRun(c: ClusterFacts, s: ServiceFacts): string {
+  const why = s.nodes.map((n) => {
+    const i = s.instances[n];
+    const st = peerState(c, n);
+    if (st !== 'up' && st !== 'alive' && st !== 'lost') return `${n} ${st}`;
+    if (frozenNode(c, n)) return `node ${n} frozen`;
+    if (i === undefined) return `no instance on ${n}`;
+    return `${n} ${i.monitorState}`;
+  });
+  return `no node can start it (${why.join(', ')})`;
+}
+
+/**
+ * Whether a target can be requested now: undefined when it can, else why
+ * not, in one line (the CLI says it and exits 1). Asked of the node the
+ * operator is on, with what it knows of the cluster.
+ */
+export function refuseTarget(c: ClusterFacts, s: ServiceFacts, t: Pick<ServiceTarget, 'target' | 'node'>): string | undefined {
+  if (s.topology !== 'failover') return `${s.name} is a ${s.topology} service: its instances are started and stopped on each node (--local)`;
+  const stuck = s.nodes.filter((n) => s.instances[n]?.monitorState === 'stop failed' && peerState(c, n) === 'up');
+  if (t.target !== 'stopped' && stuck.length > 0) return `${s.name}: stop failed on ${stuck.join(', ')}: look, then svcmgr -s ${s.name} clear there`;
+  if (t.target === 'started') {
+    const able = s.nodes.filter((n) => s.instances[n] !== undefined && peerState(c, n) === 'up' && !frozenNode(c, n));
+    return able.length === 0 ? `${s.name}: ${cannotRun(c, s)}` : undefined;
+  }
+  if (t.target !== 'placed') return undefined;
+  const n = t.node ?? '';
+  if (!s.nodes.includes(n)) return `${n} is not one of ${s.name}'s nodes (${s.nodes.join(', ')})`;
+  const st = peerState(c, n);
+  if (st !== 'up') return `${n} cannot run ${s.name}: it is ${st}${c.peerWhy?.[n] !== undefined ? ` (${c.peerWhy[n]})` : ''}`;
+  if (frozenNode(c, n)) return `${n} cannot run ${s.name}: the node is frozen (nodemgr thaw there)`;
+  if (s.instances[n] === undefined) return `${n} cannot run ${s.name}: it has no instance of it yet (svcmgr -s ${s.name} sync nodes)`;
+  return undefined;
 }
 
 export function decide(c: ClusterFacts, now: number): Intent[] {

@@ -12,7 +12,7 @@ export interface ParsedArgs {
  * One table for all three commands keeps the CLI consistent.
  */
 const BOOLEAN_OPTS = new Set([
-  'local', 'force', 'help', 'h', 'debug', 'watch', 'w', 'dry-run', 'recover', 'cron', 'keep', 'foreground', 'discard', 'yes',
+  'local', 'force', 'help', 'h', 'debug', 'watch', 'w', 'dry-run', 'recover', 'cron', 'keep', 'foreground', 'discard', 'yes', 'wait', 'follow',
 ]);
 
 const SHORT_ALIASES: Record<string, string> = { s: 'service', h: 'help', w: 'watch' };

@@ -3,8 +3,12 @@ import type { CommandTable } from './context.js';
 
 /** svcmgr actions. Each loads its module lazily. */
 export const SVCMGR: CommandTable = {
-  start: { summary: 'start the service resources: ip, disk, fs, app (--local, --rid, --tag, --subset, --force)', load: () => import('./actions/start.js') },
-  stop: { summary: 'stop the service resources in the reverse order of start', load: () => import('./actions/stop.js') },
+  start: { summary: 'the service started where placement says, every instance thawed: a target the daemons reach (--wait [--time 300]); --local: start the local instance\'s resources here: ip, disk, fs, app (--rid, --tag, --subset, --force)', load: () => import('./actions/start.js') },
+  stop: { summary: 'the service stopped on every node and kept stopped (instances frozen): a target the daemons reach (--wait [--time 300]); --local: stop the local instance\'s resources in the reverse order of start', load: () => import('./actions/stop.js') },
+  switch: { summary: 'the service moved to --node NODE: stopped where it runs, started there, instances thawed (--wait [--time 300])', load: () => import('./actions/target.js').then((m) => m.switchCmd) },
+  takeover: { summary: 'the service moved to this node: stopped on the others, started here, instances thawed (--wait [--time 300])', load: () => import('./actions/target.js').then((m) => m.takeover) },
+  giveback: { summary: 'the service moved back to the first node of its nodes, instances thawed (--wait [--time 300])', load: () => import('./actions/target.js').then((m) => m.giveback) },
+  abort: { summary: 'drop the service\'s target (start, stop, switch, takeover, giveback): the actions in progress finish, no new one starts for it', load: () => import('./actions/target.js').then((m) => m.abort) },
   restart: { summary: 'stop then start the service resources', load: () => import('./actions/restart.js') },
   freeze: { summary: 'freeze the local instance: the daemon will not orchestrate it', load: () => import('./actions/freezeCmd.js') },
   thaw: { summary: 'thaw the local instance: let the daemon orchestrate it', load: () => import('./actions/thawCmd.js') },

@@ -30,7 +30,8 @@ import { Orchestrator } from './orchestrator.js';
 import { setFrozen } from '../action/statusCache.js';
 import { serviceExists } from '../config/serviceFiles.js';
 import type { PeerState } from '../../domain/orchestration/decide.js';
-import type { ActionBody } from './listener.js';
+import type { ActionBody, TargetBody } from './listener.js';
+import { requestTarget, type TargetAnswer } from './targets.js';
 import { runAction } from '../action/runner.js';
 import { loadServiceConfig } from '../config/serviceStore.js';
 import { ConflictError, UnavailableError } from '../../domain/errors.js';
@@ -213,6 +214,7 @@ export class Daemon {
         configChecksum: (svc) => ({ checksum: localChecksum(this.o.paths, svc) ?? null }),
         join: (node, key) => this.join(node, key),
         leave: () => this.leave(),
+        requestTarget: (svc, req) => this.requestTarget(svc, req),
       },
       threads: this.threads,
       log,
@@ -431,6 +433,27 @@ export class Daemon {
         { nodename: this.node, paths: this.o.paths, sink: this.sink, print: (l) => this.o.log.info({ svc }, l), driverFor: this.o.driverFor ?? defaultDriverFor, signal: this.ac.signal, now: () => Date.now(), lockTimeoutMs: 10_000 },
       ).catch((e: unknown) => this.o.log.error({ svc, err: (e as Error).message }, 'split action: stop failed'));
     }
+  }
+
+  /** POST /services/<svc>/target: an operator's target, checked against what the orchestrator knows now (targets.ts). */
+  private requestTarget(svc: string, req: TargetBody): Promise<TargetAnswer> {
+    const { sink, orchestrator, monitor } = this;
+    if (!sink || !orchestrator || !monitor) throw new UnavailableError('the daemon is starting: try again');
+    return requestTarget(
+      {
+        sink,
+        view: async (name) => {
+          await this.syncProjections(5000);
+          const entry = this.catalog.get(name);
+          if (entry === undefined) return { error: `service ${name} is not configured on this node` };
+          return orchestrator.view(name) ?? { error: `${name}: ${entry.error ?? 'config not usable'}` };
+        },
+        lastSeq: () => monitor.lastSeq,
+        poke: () => orchestrator.poke(),
+      },
+      svc,
+      req,
+    );
   }
 
   /** Read your writes: wait until the projections hold what the stream holds now. */

@@ -4,6 +4,7 @@ import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import { ConflictError, UnavailableError } from '../../domain/errors.js';
+import { NODE_RE } from '../../domain/events.js';
 import type { ServiceStatusView } from '../../projections/statusView.js';
 import { admit, answer, GateError, type Admitted, type GateOptions } from './gate.js';
 import type { DaemonLogger } from './log.js';
@@ -40,8 +41,33 @@ export interface ListenerApi {
   configChecksum?(svc: string): { readonly checksum: string | null };
   /** a node (the signer of the request, with its public key) joins the cluster: the answer is what it writes in its cluster.conf */
   join?(node: string, key: string): Promise<unknown>;
+  /** an operator's target for a service, or its abort: the status and body to answer */
+  requestTarget?(svc: string, req: TargetBody): Promise<{ readonly status: number; readonly body: unknown }>;
   /** this node leaves its cluster (nodemgr daemon leave): the answer says which peers heard of it */
   leave?(): Promise<unknown>;
+}
+
+/** The body of POST /services/<svc>/target: svcmgr start, stop, switch, takeover, giveback (a target), abort (none). */
+export interface TargetBody {
+  readonly target: 'started' | 'stopped' | 'placed' | 'aborted';
+  /** placed: where */
+  readonly node: string | undefined;
+  readonly action: string;
+  readonly by: string;
+}
+
+const TARGET_ACTIONS: Readonly<Record<string, TargetBody['target']>> = { start: 'started', stop: 'stopped', switch: 'placed', takeover: 'placed', giveback: 'placed', abort: 'aborted' };
+
+/** Validate a target request at the boundary. */
+export function parseTargetBody(raw: unknown): TargetBody {
+  if (typeof raw !== 'object' || raw === null) throw new HttpError(400, 'target request: a JSON object is expected');
+  const r = raw as Record<string, unknown>;
+  const action = typeof r.action === 'string' ? r.action : '';
+  const target = TARGET_ACTIONS[action];
+  if (target === undefined || r.target !== target) throw new HttpError(400, `target request: action must be one of ${Object.keys(TARGET_ACTIONS).join(', ')}, with its target`);
+  if (target === 'placed' && (typeof r.node !== 'string' || !NODE_RE.test(r.node))) throw new HttpError(400, 'target request: placed needs the node name');
+  if (typeof r.by !== 'string' || r.by === '' || r.by.length > 256) throw new HttpError(400, 'target request: by must name who asks');
+  return { target, node: target === 'placed' ? (r.node as string) : undefined, action, by: r.by };
 }
 
 /** The body of POST /services/<svc>/actions. */
@@ -175,6 +201,8 @@ function socketAnswers(socket: string): Promise<boolean> {
  *                                     400/409/422 {error} naming why nothing was written
  *   GET  /services/<svc>/config/checksum  {checksum: sha256 hex of <svc>.conf | null}
  *   POST /services/<svc>/freeze|thaw  freeze or thaw this node's instance (a peer's cluster-wide freeze/thaw)
+ *   POST /services/<svc>/target       TargetBody (svcmgr start, stop, switch, takeover, giveback, abort): 200
+ *                                     {id, target, since}, 409 {error} when refused (unix socket only)
  *   POST /cluster/join                the signer (X-Hasvc-Node) joins the cluster: 200 JoinAnswer
  *                                     {cluster, nodes, hbs, peers} (TCP only: signed with the secret to join with)
  *   POST /cluster/leave               this node leaves its cluster, its peers told first: 200
@@ -343,6 +371,11 @@ export class Listener {
           res.end(`${JSON.stringify({ ok: false, error: (e as Error).message, code: (e as { code?: string }).code ?? 'INTERNAL' })}\n`);
         }
         return;
+      }
+      case 'POST /services/:svc/target': {
+        if (!local || !this.o.api.requestTarget) throw new HttpError(403, 'a target is requested from a node of the service (unix socket)');
+        const r = await this.o.api.requestTarget(decodeURIComponent(parts[1] ?? ''), parseTargetBody(body));
+        return sendJson(res, r.status, r.body);
       }
       case 'POST /cluster/join': {
         if (signer === undefined || !this.o.api.join) throw new HttpError(403, 'a node joins over TCP, its request signed with the cluster secret');

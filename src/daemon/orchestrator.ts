@@ -2,9 +2,10 @@ import { FileLock } from '../../adapters/fs/lock.js';
 import type { ResourceConfig } from '../../domain/config/types.js';
 import type { ResourceDriver } from '../../adapters/resources/driver.js';
 import { decide, pendingStarts } from '../../domain/orchestration/decide.js';
-import type { Intent, PeerState } from '../../domain/orchestration/decide.js';
+import type { ClusterFacts, Intent, PeerState, ServiceFacts } from '../../domain/orchestration/decide.js';
 import { serviceFacts } from '../../projections/orchestrationFacts.js';
 import { runAction } from '../action/runner.js';
+import { setFrozen } from '../action/statusCache.js';
 import type { EventSink } from '../events/sink.js';
 import type { NodePaths } from '../paths.js';
 import type { DaemonLogger } from './log.js';
@@ -31,6 +32,9 @@ export interface OrchestratorOptions {
   readonly now?: () => number;
 }
 
+/** how long a published event is not published again: the projection applies it long before */
+const PUBLISHED_HOLD_MS = 10_000;
+
 /**
  * Runs the pure decision function on what the monitor's projections hold
  * and carries out its intents: the only part of the daemon that starts or
@@ -47,6 +51,8 @@ export class Orchestrator {
   private readonly inflight = new Set<Promise<unknown>>();
   /** starts decided here that wait (ready_period, a backoff): service -> since when, as the last pass left them */
   private pending: Readonly<Record<string, number>> = {};
+  /** events published for a target, and when: not published again while the projection has not applied them yet */
+  private readonly published = new Map<string, number>();
 
   constructor(private readonly o: OrchestratorOptions) {}
 
@@ -78,27 +84,40 @@ export class Orchestrator {
   }
 
   private async pass(): Promise<void> {
+    // orchestrate = no: left alone, unless an operator gave it a target
     const services = this.o.catalog
       .refresh()
       .map((n) => this.o.catalog.get(n)?.config)
-      .filter((c): c is NonNullable<typeof c> => c !== undefined && c.orchestrate !== 'no');
+      .filter((c): c is NonNullable<typeof c> => c !== undefined)
+      .map((c) => serviceFacts(c, this.o.node, this.o.monitor.projection))
+      .filter((f) => f.orchestrate !== 'no' || f.target !== undefined);
     if (services.length === 0) return;
-    const peers = this.o.peers();
-    const intents = decide(
-      {
-        node: this.o.node,
-        nodeFrozen: this.o.monitor.nodeFrozen(this.o.node),
-        peers: Object.fromEntries(Object.entries(peers).map(([n, p]) => [n, p.state])),
-        peerWhy: Object.fromEntries(Object.entries(peers).map(([n, p]) => [n, p.why])),
-        services: services.map((c) => serviceFacts(c, this.o.node, this.o.monitor.projection)),
-        readyPeriodMs: this.o.readyPeriod() * 1000,
-        pending: this.pending,
-      },
-      (this.o.now ?? Date.now)(),
-    );
+    const intents = decide(this.clusterFacts(services), (this.o.now ?? Date.now)());
     this.pending = pendingStarts(intents);
     for (const intent of intents) this.carryOut(intent);
     this.wakeAt(intents);
+  }
+
+  private clusterFacts(services: readonly ServiceFacts[]): ClusterFacts {
+    const peers = this.o.peers();
+    return {
+      node: this.o.node,
+      nodeFrozen: this.o.monitor.nodeFrozen(this.o.node),
+      frozenNodes: Object.keys(peers).filter((n) => this.o.monitor.nodeFrozen(n)),
+      peers: Object.fromEntries(Object.entries(peers).map(([n, p]) => [n, p.state])),
+      peerWhy: Object.fromEntries(Object.entries(peers).map(([n, p]) => [n, p.why])),
+      services,
+      readyPeriodMs: this.o.readyPeriod() * 1000,
+      pending: this.pending,
+    };
+  }
+
+  /** What the orchestrator knows of one service and of the cluster now: what a target request is checked against. */
+  view(svc: string): { readonly cluster: ClusterFacts; readonly service: ServiceFacts } | undefined {
+    const cfg = this.o.catalog.get(svc)?.config;
+    if (cfg === undefined) return undefined;
+    const service = serviceFacts(cfg, this.o.node, this.o.monitor.projection);
+    return { cluster: this.clusterFacts([service]), service };
   }
 
   /** Look again as soon as the first wait is over, not a tick later. */
@@ -125,6 +144,7 @@ export class Orchestrator {
       return;
     }
     if (this.busy.has(intent.svc)) return;
+    if (intent.kind === 'Publish') return this.publish(intent);
     // a CLI action holds the service: decide again once it is done
     if (new FileLock(path.join(this.o.paths.lockDir, `${intent.svc}.action.lock`)).holder() !== undefined) return;
     const cfg = this.o.catalog.get(intent.svc)?.config;
@@ -138,6 +158,39 @@ export class Orchestrator {
       { nodename: this.o.node, paths: this.o.paths, sink: this.o.sink, print: (l) => this.o.log.info({ svc: intent.svc }, l), driverFor: this.o.driverFor, signal: this.o.signal, now: () => Date.now(), lockTimeoutMs: 1000 },
     )
       .catch((e: unknown) => this.o.log.warn({ svc: intent.svc, err: (e as Error).message }, 'orchestrator action not run'))
+      .finally(() => {
+        this.busy.delete(intent.svc);
+        this.inflight.delete(p);
+        this.poke();
+      });
+    this.inflight.add(p);
+  }
+
+  /**
+   * Record what a target asks of this node without running anything: its
+   * instance frozen or thawed (the flag file too, as the CLI's freeze), a
+   * target's end. Once: the same event is not published again until the
+   * projection had the time to apply it.
+   */
+  private publish(intent: Extract<Intent, { kind: 'Publish' }>): void {
+    const e = intent.event;
+    const key = `${intent.svc} ${e.type} ${e.causation ?? ''}`;
+    const now = Date.now();
+    for (const [k, at] of this.published) if (now - at > PUBLISHED_HOLD_MS) this.published.delete(k);
+    if (this.published.has(key)) return;
+    this.published.set(key, now);
+    this.busy.add(intent.svc);
+    this.lastReason.set(intent.svc, intent.reason);
+    this.o.log.info({ svc: intent.svc, event: e.type, reason: intent.reason }, 'orchestrator: recording');
+    const p = this.o.sink
+      .append(e)
+      .then(() => {
+        if (e.type === 'InstanceFrozen' || e.type === 'InstanceThawed') setFrozen(this.o.paths, intent.svc, e.type === 'InstanceFrozen');
+      })
+      .catch((err: unknown) => {
+        this.published.delete(key);
+        this.o.log.warn({ svc: intent.svc, event: e.type, err: (err as Error).message }, 'orchestrator: event not recorded');
+      })
       .finally(() => {
         this.busy.delete(intent.svc);
         this.inflight.delete(p);

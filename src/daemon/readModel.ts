@@ -4,6 +4,7 @@ import { knownProvisioned } from '../../domain/instance/status.js';
 import type { Avail, ResourceState } from '../../domain/instance/status.js';
 import type { InstanceState, InstancesProjection } from '../../projections/instances.js';
 import { serviceView } from '../../projections/statusView.js';
+import { targetLabel, targetOf } from '../../projections/targets.js';
 import type { InstanceView, ServiceStatusView } from '../../projections/statusView.js';
 import type { ThreadView } from './threads.js';
 import type { PeerLiveness } from '../../domain/heartbeat/peers.js';
@@ -38,6 +39,8 @@ export interface ServiceSummary {
   readonly error?: string;
   /** what this node's orchestrator last decided for it, in its words */
   readonly decision?: string;
+  /** an operator's target not reached yet (svcmgr start, stop, switch...): started, stopped, placed@node2 */
+  readonly target?: string;
 }
 
 /** GET /daemon/status: the svcmon read model. */
@@ -151,7 +154,14 @@ export function serviceSummary(name: string, projection: InstancesProjection, lo
     nodes,
     instances,
     ...(local?.error !== undefined ? { error: local.error } : {}),
+    ...targetField(projection, name),
   };
+}
+
+/** The service's target (OpenSVC's global expect) as svcmon and print status show it: started, stopped, placed@node2. */
+function targetField(projection: InstancesProjection, svc: string): { target?: string } {
+  const t = targetOf(projection, svc);
+  return t === undefined ? {} : { target: targetLabel(t) };
 }
 
 export function daemonStatus(i: StatusInputs): DaemonStatus {
@@ -236,5 +246,5 @@ export function serviceStatus(name: string, node: string, projection: InstancesP
   });
   // the local instance last, as print status shows it
   instances.sort((a, b) => Number(a.node === node) - Number(b.node === node));
-  return serviceView(name, cfg?.topology ?? 'failover', cfg?.orchestrate ?? 'no', instances);
+  return { ...serviceView(name, cfg?.topology ?? 'failover', cfg?.orchestrate ?? 'no', instances), ...targetField(projection, name) };
 }

@@ -4,6 +4,7 @@ import type { CliContext } from '../context.js';
 import { runAction } from '../../action/runner.js';
 import type { ActionVerb } from '../../action/runner.js';
 import { withLocalService } from './local.js';
+import { requestTarget, waitSeconds } from './target.js';
 
 function list(ctx: CliContext, name: string): string[] {
   return optAll(ctx.args, name).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
@@ -35,18 +36,24 @@ async function viaDaemon(ctx: CliContext, verb: ActionVerb, user: string): Promi
 }
 
 /**
- * start / stop / restart of the local instance. As in OpenSVC, `--local`
- * runs the action right here, in this process; without it the action goes
- * through the daemon when one runs (here otherwise). Same output either way.
+ * start / stop / restart. As in OpenSVC, `--local` runs the action on the
+ * local instance right here, in this process. Without it, start and stop of
+ * the whole service are targets for the cluster's orchestration (OpenSVC's
+ * global expect, target.ts): started where placement says, stopped
+ * everywhere and kept stopped; restart, and an action on some resources
+ * (--rid, --tag, --subset) or --force, run on the local instance in the
+ * daemon. With no daemon running, the action runs here.
  */
 export function actionCommand(verb: ActionVerb) {
   return {
     async run(ctx: CliContext): Promise<number> {
-      allowOnly(ctx.args, verb, ['local', 'rid', 'tag', 'subset', 'force', 'waitlock']);
+      allowOnly(ctx.args, verb, ['local', 'rid', 'tag', 'subset', 'force', 'waitlock', ...(verb === 'restart' ? [] : ['wait', 'time'])]);
       const user = ctx.env.SUDO_USER ?? ctx.env.USER ?? os.userInfo().username;
+      const whole = list(ctx, 'rid').length + list(ctx, 'tag').length + list(ctx, 'subset').length === 0 && !flag(ctx.args, 'force');
+      const seconds = verb === 'restart' ? undefined : waitSeconds(ctx, verb);
       if (!flag(ctx.args, 'local') && ctx.svc && (await import('../../config/serviceFiles.js')).serviceExists(ctx.paths, ctx.svc)) {
         const { isDaemonUp } = await import('../../daemon/client.js');
-        if (await isDaemonUp(ctx.paths, 1000)) return viaDaemon(ctx, verb, user);
+        if (await isDaemonUp(ctx.paths, 1000)) return whole && verb !== 'restart' ? requestTarget(ctx, verb, undefined, seconds) : viaDaemon(ctx, verb, user);
       }
       return withLocalService(ctx, async (l) => {
         const wait = opt(ctx.args, 'waitlock');

@@ -58,7 +58,9 @@ export function renderStatus(v: ServiceStatusView, p: Painter): string[] {
     const branch = lastInst ? '`- ' : '|- ';
     const bar = lastInst ? '   ' : '|  ';
     const shown: Avail = inst.daemonDown ? 'undef' : inst.avail;
-    const notes = wrapNotes(instanceNotes(inst));
+    // the service's target on every instance that can tell, as OpenSVC's `>placed@node2`
+    const live = !inst.daemonDown && inst.notConfigured !== true;
+    const notes = wrapNotes([...instanceNotes(inst), ...(v.target !== undefined && live ? [`>${v.target}`] : [])]);
     const left = `   ${branch}${p.bold(inst.node)}`;
     const leftLen = 3 + branch.length + inst.node.length;
     out.push(`${left}${' '.repeat(Math.max(1, STATUS_COL - leftLen))}${paintAvail(p, shown, STATUS_WIDTH)}${notes[0] ?? ''}`.trimEnd());

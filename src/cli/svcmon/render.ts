@@ -33,12 +33,16 @@ const NODE_STATE: Readonly<Record<string, string>> = { down: 'X', lost: '?', ali
 
 const SYMBOL: Readonly<Record<Avail, string>> = { up: 'O', down: 'X', warn: '!', 'n/a': '/', undef: '?', 'stdby up': 'o', 'stdby down': 'x' };
 
-/** An instance cell: O up, X down, ! warn, / n/a; then ! overall warn, * frozen, and the action in progress or failed. */
-export function instanceCell(i: InstanceSummary): string {
+/**
+ * An instance cell: O up, X down, ! warn, / n/a; then ! overall warn, *
+ * frozen, and the action in progress or failed, else the service's target
+ * (OpenSVC's ` >placed@node2`).
+ */
+export function instanceCell(i: InstanceSummary, target?: string): string {
   const base = SYMBOL[i.avail] ?? '?';
   const warn = i.overall === 'warn' && i.avail !== 'warn' ? '!' : '';
   const frozen = i.frozen ? '*' : '';
-  const state = i.monitorState !== 'idle' ? ` ${i.monitorState}` : '';
+  const state = i.monitorState !== 'idle' ? ` ${i.monitorState}` : target !== undefined && i.avail !== 'undef' ? ` >${target}` : '';
   return `${base}${warn}${frozen}${state}`;
 }
 
@@ -82,7 +86,8 @@ export const DEFAULT_WIDTH = 80;
  * as its name or widest cell and a space.
  */
 export function columnWidths(nodes: readonly string[], values: readonly (readonly string[])[], left: number, width: number): number[] {
-  const uniform = Math.max(6, ...nodes.map((n) => n.length + 1));
+  // a cell saying more than a symbol (`O stopping`, `X >placed@node2`) widens the columns: none runs into the next
+  const uniform = Math.max(6, ...nodes.map((n) => n.length + 1), ...values.flatMap((v) => v.slice(0, -1).map((c) => c.length + 1)));
   if (left + 2 + uniform * nodes.length <= width + 1) return nodes.map(() => uniform);
   return nodes.map((n, i) => Math.max(n.length, ...values.map((v) => (v[i] ?? '').length)) + 1);
 }
@@ -142,7 +147,7 @@ export function renderSvcmon(s: DaemonStatus, p: Painter, o: RenderOptions = {})
     const byNode = new Map(x.instances.map((i) => [i.node, i]));
     const values = nodes.map((n) => {
       const i = byNode.get(n);
-      return i ? instanceCell(i) : '';
+      return i ? instanceCell(i, x.target) : '';
     });
     const paint = (_v: string, n: number, padded: string) => {
       const inst = byNode.get(nodes[n]!);

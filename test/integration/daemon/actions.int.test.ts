@@ -12,13 +12,13 @@ describe('actions through the daemon', () => {
   const scope = useTestScope();
   beforeAll(() => ensureBuilt(), 240_000);
 
-  test('svcmgr start without --local runs in the daemon, its output streamed as the tutorial shows it; print status reads the projection', async () => {
+  test('an action on resources (--rid) without --local runs in the daemon, its output streamed as the tutorial shows it; print status reads the projection', async () => {
     const n = await daemonNode(scope());
     const appPid = path.join(n.root, 'app.pid');
     n.writeAppService('svc1', sleepAppLauncher(appPid));
     await n.start();
 
-    const started = await n.svcmgr(['-s', 'svc1', 'start']);
+    const started = await n.svcmgr(['-s', 'svc1', 'start', '--rid', 'app#main']);
     expect(started.exitCode).toBe(0);
     trackPid(scope(), Number(fs.readFileSync(appPid, 'utf8')));
     const lines = started.stdout.trimEnd().split('\n');
@@ -39,7 +39,7 @@ describe('actions through the daemon', () => {
       '      |                                   started',
     ]);
 
-    const stopped = await n.svcmgr(['-s', 'svc1', 'stop']);
+    const stopped = await n.svcmgr(['-s', 'svc1', 'stop', '--rid', 'app#main']);
     expect(stopped.exitCode).toBe(0);
     expect(stopped.stdout).toContain('node1.svc1.app#main    exec');
     await n.stop();
@@ -50,9 +50,9 @@ describe('actions through the daemon', () => {
     const appPid = path.join(n.root, 'app.pid');
     n.writeAppService('svc1', sleepAppLauncher(appPid));
     await n.start();
-    expect((await n.svcmgr(['-s', 'svc1', 'start'])).exitCode).toBe(0);
+    expect((await n.svcmgr(['-s', 'svc1', 'start', '--rid', 'app#main'])).exitCode).toBe(0);
     trackPid(scope(), Number(fs.readFileSync(appPid, 'utf8')));
-    expect((await n.svcmgr(['-s', 'svc1', 'stop'])).exitCode).toBe(0);
+    expect((await n.svcmgr(['-s', 'svc1', 'stop', '--rid', 'app#main'])).exitCode).toBe(0);
     const actions = (out: string) => out.split('\n').filter((l) => / (start|stop)( |$)/.test(l.replace(/^\S+ \S+ +\S+ +/, ' ')));
     const up = await n.svcmgr(['-s', 'svc1', 'print', 'history']);
     expect(up.exitCode).toBe(0);

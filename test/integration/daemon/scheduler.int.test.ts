@@ -36,7 +36,7 @@ describe('scheduler: periodic status checks of the local services', () => {
       { monitor: true, defaults: { monitor_schedule: '1s' } },
     );
     await n.start();
-    const started = await n.svcmgr(['-s', 'svc1', 'start']);
+    const started = await n.svcmgr(['-s', 'svc1', 'start', '--wait']);
     expect(started.exitCode).toBe(0);
     const pid = Number(fs.readFileSync(appPid, 'utf8'));
     trackPid(scope(), pid);
@@ -63,7 +63,7 @@ describe('scheduler: periodic status checks of the local services', () => {
     expect(await appStatus(n, 'svc1')).toBe('down');
 
     // the daemon is not the services: stopping it leaves the app running
-    expect((await n.svcmgr(['-s', 'svc1', 'start'])).exitCode).toBe(0);
+    expect((await n.svcmgr(['-s', 'svc1', 'start', '--wait'])).exitCode).toBe(0);
     const again = Number(fs.readFileSync(appPid, 'utf8'));
     trackPid(scope(), again);
     await n.stop();

@@ -1,0 +1,182 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, test } from '@jest/globals';
+import type { StoredEvent } from '../../../adapters/nats/eventStore.js';
+import type { AnyEvent } from '../../../domain/events.js';
+import { useTestScope } from '../../support/jest.js';
+import { trackPid } from '../../support/process.js';
+import type { TestScope } from '../../support/scope.js';
+import { waitFor } from '../../support/wait.js';
+import { ensureBuilt, eventsOf, sleepAppLauncher, sleepAppRunning, waitForEvents, type DaemonNode } from '../daemon/support.js';
+import { clusterPair } from './support.js';
+
+/**
+ * The operator's targets (OpenSVC's global expect) with two daemons:
+ * svcmgr stop, start, switch, giveback, takeover and abort without --local
+ * are recorded once and carried out by each node's orchestrator on its own
+ * instance. A launcher's start or stop waits while its node's `gate` file
+ * exists, and a start fails while `failstart` does: the test holds a
+ * target in progress as long as it looks at it.
+ */
+function haService(nodes: readonly DaemonNode[], id: string): void {
+  for (const n of nodes) {
+    const dir = path.join(n.paths.etc, 'svc1.dir');
+    fs.mkdirSync(dir, { recursive: true });
+    if (!fs.existsSync(path.join(n.paths.etc, 'svc1.d'))) fs.symlinkSync('svc1.dir', path.join(n.paths.etc, 'svc1.d'));
+    const gate = [
+      `if [ "$1" = start ] || [ "$1" = stop ]; then while [ -f '${path.join(n.root, 'gate')}' ]; do sleep 0.1; done; fi`,
+      `if [ "$1" = start ] && [ -f '${path.join(n.root, 'failstart')}' ]; then echo 'start refused by the test' >&2; exit 1; fi`,
+    ];
+    fs.writeFileSync(path.join(dir, 'weblauncher'), `#!/bin/bash\n${gate.join('\n')}\n${sleepAppLauncher(path.join(n.root, 'web.pid'))}\n`, { mode: 0o755 });
+    fs.writeFileSync(
+      path.join(n.paths.etc, 'svc1.conf'),
+      ['[DEFAULT]', `id = ${id}`, 'nodes = node1 node2', 'orchestrate = ha', 'monitor_schedule = 1s', '', '[app#web]', 'monitor = True', 'script = weblauncher', 'start = 10', 'check = 10', 'stop = 90', ''].join('\n'),
+    );
+  }
+}
+
+const running = (n: DaemonNode) => sleepAppRunning(path.join(n.root, 'web.pid'));
+const track = (scope: TestScope, n: DaemonNode) => trackPid(scope, Number(fs.readFileSync(path.join(n.root, 'web.pid'), 'utf8')));
+
+/** node1 and node2 joined, svc1 thawed and running on node1 (ha). */
+async function runningOnNode1(scope: TestScope) {
+  const pair = await clusterPair(scope, { timeout: 6, interval: 1 });
+  const { n1, n2, listenerPort, secret } = pair;
+  await n1.start();
+  await n2.start();
+  expect((await n2.nodemgr(['daemon', 'join', '--secret', secret, '--node', 'node1', '--addr', `127.0.0.1:${listenerPort}`])).exitCode).toBe(0);
+  trackPid(scope, n2.daemonPid()!, true);
+  haService([n1, n2], crypto.randomUUID());
+  expect((await n1.svcmgr(['-s', 'svc1', 'thaw'])).exitCode).toBe(0);
+  await waitFor('svc1 started on node1', () => running(n1), 30_000);
+  track(scope, n1);
+  await waitFor('node2 knows svc1 runs on node1', async () => (await n2.status()).services.find((s) => s.name === 'svc1')?.instances.find((i) => i.node === 'node1')?.avail === 'up', 20_000);
+  return pair;
+}
+
+/** The events of svc1 after `after` (an event id), in n's stream order. */
+function since(all: readonly StoredEvent[], after: AnyEvent): AnyEvent[] {
+  const at = all.findIndex((s) => s.event.id === after.id);
+  return all.slice(at + 1).map((s) => s.event).filter((e) => e.svc === 'svc1');
+}
+
+const lastRequest = (all: readonly StoredEvent[]) => eventsOf(all, 'ServiceTargetRequested', 'svc1').at(-1)!;
+const decisionOf = async (n: DaemonNode) => (await n.status()).services.find((s) => s.name === 'svc1')?.decision;
+const svcmonLine = async (n: DaemonNode) => (await n.svcmon()).stdout.split('\n').find((l) => l.startsWith(' svc1'));
+
+describe('targets: svcmgr start, stop, switch, takeover, giveback, abort through the daemons', () => {
+  const scope = useTestScope();
+  beforeAll(() => ensureBuilt(), 240_000);
+
+  test('stop on a thawed ha service: frozen everywhere, stopped, and it stays stopped; start brings it back where placement says; refusals are one line', async () => {
+    const { n1, n2 } = await runningOnNode1(scope());
+
+    expect(await n1.svcmgr(['-s', 'svc1', 'stop', '--time', '5'])).toMatchObject({ exitCode: 2, stderr: 'stop: --time bounds --wait: add --wait' });
+    const stop = await n1.svcmgr(['-s', 'svc1', 'stop', '--wait']);
+    expect(stop).toMatchObject({ exitCode: 0, stdout: '', stderr: '' });
+    expect(running(n1) || running(n2)).toBe(false);
+    let all = await n1.events();
+    const req = lastRequest(all);
+    expect(req).toMatchObject({ origin: 'node1', data: { target: 'stopped', action: 'stop', by: expect.any(String) } });
+    const after = since(all, req);
+    // each node froze its own instance for the target, then node1 stopped it, then node1 recorded it reached
+    expect(after.filter((e) => e.type === 'InstanceFrozen').map((e) => [e.origin, e.causation])).toEqual(expect.arrayContaining([['node1', req.id], ['node2', req.id]]));
+    const stops = after.filter((e): e is Extract<AnyEvent, { type: 'ActionStarted' }> => e.type === 'ActionStarted');
+    expect(stops.map((e) => [e.origin, e.data.action, e.data.user])).toEqual([['node1', 'stop', 'orchestrator']]);
+    expect(stops[0]!.data.reason).toMatch(/^target stopped \(stop by \S+ on node1\): stopping node1$/);
+    const reached = after.find((e) => e.type === 'ServiceTargetReached')!;
+    expect(reached).toMatchObject({ origin: 'node1', causation: req.id, data: { of: req.id, target: 'stopped' } });
+
+    // it stays stopped: once both orchestrators decided again after the target ended, nothing was started
+    // (it used to be restarted by node1's orchestrator some 7 s after the stop)
+    for (const n of [n1, n2]) await waitFor(`${n.node}'s orchestrator to leave svc1 frozen`, async () => (await decisionOf(n)) === 'instance frozen', 20_000);
+    for (const n of [n1, n2]) expect(since(await n.events(), reached).filter((e) => e.type === 'ActionStarted')).toEqual([]);
+    expect(await svcmonLine(n2)).toMatch(/^ svc1 +down\* +failover +\| X\* +X\*$/);
+
+    // start, asked on node2: thawed everywhere, started on node1 (first in placement) after ready_period
+    const start = await n2.svcmgr(['-s', 'svc1', 'start', '--wait']);
+    expect(start).toMatchObject({ exitCode: 0, stdout: '', stderr: '' });
+    expect(running(n1)).toBe(true);
+    track(scope(), n1);
+    expect(running(n2)).toBe(false);
+    all = await n2.events();
+    const startReq = lastRequest(all);
+    expect(startReq).toMatchObject({ origin: 'node2', data: { target: 'started', action: 'start' } });
+    const afterStart = since(all, startReq);
+    expect(afterStart.filter((e) => e.type === 'InstanceThawed').map((e) => e.origin).sort()).toEqual(['node1', 'node2']);
+    const started = afterStart.find((e) => e.type === 'ActionStarted')!;
+    expect(started).toMatchObject({ origin: 'node1', data: { action: 'start', user: 'orchestrator', reason: expect.stringMatching(/^target started \(start by \S+ on node2\): node1 is first of node1, node2$/) } });
+    expect(afterStart.find((e) => e.type === 'ServiceTargetReached')).toMatchObject({ origin: 'node2', data: { of: startReq.id, target: 'started' } });
+
+    // refused in one line, nothing recorded
+    const before = (await n1.events()).length;
+    expect(await n1.svcmgr(['-s', 'svc1', 'switch', '--node', 'node3'])).toMatchObject({ exitCode: 1, stdout: '', stderr: "switch: node3 is not one of svc1's nodes (node1, node2)" });
+    expect(await n1.svcmgr(['-s', 'svc1', 'switch'])).toMatchObject({ exitCode: 2, stderr: 'switch: --node NODE says where the service goes' });
+    expect(await n1.svcmgr(['-s', 'svc1', 'abort'])).toMatchObject({ exitCode: 1, stderr: 'abort: svc1 has no target to abort' });
+    expect(eventsOf((await n1.events()).slice(before), 'ServiceTargetRequested', 'svc1')).toEqual([]);
+    expect((await n1.svcmgr(['-s', 'svc1', 'switch', '--help'])).stdout).toMatch(/^svcmgr switch: the service moved to --node NODE/);
+
+    await n1.svcmgr(['-s', 'svc1', 'freeze']);
+    await n1.svcmgr(['-s', 'svc1', 'stop', '--local']);
+    await n1.stop();
+    await n2.stop();
+  }, 240_000);
+
+  test('switch, giveback, takeover: shown as >placed@NODE while in progress; --wait says why it failed or is not reached; abort drops it', async () => {
+    const { n1, n2 } = await runningOnNode1(scope());
+    const gate1 = path.join(n1.root, 'gate');
+
+    // node1's stop held at the gate: the switch is in progress, --wait gives up after --time, saying where it is
+    fs.writeFileSync(gate1, '');
+    const held = await n1.svcmgr(['-s', 'svc1', 'switch', '--node', 'node2', '--wait', '--time', '2']);
+    expect(held.exitCode).toBe(1);
+    expect(held.stderr).toMatch(/^svc1: target placed@node2 not reached in 2s: target placed@node2: node1 stopping in progress$/);
+    expect(await svcmonLine(n2)).toMatch(/^ svc1 +up +failover +\| O stopping +X >placed@node2$/);
+    const status = await n2.svcmgr(['-s', 'svc1', 'print', 'status', '--color', 'no']);
+    expect(status.stdout.split('\n').find((l) => l.includes(' node2 '))).toMatch(/ down +idle, >placed@node2$/);
+    fs.rmSync(gate1);
+    await waitFor('svc1 running on node2', () => running(n2), 30_000);
+    track(scope(), n2);
+    const switched = await waitForEvents(n1, 'the switch reached', (a) => eventsOf(a, 'ServiceTargetReached', 'svc1').length === 1, 20_000);
+    expect(eventsOf(switched, 'ServiceTargetReached', 'svc1')[0]).toMatchObject({ origin: 'node1', data: { target: 'placed@node2' } });
+    expect(running(n1)).toBe(false);
+
+    // giveback: back to the first node of its nodes
+    expect(await n2.svcmgr(['-s', 'svc1', 'giveback', '--wait'])).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(running(n1) && !running(n2)).toBe(true);
+    track(scope(), n1);
+
+    // a takeover whose start fails on node2: --wait says so, and the ha rules take it from there (back on node1)
+    fs.writeFileSync(path.join(n2.root, 'failstart'), '');
+    const failed = await n2.svcmgr(['-s', 'svc1', 'takeover', '--wait']);
+    expect(failed).toMatchObject({ exitCode: 1, stderr: 'svc1: target placed@node2 failed on node2: start failed on node2' });
+    await waitFor('svc1 back on node1 by the ha rules', () => running(n1), 30_000);
+    track(scope(), n1);
+    fs.rmSync(path.join(n2.root, 'failstart'));
+    expect(await n2.svcmgr(['-s', 'svc1', 'clear'])).toMatchObject({ exitCode: 0 });
+
+    // abort, while node1's stop is held at the gate: the stop finishes, the target is gone, the ha rules start it again
+    fs.writeFileSync(gate1, '');
+    expect((await n2.svcmgr(['-s', 'svc1', 'takeover'])).exitCode).toBe(0);
+    const takeover = lastRequest(await waitForEvents(n1, 'the takeover request', (a) => eventsOf(a, 'ServiceTargetRequested', 'svc1').length === 4));
+    await waitForEvents(n1, "node1's stop for the takeover", (a) => since(a, takeover).some((e) => e.type === 'ActionStarted' && e.origin === 'node1'));
+    expect(await n1.svcmgr(['-s', 'svc1', 'abort'])).toMatchObject({ exitCode: 0, stdout: '', stderr: '' });
+    fs.rmSync(gate1);
+    const aborted = await waitForEvents(n1, 'the abort, and a start by the ha rules', (a) => since(a, takeover).filter((e) => e.type === 'ActionStarted').length === 2, 30_000);
+    const afterTakeover = since(aborted, takeover);
+    expect(afterTakeover.find((e) => e.type === 'ServiceTargetAborted')).toMatchObject({ origin: 'node1', data: { of: takeover.id, target: 'placed@node2' } });
+    expect(afterTakeover.some((e) => e.type === 'ServiceTargetReached' || e.type === 'ServiceTargetFailed')).toBe(false);
+    const restart = afterTakeover.filter((e): e is Extract<AnyEvent, { type: 'ActionStarted' }> => e.type === 'ActionStarted')[1]!;
+    expect(restart.data.reason).toMatch(/^not running on any live node: /);
+    await waitFor('svc1 running again', () => running(n1) || running(n2), 20_000);
+    track(scope(), running(n1) ? n1 : n2);
+
+    await n1.svcmgr(['-s', 'svc1', 'freeze']);
+    await n2.svcmgr(['-s', 'svc1', 'freeze']);
+    await n1.svcmgr(['-s', 'svc1', 'stop', '--local']);
+    await n2.svcmgr(['-s', 'svc1', 'stop', '--local']);
+    await n1.stop();
+    await n2.stop();
+  }, 240_000);
+});
