@@ -20,7 +20,7 @@ export interface WhyLink {
   readonly streamSeq: number;
   /** in the words of print history and the tutorial */
   readonly text: string;
-  /** who asked or found it: an operator's user name, orchestrator, status check, split_action */
+  /** who asked or found it: an operator's user name, orchestrator, the scheduler (its status checks: a status change no action caused), heartbeats, split_action */
   readonly by?: string;
   /** a decision: the rule applied, and the reason recorded in its ActionStarted */
   readonly rule?: string;
@@ -199,9 +199,9 @@ function causeLink(a: Applied): WhyLink {
   const base = { time: e.time, node: e.origin, id: e.id, streamSeq: a.streamSeq };
   switch (e.type) {
     case 'ResourceStatusChanged':
-      return { ...base, kind: e.data.status === 'up' ? 'cause' : 'fault', text: `${e.rid} ${e.data.status}${e.data.label ? ` (${e.data.label})` : ''}${e.data.log.length ? `: ${e.data.log.join('; ')}` : ''}`, by: 'status check' };
+      return { ...base, kind: e.data.status === 'up' ? 'cause' : 'fault', text: `${e.rid} ${e.data.status}${e.data.label ? ` (${e.data.label})` : ''}${e.data.log.length ? `: ${e.data.log.join('; ')}` : ''}`, by: 'scheduler' };
     case 'InstanceStatusChanged':
-      return { ...base, kind: e.data.avail === 'up' || e.data.avail === 'warn' ? 'cause' : 'fault', text: `${e.svc} ${e.data.avail} on ${e.origin}`, by: 'status check' };
+      return { ...base, kind: e.data.avail === 'up' || e.data.avail === 'warn' ? 'cause' : 'fault', text: `${e.svc} ${e.data.avail} on ${e.origin}`, by: 'scheduler' };
     case 'PeerStateChanged':
       return { ...base, kind: e.data.to === 'up' ? 'cause' : 'fault', text: `${e.data.node} ${e.data.to}${e.data.from ? ` (was ${e.data.from})` : ''}: ${e.data.why}`, by: 'heartbeats' };
     case 'SplitActionRan':

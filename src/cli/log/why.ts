@@ -28,7 +28,7 @@ export function renderWhy(w: Why, p: Painter): string[] {
   for (const l of w.links) {
     const time = day(l.time) === day(first) ? clock(l.time) : stamp(l.time);
     const id = l.kind === 'step' ? '' : `  ${p.grey(l.id)}`;
-    const by = l.by !== undefined && l.kind === 'fault' ? ` (seen by ${l.by})` : '';
+    const by = l.by !== undefined && l.kind === 'fault' ? ` (seen by ${l.by === 'scheduler' || l.by === 'heartbeats' ? `the ${l.by}` : l.by})` : '';
     out.push(`${time}  ${l.node.padEnd(nodeWidth)}  ${paintKind(p, l, 8)}  ${l.text}${by}${id}`);
     if (l.rule !== undefined) out.push(`${' '.repeat(time.length + nodeWidth + 14)}rule: ${l.rule}`);
   }

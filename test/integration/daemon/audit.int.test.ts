@@ -37,7 +37,7 @@ describe('audit commands on a real log: why, the past, history, decisions re-che
     expect(why).toMatchObject({ exitCode: 0, stderr: '' });
     const lines = why.stdout.split('\n');
     expect(lines[0]).toMatch(/^svc1 start on node1: start ok in \d+\.\ds; svc1 up on node1 {2}\(\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ to \d\d:\d\d:\d\dZ\)$/);
-    expect(lines.find((l) => / fault /.test(l))).toMatch(/ node1 {2}fault {5}app#main down .*\(seen by status check\) {2}node1:\d+$/);
+    expect(lines.find((l) => / fault /.test(l))).toMatch(/ node1 {2}fault {5}app#main down .*\(seen by the scheduler\) {2}node1:\d+$/);
     expect(why.stdout).toContain(`decision  orchestrator: stop to relocate: monitored resource app#main down: stopping to relocate  ${stop!.id}`);
     expect(why.stdout).toContain('rule: relocation: a monitored resource down');
     expect(why.stdout).toContain(`decision  orchestrator: start: not running on any live node: node1 is first of node1 (penalised: node1 relocated away`);

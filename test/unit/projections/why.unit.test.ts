@@ -86,7 +86,7 @@ describe('svcmgr why: the causation chain of a move, from the log', () => {
       'node2 step: app#main started',
       'node2 result: start ok in 1.5s; svc1 up on node2',
     ]);
-    expect(w.links[0]).toMatchObject({ id: down.id, by: 'status check', time: down.time });
+    expect(w.links[0]).toMatchObject({ id: down.id, by: 'scheduler', time: down.time });
     expect(w.links[1]).toMatchObject({ id: stop.id, by: 'orchestrator', rule: 'relocation: a monitored resource down', reason: 'monitored resource app#main down: stopping to relocate' });
     expect(w.links[5]).toMatchObject({ id: start.id, rule: 'placement: not running on any live node' });
     expect([w.from, w.to]).toEqual([down.time, w.links[8]!.time]);
