@@ -92,7 +92,14 @@ async function mountServiceFs(node: LabNode, info: LabInfo): Promise<void> {
       expect(await ok(n, ['blkid', '-o', 'value', '-s', 'TYPE', info.appDev])).toBe('ext4');
       expect(await ok(n, ['blkid', '-o', 'value', '-s', 'TYPE', info.dataDev])).toBe('ext4');
       expect(await ok(n, ['blkid', '-o', 'value', '-s', 'TYPE', info.pvDev])).toBe('LVM2_member');
+      // the disk heartbeat's device: blank (it is formatted only when blank), 2 MiB
+      expect(await ok(n, ['blockdev', '--getsize64', info.hbDev])).toBe(String(2 * 1024 * 1024));
+      expect((await runIn(n, ['blkid', info.hbDev])).exitCode).not.toBe(0);
     }
+  });
+
+  test('commands in a node never crash or reboot the machine: HASVC_NO_HOST_ACTIONS is set', async () => {
+    expect(await ok('node1', ['printenv', 'HASVC_NO_HOST_ACTIONS'])).toBe('1');
   });
 
   test('a mount in node1 is seen neither in node2 nor on the host', async () => {
@@ -150,7 +157,7 @@ async function mountServiceFs(node: LabNode, info: LabInfo): Promise<void> {
     info = await labUp();
     expect(await ok('node1', ['hostname'])).toBe('node1');
     expect(await ok('node2', ['ping', '-c', '1', '-W', '2', 'node1'])).toContain('1 received');
-    expect(await loopsBackedUnder(path.join(LAB_DIR, 'san'))).toHaveLength(3);
+    expect(await loopsBackedUnder(path.join(LAB_DIR, 'san'))).toHaveLength(4);
     expect((await cmd(['vgs', info.vg])).exitCode).toBe(0);
   }, 120_000);
 

@@ -23,8 +23,9 @@ import {
  * of network, mount and UTS namespaces (bound on files under RUN_DIR, entered
  * with nsenter): its own hostname, eth0 on a shared bridge, /etc/hosts,
  * /etc/opensvc, /var/lib/opensvc, /var/log/opensvc and /svc1. The "SAN" is
- * loop devices, global like shared disks: a PV for vgsvc1 and two ext4 images
- * for /svc1/app and /svc1/data (no LVs: this VM has no device-mapper).
+ * loop devices, global like shared disks: a PV for vgsvc1, two ext4 images
+ * for /svc1/app and /svc1/data (no LVs: this VM has no device-mapper), and a
+ * small blank one for the disk heartbeat ([hb#N] type = disk).
  * pvcreate, vgcreate and vgchange --addtag/-a work here without udev and
  * without udev_sync settings, because no LV is ever activated; LVM locks in
  * /run/lock/lvm, shared by the nodes as a SAN's lock manager would be.
@@ -50,10 +51,16 @@ export const SVC_NAME = 'svc1';
 export const SVC_HOSTNAME = 'svc1.opensvc.com';
 export const SVC_ADDR = '10.199.0.42';
 export const IPDEV = 'eth0';
+/** The fault suite's outside observer (test/lab/faults/observer.ts): a network namespace on the bridge, never a node. */
+export const OBSERVER_NETNS = 'hasvc-observer';
+export const OBSERVER_VETH = 'hasvc-obs';
+export const OBSERVER_ADDR = '10.199.0.5';
 export const VG = 'vgsvc1';
 export const APP_MNT = '/svc1/app';
 export const DATA_MNT = '/svc1/data';
 const IMAGE_SIZE = '64M';
+/** the disk heartbeat needs 1 MiB (domain/heartbeat/diskFormat.ts) */
+const HB_IMAGE_SIZE = '2M';
 
 export interface LabNodeInfo {
   readonly name: LabNode;
@@ -85,10 +92,12 @@ export interface LabInfo {
   readonly pvDev: string;
   readonly appDev: string;
   readonly dataDev: string;
+  /** blank, for `[hb#N] type = disk`, `dev = <hbDev>` */
+  readonly hbDev: string;
   readonly appMnt: string;
   readonly dataMnt: string;
   readonly fsType: 'ext4';
-  readonly images: { readonly pv: string; readonly app: string; readonly data: string };
+  readonly images: { readonly pv: string; readonly app: string; readonly data: string; readonly hb: string };
   readonly repoRoot: string;
   readonly repoBin: string;
   readonly runDir: string;
@@ -221,16 +230,17 @@ async function build(log: (line: string) => void): Promise<LabInfo> {
     await fs.writeFile(ni.hosts, hostsFile());
   }
 
-  log('san: loop devices for the PV of vgsvc1 and the app and data filesystems');
+  log('san: loop devices for the PV of vgsvc1, the app and data filesystems and the disk heartbeat');
   await fs.mkdir(SAN_DIR, { recursive: true });
-  const images = { pv: `${SAN_DIR}/pv.img`, app: `${SAN_DIR}/app.img`, data: `${SAN_DIR}/data.img` };
-  const attach = async (file: string): Promise<string> => {
-    await must(['truncate', '--size', IMAGE_SIZE, file]);
+  const images = { pv: `${SAN_DIR}/pv.img`, app: `${SAN_DIR}/app.img`, data: `${SAN_DIR}/data.img`, hb: `${SAN_DIR}/hb.img` };
+  const attach = async (file: string, size = IMAGE_SIZE): Promise<string> => {
+    await must(['truncate', '--size', size, file]);
     return (await must(['losetup', '--find', '--show', file])).trim();
   };
   const pvDev = await attach(images.pv);
   const appDev = await attach(images.app);
   const dataDev = await attach(images.data);
+  const hbDev = await attach(images.hb, HB_IMAGE_SIZE);
   await must(['pvcreate', '--yes', pvDev]);
   await must(['vgcreate', VG, pvDev]);
   await must(['mkfs.ext4', '-q', '-F', '-L', 'svc1app', appDev]);
@@ -258,6 +268,7 @@ async function build(log: (line: string) => void): Promise<LabInfo> {
     pvDev,
     appDev,
     dataDev,
+    hbDev,
     appMnt: APP_MNT,
     dataMnt: DATA_MNT,
     fsType: 'ext4',
@@ -366,6 +377,8 @@ export async function labDown(o: DownOptions = {}): Promise<void> {
     await cmd(['umount', '--lazy', m.target]);
   }
 
+  await observerDown(log);
+
   // Later nodes first: a node built by a crashed up may still hold the earlier ones' namespace files.
   for (const ni of [...nodes].reverse()) {
     for (const f of [ni.ns.mnt, ni.ns.uts, ni.ns.net]) await unmountAll(f);
@@ -397,6 +410,21 @@ export async function labDown(o: DownOptions = {}): Promise<void> {
   for (const d of state?.hostMountpoints ?? []) {
     await fs.rmdir(d).catch(() => undefined);
   }
+}
+
+/** Remove the fault observer's namespace, its processes and its veth, if a run left them. */
+export async function observerDown(log: (line: string) => void = () => undefined): Promise<void> {
+  const netns = (await cmd(['ip', 'netns', 'list'])).stdout.split('\n').some((l) => l.split(' ')[0] === OBSERVER_NETNS);
+  if (netns) {
+    const pids = (await cmd(['ip', 'netns', 'pids', OBSERVER_NETNS])).stdout.split('\n').filter(Boolean).map(Number);
+    if (pids.length > 0) {
+      log(`observer: killing ${pids.length} process(es): ${pids.join(' ')}`);
+      await killPids(pids);
+    }
+    log(`observer: ip netns del ${OBSERVER_NETNS}`);
+    await must(['ip', 'netns', 'del', OBSERVER_NETNS]);
+  }
+  if ((await cmd(['ip', 'link', 'show', OBSERVER_VETH])).exitCode === 0) await must(['ip', 'link', 'del', OBSERVER_VETH]);
 }
 
 /** A loop still held by a dying mount is released asynchronously: retry a little. */
@@ -438,7 +466,7 @@ export async function labStatus(): Promise<LabStatus> {
   }
   const runDirMounted = isMounted(RUN_DIR, undefined, table);
   return {
-    up: runDirMounted && bridge && vg && loops.length === 3 && LAB_NODES.every((n) => nodes[n].up) && readState()?.phase === 'up',
+    up: runDirMounted && bridge && vg && loops.length === 4 && LAB_NODES.every((n) => nodes[n].up) && readState()?.phase === 'up',
     runDirMounted,
     bridge,
     vg,
@@ -468,7 +496,8 @@ export function nodeEnv(extra: Record<string, string> = {}): Record<string, stri
     '/sbin',
     '/bin',
   ].join(':');
-  return { PATH, HOME: process.env.HOME ?? '/root', LANG: 'C.UTF-8', LVM_SUPPRESS_FD_WARNINGS: '1', ...extra };
+  // HASVC_NO_HOST_ACTIONS: a split_action crash or reboot would take the whole machine down, every node sharing its kernel
+  return { PATH, HOME: process.env.HOME ?? '/root', LANG: 'C.UTF-8', LVM_SUPPRESS_FD_WARNINGS: '1', HASVC_NO_HOST_ACTIONS: '1', ...extra };
 }
 
 function nodeArgv(node: LabNode, argv: readonly string[], cwd = '/'): string[] {
