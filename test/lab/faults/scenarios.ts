@@ -1,0 +1,363 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { nodeEnv, runIn, type LabNode } from '../lab.js';
+import { vgTags } from '../probes.js';
+import { agentLog, peerState, printStatus, svc1Of, svcmon, type ClusterOptions } from './cluster.js';
+import { daemonContinue, daemonKill, daemonPause, daemonStart, heal, natsKill, nodeReturn, packetLoss, clearPacketLoss, partition, powerLoss, simultaneousStart, type PartitionKind } from './faults.js';
+import type { Scenario, ScenarioContext } from './harness.js';
+
+/**
+ * The fault catalogue: each scenario starts from the tutorial's cluster with
+ * svc1 running on node1 (harness.ts), does one fault, waits on what the
+ * observer and the daemons say (never a fixed sleep, except a fault held for
+ * N × the heartbeat timeout), and checks. Never svc1 on both nodes at once is
+ * checked on every sample by the observer, in every scenario.
+ */
+
+const DISK: ClusterOptions = { diskHb: true };
+const UNICAST: ClusterOptions = { diskHb: false };
+const OTHER: Record<LabNode, LabNode> = { node1: 'node2', node2: 'node1' };
+
+/** svc1 (address, both filesystems, app) on node and nothing of it on the other node, as last sampled. */
+function runsOnly(ctx: ScenarioContext, node: LabNode): boolean {
+  return ctx.obs.runs(node) && ctx.obs.holds(OTHER[node]).length === 0;
+}
+
+/** The node svc1 runs on alone, if it does. */
+function runningOn(ctx: ScenarioContext): LabNode | undefined {
+  return ctx.info.nodeNames.find((n) => runsOnly(ctx, n));
+}
+
+/** Wait until svc1 runs on one node and answers the client from it; returns that node. */
+async function settled(ctx: ScenarioContext, what: string, timeoutMs: number, on?: LabNode): Promise<LabNode> {
+  await ctx.obs.until(what, () => {
+    const n = runningOn(ctx);
+    return n !== undefined && (on === undefined || n === on) && ctx.obs.answering() === n;
+  }, timeoutMs);
+  return runningOn(ctx)!;
+}
+
+async function checkTags(ctx: ScenarioContext, expected: readonly string[]): Promise<void> {
+  const tags = await vgTags(ctx.info.vg);
+  ctx.check(tags.join(',') === expected.join(','), `vgs -o tags ${ctx.info.vg}: ${expected.map((t) => `@${t}`).join(' ') || 'none'}`, `tags: ${tags.join(',') || 'none'}`);
+}
+
+const powerLossDisk: Scenario = {
+  name: 'power-loss-disk-hb',
+  title: 'power loss of the running node, with a disk heartbeat: node2 takes svc1 over',
+  cluster: DISK,
+  knownBug: {
+    what: 'node1 back from a power loss: its daemon starts with svc1 "up" on node1 from its log, before any status check, and beats it to node2; node2 applies rule 7 (also running on node1, node1 preferred by placement) and stops svc1 at once, though node1 runs nothing: an outage of ~20 s on a node\'s return',
+    symptom: /^svc1 stays on node2 alone, answering, once node1 is back/,
+  },
+  async run(ctx) {
+    const t = ctx.obs.mark('power loss of node1');
+    const { killed } = await powerLoss(ctx.info, 'node1', ctx.obs.samplerPids());
+    ctx.note(`node1: ${killed} process(es) killed, link cut, addresses flushed, SAN unmounted; vg tag left`);
+    await settled(ctx, 'svc1 running on node2 and answering the client from it', 60_000, 'node2');
+    const out = ctx.obs.outage(t);
+    ctx.recovery(out.recoveryMs, 'power loss to the page answering from node2');
+    ctx.check(out.answeredBy === 'node2', 'the page answers from node2 (its MAC in the client\'s ARP cache)', `answered by ${out.answeredBy ?? out.mac ?? '?'}`);
+    await checkTags(ctx, ['node2']);
+    await ctx.status('node2', 'node2 says node1 is down (proven by the disk heartbeat)', (s) => peerState(s, 'node1')?.state === 'down', 10_000);
+
+    const back = ctx.obs.mark('node1 comes back');
+    await nodeReturn(ctx.info, 'node1');
+    await ctx.status('node1', 'node1 sees node2 up', (s) => peerState(s, 'node2')?.state === 'up', 30_000);
+    const what = 'svc1 stays on node2 alone, answering, once node1 is back (3 × timeout)';
+    const broke = await ctx.obs.watch(what, 3 * ctx.timeoutMs, () => runsOnly(ctx, 'node2') && ctx.obs.answering() === 'node2');
+    ctx.check(broke === undefined, what, broke === undefined ? undefined : `not after ${((broke - back) / 1000).toFixed(1)}s:\n${ctx.obs.describe()}`);
+    if (broke !== undefined) {
+      const on = await settled(ctx, 'svc1 running on one node and answering again', 60_000);
+      const out = ctx.obs.outage(back);
+      ctx.recovery(out.recoveredAt === undefined ? undefined : out.recoveredAt - back, `node1's return to the page answering again (from ${on})`);
+    }
+    await ctx.converged();
+  },
+};
+
+const powerLossUnicast: Scenario = {
+  name: 'power-loss-unicast',
+  title: 'power loss of the running node, unicast heartbeat only: node2 does not take over and says why',
+  cluster: UNICAST,
+  async run(ctx) {
+    ctx.obs.mark('power loss of node1');
+    await powerLoss(ctx.info, 'node1', ctx.obs.samplerPids());
+    const st = await ctx.status('node2', 'node2 says node1 lost, no proof it is down', (s) => peerState(s, 'node1')?.state === 'lost' && (svc1Of(s)?.decision ?? '').includes('no proof it is down'), 30_000);
+    ctx.note(`node2's decision: ${svc1Of(st)?.decision ?? '?'}`);
+    await ctx.obs.holdsFor('node2 does not take svc1 over (3 × timeout)', 3 * ctx.timeoutMs, () => ctx.obs.holds('node2').length === 0);
+    const mon = await svcmon('node2');
+    ctx.check(/no proof it is down/.test(mon), 'svcmon on node2 says why svc1 is not taken over', mon);
+    const ps = await printStatus('node2');
+    ctx.note(`print status on node2 ${/no proof it is down/.test(ps) ? 'says why' : 'does not say why (svcmon and the log do)'}: ${ps.split('\n').slice(0, 4).join(' | ')}`);
+    const logged = agentLog(ctx.info, 'node2').some((l) => l.msg === 'orchestrator: not acting' && String(l.reason ?? '').includes('no proof it is down'));
+    ctx.check(logged, 'node2\'s agent.log: orchestrator: not acting ... no proof it is down');
+    await checkTags(ctx, ['node1']);
+
+    const back = ctx.obs.mark('node1 comes back');
+    await nodeReturn(ctx.info, 'node1');
+    const on = await settled(ctx, 'svc1 running on one node and answering once node1 is back', 60_000);
+    const out = ctx.obs.outage(back);
+    ctx.recovery(out.recoveredAt === undefined ? undefined : out.recoveredAt - back, `node1's return to the page answering (from ${on})`);
+    await ctx.converged();
+  },
+};
+
+function partitionRunning(kind: PartitionKind): Scenario {
+  return {
+    name: `partition-running-${kind === 'carrier kept' ? 'carrier-kept' : 'carrier-lost'}`,
+    title: `partition of the running node (${kind}), with a disk heartbeat: node2 sees node1 alive and does not take over`,
+    cluster: DISK,
+    async run(ctx) {
+      const t = ctx.obs.mark(`partition of node1 (${kind})`);
+      await partition(ctx.info, 'node1', kind);
+      ctx.onCleanup(() => heal(ctx.info, 'node1'));
+      const st = await ctx.status('node2', 'node2 sees node1 alive on the disk heartbeat only', (s) => peerState(s, 'node1')?.state === 'alive', 20_000);
+      ctx.note(`node2: node1 ${peerState(st, 'node1')?.why ?? '?'}; svc1: ${svc1Of(st)?.decision ?? '?'}`);
+      await ctx.obs.holdsFor('node2 does not take svc1 over, node1 keeps it (3 × timeout)', 3 * ctx.timeoutMs, () => ctx.obs.holds('node2').length === 0 && ctx.obs.runs('node1'));
+      const decided = await ctx.status('node2', 'node2 says why: alive but unreachable', (s) => (svc1Of(s)?.decision ?? '').includes('alive but unreachable'), 10_000);
+      ctx.check(true, `node2's decision: ${svc1Of(decided)?.decision ?? '?'}`);
+
+      const healed = ctx.obs.mark('heal');
+      await heal(ctx.info, 'node1');
+      await ctx.status('node2', 'node2 sees node1 up again', (s) => peerState(s, 'node1')?.state === 'up', 20_000);
+      await settled(ctx, 'svc1 on node1 alone, answering the client', 20_000, 'node1');
+      const out = ctx.obs.outage(t);
+      ctx.recovery(out.recoveredAt === undefined ? undefined : out.recoveredAt - healed, 'heal to the page answering from node1');
+      await ctx.converged();
+      await ctx.obs.holdsFor('still on node1 alone after the logs converged', 2000, () => runsOnly(ctx, 'node1'));
+    },
+  };
+}
+
+const partitionIdle: Scenario = {
+  name: 'partition-idle',
+  title: 'partition of the idle node (carrier kept), with a disk heartbeat: nothing moves',
+  cluster: DISK,
+  async run(ctx) {
+    const t = ctx.obs.mark('partition of node2 (carrier kept)');
+    await partition(ctx.info, 'node2', 'carrier kept');
+    ctx.onCleanup(() => heal(ctx.info, 'node2'));
+    await ctx.status('node1', 'node1 sees node2 alive on the disk heartbeat only', (s) => peerState(s, 'node2')?.state === 'alive', 20_000);
+    await ctx.obs.holdsFor('svc1 stays on node1 alone (3 × timeout)', 3 * ctx.timeoutMs, () => runsOnly(ctx, 'node1'));
+    ctx.obs.mark('heal');
+    await heal(ctx.info, 'node2');
+    await ctx.status('node1', 'node1 sees node2 up again', (s) => peerState(s, 'node2')?.state === 'up', 20_000);
+    await ctx.converged();
+    const out = ctx.obs.outage(t);
+    ctx.check(!out.interrupted, 'the client was answered all along', `${out.failed} probe(s) failed`);
+    ctx.recovery(out.recoveryMs, 'service interruption');
+    ctx.check(runsOnly(ctx, 'node1'), 'svc1 on node1 alone at the end');
+  },
+};
+
+function simultaneous(split: boolean): Scenario {
+  return {
+    name: `simultaneous-start-${split ? 'split' : 'connected'}`,
+    title: `both nodes lose power, come back and start their daemons at once${split ? ', node1 cut off (carrier kept)' : ''}: svc1 starts on one node`,
+    cluster: DISK,
+    ...(split
+      ? {
+          knownBug: {
+            what: 'svc1 stays down on both sides of the split: node1\'s daemon, back from the power loss, takes svc1 as "running here" from its log, finds app#web down and stops it "to relocate", which penalises node1; then node1 defers to node2 ("node2 comes first in placement (alive but unreachable: it may start it on its side)") while node2 waits for node1 ("running on node1 as last heard; node1 alive but unreachable: not taking over"). Neither starts it until the heal',
+            symptom: /^svc1 started on one side of the split/,
+          },
+        }
+      : {}),
+    async run(ctx) {
+      ctx.obs.mark('power loss of both nodes');
+      await Promise.all(ctx.info.nodeNames.map((n) => powerLoss(ctx.info, n, ctx.obs.samplerPids())));
+      for (const n of ctx.info.nodeNames) await nodeReturn(ctx.info, n, { daemon: false });
+      if (split) {
+        await partition(ctx.info, 'node1', 'carrier kept');
+        ctx.onCleanup(() => heal(ctx.info, 'node1'));
+      }
+      const t = ctx.obs.mark('both daemons started at once');
+      await simultaneousStart(ctx.info, ctx.info.nodeNames);
+      if (!split) {
+        const on = await settled(ctx, 'svc1 running on one node and answering', 60_000);
+        ctx.recovery(ctx.obs.outage(t).recoveredAt! - t, `daemons' start to the page answering (from ${on})`);
+        await ctx.obs.holdsFor('svc1 stays on one node (3 × timeout)', 3 * ctx.timeoutMs, () => runningOn(ctx) === on);
+        await ctx.converged();
+        return;
+      }
+      const what = 'svc1 started on one side of the split (node1: first in placement, cut off but alive)';
+      const started = await ctx.obs.until(what, () => runningOn(ctx) !== undefined, 60_000).catch((e: Error) => e);
+      if (ctx.check(!(started instanceof Error), what, started instanceof Error ? `${ctx.obs.describe()}` : undefined)) {
+        const on = runningOn(ctx)!;
+        ctx.note(`svc1 started on ${on} during the split`);
+        await ctx.obs.holdsFor('svc1 on that node alone while split (3 × timeout)', 3 * ctx.timeoutMs, () => runningOn(ctx) === on);
+      }
+      const healed = ctx.obs.mark('heal');
+      await heal(ctx.info, 'node1');
+      await ctx.status('node2', 'node2 sees node1 up', (s) => peerState(s, 'node1')?.state === 'up', 20_000);
+      const now = await settled(ctx, 'svc1 on one node, answering the client after the heal', 60_000);
+      ctx.recovery(ctx.obs.outage(healed).recoveredAt !== undefined ? ctx.obs.outage(healed).recoveredAt! - healed : Date.now() - healed, `heal to the page answering (from ${now})`);
+      await ctx.converged();
+    },
+  };
+}
+
+const healDoubleActive: Scenario = {
+  name: 'heal-double-active',
+  title: 'an operator forces svc1 up on node2 during a split; at the heal node2 (placement prefers it less) stops it',
+  cluster: DISK,
+  knownBug: {
+    what: 'after the heal node2 stops svc1 (rule 7) and node1 keeps it, but nobody announces the address again: the client\'s ARP cache keeps node2\'s MAC (node2\'s forced start announced it last) and the page does not answer for ~45 s, until the entry expires; node1 should send a gratuitous ARP once the other copy is stopped',
+    symptom: /^the client reaches node1 within 5 s of the heal's resolution/,
+  },
+  async run(ctx) {
+    ctx.obs.mark('partition of node1 (carrier kept)');
+    await partition(ctx.info, 'node1', 'carrier kept');
+    ctx.onCleanup(() => heal(ctx.info, 'node1'));
+    await ctx.status('node2', 'node2 sees node1 alive on the disk heartbeat only', (s) => peerState(s, 'node1')?.state === 'alive', 20_000);
+    ctx.obs.provoke('operator: svcmgr -s svc1 start --local --force on node2 during the split');
+    ctx.obs.mark('node2: svcmgr -s svc1 start --local --force');
+    // The lab's nodes share one kernel: e2fsck on node2 sees the filesystem node1 mounted and refuses
+    // (a SAN node would not see it). An e2fsck that passes stands in for node2's own kernel here.
+    const stub = await fs.mkdtemp(path.join(os.tmpdir(), 'hasvc-fault-e2fsck-'));
+    ctx.onCleanup(() => fs.rm(stub, { recursive: true, force: true }));
+    await fs.writeFile(path.join(stub, 'e2fsck'), '#!/bin/sh\n# lab: node2 cannot see node1\'s mount on a SAN of its own\nexit 0\n', { mode: 0o755 });
+    const r = await runIn('node2', ['svcmgr', '-s', 'svc1', 'start', '--local', '--force'], { timeoutMs: 120_000, env: { PATH: `${stub}:${nodeEnv().PATH}` } });
+    ctx.check(r.exitCode === 0, 'the forced start on node2 succeeds (the address does not answer across the split)', `${r.stdout}\n${r.stderr}`);
+    await ctx.obs.until('svc1 up on both sides of the split', () => ctx.obs.runs('node1') && ctx.obs.runs('node2'), 30_000);
+    const healed = ctx.obs.mark('heal');
+    await heal(ctx.info, 'node1');
+    await ctx.obs.until('svc1 back on one node', () => runningOn(ctx) !== undefined, 60_000);
+    const single = Date.now();
+    ctx.obs.provoke(undefined);
+    ctx.recovery(single - healed, 'heal to svc1 on one node');
+    ctx.check(runningOn(ctx) === 'node1', 'node2, which placement prefers less, stopped it; node1 kept it', `svc1 on ${runningOn(ctx) ?? '?'}`);
+    const stopped = agentLog(ctx.info, 'node2').find((l) => l.msg === 'orchestrator: acting' && l.action === 'stop' && String(l.reason ?? '').includes('also running on'));
+    ctx.check(stopped !== undefined, 'node2\'s agent.log: orchestrator: acting stop, "also running on node1"');
+    // node2's forced start announced the address with node2's MAC: node1 must make the client forget it
+    const answered = await ctx.obs.until('the page answers from node1', () => ctx.obs.answering() === 'node1', 90_000).catch(() => undefined);
+    ctx.recovery(answered === undefined ? undefined : answered - single, 'svc1 on one node to the page answering from node1');
+    ctx.check(answered !== undefined && answered - single < 5000, 'the client reaches node1 within 5 s of the heal\'s resolution', answered === undefined ? `not within 90 s:\n${ctx.obs.describe()}` : `after ${((answered - single) / 1000).toFixed(1)}s: the client's ARP cache kept node2's MAC, which node2's forced start announced, until the entry expired`);
+    await ctx.obs.holdsFor('svc1 stays on node1 alone (2 × timeout)', 2 * ctx.timeoutMs, () => runsOnly(ctx, 'node1'));
+    await ctx.converged();
+  },
+};
+
+const appKilled: Scenario = {
+  name: 'app-killed',
+  title: 'the monitored web server killed on node1: svc1 relocated or restarted',
+  cluster: DISK,
+  async run(ctx) {
+    const t = ctx.obs.mark('the web server killed on node1');
+    const r = await runIn('node1', ['sh', '-c', 'pkill -KILL --ns $$ --nslist net -f "http\\.server 8080 "']);
+    ctx.check(r.exitCode === 0, 'pkill found the web server in node1');
+    await ctx.obs.until('the sampler sees the web server gone', () => ctx.obs.latest('node1')?.app.length === 0, 5000);
+    const on = await settled(ctx, 'svc1 running on one node and answering again', 90_000);
+    const out = ctx.obs.outage(t);
+    ctx.recovery(out.recoveryMs, `web server killed to the page answering (from ${on}: ${on === 'node1' ? 'restarted' : 'relocated'})`);
+    await ctx.obs.holdsFor(`svc1 stays on ${on} (2 × timeout)`, 2 * ctx.timeoutMs, () => runsOnly(ctx, on));
+  },
+};
+
+const daemonKilled: Scenario = {
+  name: 'daemon-kill-running',
+  title: 'kill -9 of the running node\'s daemon, then its restart: svc1 is not left down',
+  cluster: DISK,
+  async run(ctx) {
+    const t = ctx.obs.mark('kill -9 of node1\'s daemon');
+    const pid = await daemonKill(ctx.info, 'node1');
+    ctx.note(`node1's daemon (pid ${pid}) killed; its nats-server and svc1's processes left running`);
+    await ctx.obs.holdsFor('svc1 stays up on node1 alone while its daemon is dead (3 × timeout)', 3 * ctx.timeoutMs, () => runsOnly(ctx, 'node1'));
+    const s2 = await ctx.status('node2', 'node2 answers', () => true, 5000);
+    ctx.note(`node2: node1 ${peerState(s2, 'node1')?.state ?? '?'} (${peerState(s2, 'node1')?.why ?? ''}); svc1: ${svc1Of(s2)?.decision ?? '?'}`);
+    await checkTags(ctx, ['node1']);
+    ctx.obs.mark('node1\'s daemon restarted');
+    await daemonStart(ctx.info, 'node1');
+    await ctx.status('node1', 'node1 sees node2 up', (s) => peerState(s, 'node2')?.state === 'up', 30_000);
+    const on = await settled(ctx, 'svc1 running on one node and answering', 60_000);
+    await ctx.obs.holdsFor(`svc1 stays on ${on} (3 × timeout)`, 3 * ctx.timeoutMs, () => runsOnly(ctx, on));
+    const out = ctx.obs.outage(t);
+    ctx.recovery(out.recoveryMs, out.interrupted ? `daemon killed to the page answering again (from ${on})` : 'service interruption');
+    await ctx.converged();
+  },
+};
+
+const daemonPaused: Scenario = {
+  name: 'daemon-paused-running',
+  title: 'the running node\'s daemon frozen (SIGSTOP) for 3 × timeout, then continued: never double',
+  cluster: DISK,
+  async run(ctx) {
+    const t = ctx.obs.mark('SIGSTOP of node1\'s daemon');
+    const pid = daemonPause(ctx.info, 'node1');
+    ctx.onCleanup(() => daemonContinue(pid));
+    await ctx.obs.holdsFor('svc1 never on both nodes while node1\'s daemon is frozen (3 × timeout)', 3 * ctx.timeoutMs, () => true);
+    const s2 = await ctx.status('node2', 'node2 answers', () => true, 5000);
+    ctx.note(`node2: node1 ${peerState(s2, 'node1')?.state ?? '?'} (${peerState(s2, 'node1')?.why ?? ''}); svc1: ${svc1Of(s2)?.decision ?? '?'}`);
+    await checkTags(ctx, ['node1']);
+    ctx.obs.mark('SIGCONT of node1\'s daemon');
+    daemonContinue(pid);
+    await ctx.status('node2', 'node2 sees node1 up', (s) => peerState(s, 'node1')?.state === 'up', 30_000);
+    const on = await settled(ctx, 'svc1 running on one node and answering', 60_000);
+    await ctx.obs.holdsFor(`svc1 stays on ${on} (2 × timeout)`, 2 * ctx.timeoutMs, () => runsOnly(ctx, on));
+    const out = ctx.obs.outage(t);
+    ctx.recovery(out.recoveryMs, out.interrupted ? `SIGSTOP to the page answering again (from ${on})` : 'service interruption');
+    await ctx.converged();
+  },
+};
+
+const natsKilled: Scenario = {
+  name: 'nats-kill-running',
+  title: 'kill -9 of the running node\'s nats-server: its daemon starts it again, nothing moves',
+  cluster: DISK,
+  async run(ctx) {
+    const t = ctx.obs.mark('kill -9 of node1\'s nats-server');
+    await natsKill(ctx.info, 'node1');
+    await ctx.obs.holdsFor('svc1 stays on node1 alone (3 × timeout)', 3 * ctx.timeoutMs, () => runsOnly(ctx, 'node1'));
+    await ctx.status('node1', 'node1\'s daemon answers and sees node2 up', (s) => peerState(s, 'node2')?.state === 'up', 30_000);
+    const marker = await runIn('node1', ['nodemgr', 'set', '--kw', 'node.env=TST'], { timeoutMs: 60_000 });
+    ctx.check(marker.exitCode === 0, 'node1 records events again (nodemgr set)', marker.stderr);
+    await ctx.converged();
+    const out = ctx.obs.outage(t);
+    ctx.check(!out.interrupted, 'the client was answered all along', `${out.failed} probe(s) failed`);
+    ctx.recovery(out.recoveryMs, 'service interruption');
+  },
+};
+
+const hbPacketLoss: Scenario = {
+  name: 'hb-packet-loss',
+  title: '50 % of the heartbeat packets of node1 dropped for 3 × timeout: nothing moves',
+  cluster: DISK,
+  async run(ctx) {
+    const t = ctx.obs.mark('50 % packet loss on node1\'s hb port');
+    await packetLoss(ctx.info, 'node1', 50);
+    ctx.onCleanup(() => clearPacketLoss(ctx.info, 'node1'));
+    await ctx.obs.holdsFor('svc1 stays on node1 alone (3 × timeout)', 3 * ctx.timeoutMs, () => runsOnly(ctx, 'node1'));
+    ctx.obs.mark('packet loss removed');
+    await clearPacketLoss(ctx.info, 'node1');
+    await ctx.status('node2', 'node2 sees node1 up', (s) => peerState(s, 'node1')?.state === 'up', 20_000);
+    await ctx.converged();
+    const out = ctx.obs.outage(t);
+    ctx.check(!out.interrupted, 'the client was answered all along', `${out.failed} probe(s) failed`);
+    ctx.recovery(out.recoveryMs, 'service interruption');
+  },
+};
+
+/** Every scenario, in the order the lab test runs them. */
+export const SCENARIOS: readonly Scenario[] = [
+  // these leave svc1 on node1: each hands its cluster to the next (harness.ts, Bench)
+  partitionIdle,
+  partitionRunning('carrier kept'),
+  partitionRunning('carrier lost'),
+  hbPacketLoss,
+  natsKilled,
+  daemonPaused,
+  healDoubleActive,
+  daemonKilled,
+  // these move svc1 or restart the nodes
+  appKilled,
+  powerLossDisk,
+  simultaneous(false),
+  simultaneous(true),
+  powerLossUnicast,
+];
+
+export function scenarioNamed(name: string): Scenario | undefined {
+  return SCENARIOS.find((s) => s.name === name);
+}
