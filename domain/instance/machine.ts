@@ -25,7 +25,7 @@ export interface InstanceContext {
   readonly conflict: { readonly at: string; readonly count: number; readonly rid: string } | undefined;
   /** when an operator last cleared the instance (InstanceCleared) */
   readonly clearedAt: string | undefined;
-  /** per rid, the in-place restarts the orchestrator ran since the instance was last started or stopped whole */
+  /** per rid, the in-place restarts the orchestrator ran since the last other action (a start, stop, relocation) */
   readonly restarts: Readonly<Record<string, number>>;
   /** the last target an operator requested on this node (ServiceTargetRequested); the service's is the newest of every node's not ended */
   readonly target?: TargetRequest;
@@ -103,7 +103,8 @@ export const instanceMachine = setup({
       actionId: event.id,
       relocating: event.type === 'ActionStarted' && event.data.relocation === true,
       actionBy: event.type === 'ActionStarted' ? event.data.user : undefined,
-      restarts: event.type !== 'ActionStarted' ? (context.restarts ?? {}) : event.data.restart === true ? countRestarts(context.restarts ?? {}, event.data.rids) : event.data.rids.length === 0 ? {} : (context.restarts ?? {}),
+      // any action but an in-place restart (a start, a stop, a relocation) begins the count anew
+      restarts: event.type !== 'ActionStarted' ? (context.restarts ?? {}) : event.data.restart === true ? countRestarts(context.restarts ?? {}, event.data.rids) : {},
     })),
     endAction: assign(({ event, context }) => {
       if (event.type !== 'ActionFinished') return {};

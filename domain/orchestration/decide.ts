@@ -191,6 +191,20 @@ export function decideService(c: ClusterFacts, s: ServiceFacts, now: number): In
   }
 
   if (s.orchestrate === 'ha' && local.expect === 'started' && local.monitoredDown.length > 0) {
+    // relocating needs a node that can be told and can take it: one that is up, not frozen, not failed.
+    // Without one (alone, or every peer cut off or lost) the service is started again here: a relocation
+    // stop would leave it down everywhere, the node penalised for a move nobody can make
+    const takers = s.nodes.filter((n) => n !== c.node && peerState(c, n) === 'up' && s.instances[n] !== undefined && !s.instances[n]!.frozen && s.instances[n]!.monitorState !== 'stop failed');
+    if (takers.length === 0) {
+      // a start that keeps failing here is tried again after a wait that doubles with each failure
+      const clearedAt = Math.max(-Infinity, ...Object.values(s.instances).map((i) => i.clearedAt ?? -Infinity));
+      const fails = local.penalties.filter((p) => p.why === 'start failed' && p.at > clearedAt && now - p.at < s.failureTimeoutMs);
+      const last = fails.at(-1);
+      const base = Math.max(c.readyPeriodMs, 1000);
+      const until = last === undefined ? now : last.at + Math.min(Math.max(s.failureTimeoutMs, base), base * 2 ** (fails.length - 1));
+      if (now < until) return { kind: 'Ignore', svc: s.name, reason: `monitored resource ${local.monitoredDown.join(', ')} down, no live node to relocate to: starting again here in ${secs(until - now)}s (${fails.length} failed)`, pending: { since: now, until } };
+      return { kind: 'RunAction', svc: s.name, action: 'start', relocation: false, reason: `monitored resource ${local.monitoredDown.join(', ')} down, no live node to relocate to: starting again here` };
+    }
     return { kind: 'RunAction', svc: s.name, action: 'stop', relocation: true, reason: `monitored resource ${local.monitoredDown.join(', ')} down: stopping to relocate` };
   }
 

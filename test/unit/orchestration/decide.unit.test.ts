@@ -293,3 +293,25 @@ describe('restart in place before relocation (the resource\'s restart keyword)',
     expect(on('node1', s({ ...failing, expect: undefined }), { node2: 'up' }).kind).toBe('Ignore');
   });
 });
+
+describe('a monitored failure with nowhere to relocate to', () => {
+  const failing: InstanceFacts = { ...up, avail: 'down', monitoredDown: ['app#web'] };
+
+  it('starts again here when no other node is up to take it (alone, or every peer cut off or lost)', () => {
+    const cases: ClusterFacts['peers'][] = [{}, { node2: 'alive' }, { node2: 'lost' }];
+    for (const peers of cases) {
+      expect(on('node1', svc({ node1: failing, node2: down }, peers.node2 === undefined ? { nodes: ['node1'] } : {}), peers)).toEqual({
+        kind: 'RunAction',
+        svc: 'svc1',
+        action: 'start',
+        relocation: false,
+        reason: 'monitored resource app#web down, no live node to relocate to: starting again here',
+      });
+    }
+  });
+
+  it('relocates when a peer is up and can take it', () => {
+    expect(on('node1', svc({ node1: failing, node2: down }), { node2: 'up' })).toMatchObject({ action: 'stop', relocation: true });
+    expect(on('node1', svc({ node1: failing, node2: { ...down, frozen: true } }), { node2: 'up' })).toMatchObject({ action: 'start', relocation: false });
+  });
+});
