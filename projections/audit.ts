@@ -158,6 +158,8 @@ export function audit(events: readonly Applied[], inputs: AuditInputs): AuditRep
     const facts = (readyPeriodMs: number): ClusterFacts => ({
       node: decider,
       nodeFrozen: f.frozen,
+      // the peers heard of that were frozen then (nodemgr freeze, drain): no candidates for a start
+      frozenNodes: Object.keys(f.peers).filter((n) => nodeFactsOf(nodes, n).frozen),
       peers: Object.fromEntries(Object.entries(f.peers).map(([n, p]): [string, PeerState] => [n, p.state])),
       peerWhy: Object.fromEntries(Object.entries(f.peers).map(([n, p]) => [n, p.why])),
       services: [serviceFacts(cfg, decider, instances)],

@@ -62,6 +62,10 @@ export const WHY_TYPES: ReadonlySet<string> = new Set<EventType>([
   'NodeThawed',
   'DaemonStarted',
   'SplitActionRan',
+  'ServiceTargetRequested',
+  'ServiceTargetReached',
+  'ServiceTargetFailed',
+  'ServiceTargetAborted',
 ]);
 
 type Started = Applied & { readonly event: Envelope<'ActionStarted'> };
@@ -79,12 +83,18 @@ export function takeoverOf(e: Envelope<'ActionStarted'>): string | undefined {
 
 /** The rule an orchestrator's action applied, from what its ActionStarted records (domain/orchestration/decide.ts). */
 export function ruleOf(e: Envelope<'ActionStarted'>): string {
+  if (isTargetDriven(e)) return `target: an operator's ${e.data.action === 'stop' ? 'stop, switch or giveback' : 'start, switch, takeover or giveback'}, driven by every node`;
   if ((e.data as { restart?: unknown }).restart === true) return 'restart in place: a resource down';
   if (e.data.relocation === true) return 'relocation: a monitored resource down';
   if (takeoverOf(e) !== undefined) return 'takeover: the node running it proven down';
   if (e.data.action === 'stop') return 'one instance: running on another node too';
   if (e.data.action === 'start') return 'placement: not running on any live node';
   return e.data.action;
+}
+
+/** An orchestrator action toward an operator's target (domain/orchestration/decide.ts words its reason `target <label> (...)`). */
+function isTargetDriven(e: Envelope<'ActionStarted'>): boolean {
+  return e.data.user === 'orchestrator' && (e.data.reason ?? '').startsWith('target ');
 }
 
 /** The rids a reason names down: "monitored resource app#main down", "fs#1 down: restart 1 of 2 in place". */
@@ -156,6 +166,7 @@ function triggerOf(ix: LogIndex, a: Started): Trigger {
   };
   if (by === 'split_action') return found(ix.lastBefore(a, (x) => x.type === 'SplitActionRan' && x.origin === e.origin));
   if (by !== 'orchestrator') return NONE;
+  if (isTargetDriven(e)) return found(ix.lastBefore(a, (x) => x.type === 'ServiceTargetRequested' && x.svc === svc));
   const reason = e.data.reason ?? '';
   const rids = ridsDownIn(reason);
   if (rids.length > 0) {
@@ -214,10 +225,20 @@ function causeLink(a: Applied): WhyLink {
       return { ...base, kind: 'asked', text: `${e.origin} thawed` };
     case 'DaemonStarted':
       return { ...base, kind: 'cause', text: `the daemon started on ${e.origin}` };
+    case 'ServiceTargetRequested':
+      return { ...base, kind: 'asked', text: `${e.data.action} asked by ${e.data.by} on ${e.origin}: target ${targetText(e.data)}`, by: e.data.by };
+    case 'ServiceTargetReached':
+      return { ...base, kind: 'result', text: `target ${e.data.target} reached` };
+    case 'ServiceTargetFailed':
+      return { ...base, kind: 'result', text: `target ${e.data.target} failed: ${e.data.reason}` };
+    case 'ServiceTargetAborted':
+      return { ...base, kind: 'result', text: `target ${e.data.target} aborted by ${e.data.by}` };
     default:
       return { ...base, kind: 'cause', text: e.type };
   }
 }
+
+const targetText = (d: { readonly target: string; readonly node?: string | undefined }) => (d.target === 'placed' ? `placed@${d.node ?? '?'}` : d.target);
 
 /** An action's decision (or who asked), its steps and its result. */
 function actionLinks(ix: LogIndex, a: Started): WhyLink[] {
@@ -278,15 +299,19 @@ function actionLinks(ix: LogIndex, a: Started): WhyLink[] {
 function targetOf(ix: LogIndex, t: WhyTarget): Started | string {
   const svc = ix.svc;
   if ('event' in t) {
-    const a = ix.byId.get(t.event);
-    if (a === undefined) return `no event ${t.event} in the log`;
+    const given = ix.byId.get(t.event);
+    if (given === undefined) return `no event ${t.event} in the log`;
+    // a target's end: the request it ends, then the first action toward it
+    const g = given.event;
+    const of = g.type === 'ServiceTargetReached' || g.type === 'ServiceTargetFailed' || g.type === 'ServiceTargetAborted' ? ix.byId.get(g.data.of) : undefined;
+    const a = of ?? given;
     const act = ix.actionOf(a);
     if (act) return act;
     // a fault: the first action it led to, among the next few
     for (const s of ix.starts.filter((x) => x.streamSeq > a.streamSeq).slice(0, 2 * MAX_ACTIONS)) {
       if (chainOf(ix, s).some((c) => c.id === a.event.id)) return s;
     }
-    return `${t.event} (${a.event.type}) led to no action of ${svc} in the log`;
+    return `${t.event} (${g.type}) led to no action of ${svc} in the log`;
   }
   if ('at' in t) {
     let found: Started | undefined;
@@ -311,7 +336,22 @@ function chainOf(ix: LogIndex, target: Started): WhyLink[] {
     if (t.kind === 'event') cause = t.event;
     break;
   }
+  if (cause?.event.type === 'ServiceTargetRequested') return targetLinks(ix, cause);
   return [...(cause ? [causeLink(cause)] : []), ...actions.flatMap((a) => actionLinks(ix, a))];
+}
+
+/**
+ * An operator's target, whole: who asked, every node's action toward it
+ * (a switch is a stop on one node and a start on another), and its end.
+ */
+function targetLinks(ix: LogIndex, request: Applied): WhyLink[] {
+  const id = request.event.id;
+  const end = ix.events.find((x) => x.streamSeq > request.streamSeq && (x.event.type === 'ServiceTargetReached' || x.event.type === 'ServiceTargetFailed' || x.event.type === 'ServiceTargetAborted') && x.event.data.of === id);
+  // a newer request replaces this one
+  const next = ix.events.find((x) => x.streamSeq > request.streamSeq && x.event.type === 'ServiceTargetRequested' && x.event.svc === ix.svc);
+  const until = Math.min(end?.streamSeq ?? Infinity, next?.streamSeq ?? Infinity);
+  const driven = ix.starts.filter((s) => s.streamSeq > request.streamSeq && s.streamSeq < until && isTargetDriven(s.event));
+  return [causeLink(request), ...driven.flatMap((a) => actionLinks(ix, a)), ...(end ? [causeLink(end)] : [])];
 }
 
 /** The summary line: a move from a node to another, a takeover, or the action and its result. */
@@ -320,13 +360,24 @@ function summaryOf(svc: string, ix: LogIndex, links: readonly WhyLink[]): { summ
   const to = links[links.length - 1]!.time;
   const acts = links.filter((l) => l.kind === 'decision' || l.kind === 'asked').map((l) => ix.byId.get(l.id)).filter((a): a is Started => isStarted(a, svc));
   const okOf = (a: Started) => (ix.children.get(a.event.id) ?? []).some((c) => c.event.type === 'ActionFinished' && c.event.data.result === 'ok');
-  const lastStart = lastOf(acts, (a) => a.event.data.action === 'start' && okOf(a));
-  if (lastStart) {
+  /** a move from a node to another, or a takeover, when the chain holds one */
+  const moved = (): string | undefined => {
+    const lastStart = lastOf(acts, (a) => a.event.data.action === 'start' && okOf(a));
+    if (!lastStart) return undefined;
     const over = takeoverOf(lastStart.event);
-    if (over !== undefined) return { summary: `${svc} taken over by ${lastStart.event.origin} from ${over}`, from, to };
+    if (over !== undefined) return `${svc} taken over by ${lastStart.event.origin} from ${over}`;
     const stop = lastOf(acts, (a) => a.streamSeq < lastStart.streamSeq && a.event.data.action === 'stop' && okOf(a) && a.event.origin !== lastStart.event.origin);
-    if (stop) return { summary: `${svc} moved from ${stop.event.origin} to ${lastStart.event.origin}`, from, to };
+    return stop ? `${svc} moved from ${stop.event.origin} to ${lastStart.event.origin}` : undefined;
+  };
+  const asked = ix.byId.get(links[0]!.id)?.event;
+  if (asked?.type === 'ServiceTargetRequested') {
+    const end = lastOf(links, (l) => l.kind === 'result' && l.text.startsWith('target '));
+    const how = `${asked.data.action} by ${asked.data.by}: ${end?.text ?? `target ${targetText(asked.data)} not reached yet`}`;
+    const move = moved();
+    return { summary: move ? `${move} (${how})` : `${svc} ${how}`, from, to };
   }
+  const move = moved();
+  if (move) return { summary: move, from, to };
   const last = acts[acts.length - 1]!;
   const result = lastOf(links, (l) => l.kind === 'result');
   return { summary: `${svc} ${last.event.data.action} on ${last.event.origin}: ${result?.text ?? 'running'}`, from, to };

@@ -62,13 +62,24 @@ function oneNode() {
 const verdicts = (r: ReturnType<typeof audit>) => r.decisions.map((d) => `${d.id} ${d.verdict}: ${d.now}`);
 
 describe('nodemgr audit: recorded decisions replayed through today\'s decide', () => {
-  it('the one-node relocation: every decision is the one today\'s code takes', () => {
-    const { b, start, stop, again } = oneNode();
-    const r = audit(b.log, inputs(ONE));
+  it('a relocation between two nodes: node1\'s decisions are the ones today\'s code takes; node2\'s are node2\'s log\'s to re-check', () => {
+    const b = new LogBuilder();
+    b.add('node1', { type: 'DaemonStarted', data: { pid: 10, version: '0.1.0' } });
+    created(b, 'node1', TWO);
+    created(b, 'node2', TWO);
+    b.add('node1', { type: 'PeerStateChanged', data: { node: 'node2', to: 'up', why: 'beating on hb#1' } });
+    b.add('node1', { type: 'InstanceThawed', svc: 'svc1', data: {} });
+    b.add('node2', { type: 'InstanceThawed', svc: 'svc1', data: {} });
+    const start = action(b, 'node1', 'start', { reason: 'not running on any live node: node1 is first of node1, node2' });
+    b.add('node1', { type: 'ResourceStatusChanged', svc: 'svc1', rid: 'app#main', data: { status: 'down', label: 'launcher', log: [] } });
+    b.add('node1', { type: 'InstanceStatusChanged', svc: 'svc1', data: { avail: 'down', overall: 'down' } });
+    const stop = action(b, 'node1', 'stop', { reason: 'monitored resource app#main down: stopping to relocate', relocation: true });
+    const there = action(b, 'node2', 'start', { reason: 'not running on any live node: node2 is first of node2, node1 (penalised: node1 relocated away 1s ago)' });
+    const r = audit(b.log, inputs(TWO));
     expect(verdicts(r)).toEqual([
-      `${start.id} same: start: not running on any live node: node1 is first of node1`,
+      `${start.id} same: start: not running on any live node: node1 is first of node1, node2`,
       `${stop.id} same: stop (relocation): monitored resource app#main down: stopping to relocate`,
-      `${again.id} same: start: not running on any live node: node1 is first of node1 (penalised: node1 relocated away 3s ago)`,
+      `${there.id} unchecked: cannot re-check here: what node2 had received from its peers when it decided is in node2's log (run nodemgr audit there)`,
     ]);
     expect(r.decisions[1]).toMatchObject({ node: 'node1', svc: 'svc1', recorded: 'stop (relocation): monitored resource app#main down: stopping to relocate' });
   });
@@ -83,7 +94,7 @@ describe('nodemgr audit: recorded decisions replayed through today\'s decide', (
     ]);
   });
 
-  it('the last-resort start too early for today\'s backoff is different; with a ready_period changed since, it cannot be re-checked, the relocation stop still can', () => {
+  it('the last-resort start too early for today\'s backoff is different; with a ready_period changed since, it cannot be re-checked, the first start still can', () => {
     const b = new LogBuilder();
     b.add('node1', { type: 'DaemonStarted', data: { pid: 10, version: '0.1.0' } });
     created(b, 'node1', ONE);
@@ -92,15 +103,16 @@ describe('nodemgr audit: recorded decisions replayed through today\'s decide', (
     b.add('node1', { type: 'ResourceStatusChanged', svc: 'svc1', rid: 'app#main', data: { status: 'down', label: 'launcher', log: [] } });
     action(b, 'node1', 'stop', { reason: 'monitored resource app#main down: stopping to relocate', relocation: true });
     action(b, 'node1', 'start', { reason: 'not running on any live node: node1 is first of node1 (penalised: node1 relocated away 1s ago)' });
-    expect(audit(b.log, inputs(ONE, { readyPeriodMs: 10_000 })).decisions.map((d) => [d.verdict, d.now])).toEqual([
+    // the starts: the relocation stop between them is what the first test is about
+    const starts = (r: ReturnType<typeof audit>) => r.decisions.filter((d) => d.recorded.startsWith('start'));
+    expect(starts(audit(b.log, inputs(ONE, { readyPeriodMs: 10_000 }))).map((d) => [d.verdict, d.now])).toEqual([
       ['same', 'start: not running on any live node: node1 is first of node1'],
-      ['same', 'stop (relocation): monitored resource app#main down: stopping to relocate'],
       ['different', 'not acting: every node penalised (node1 relocated away 1s ago): last resort node1 in 9s'],
     ]);
     b.add('node1', { type: 'NodeConfigChanged', data: { file: '/etc/opensvc/node.conf', changed: ['node.ready_period'] } });
-    const r = audit(b.log, inputs(ONE, { readyPeriodMs: 10_000 }));
-    expect(r.decisions.map((d) => d.verdict)).toEqual(['same', 'same', 'unchecked']);
-    expect(r.decisions[2]!.now).toBe('cannot re-check: node.ready_period of node1 then not in the log (changed since), and the decision depends on it');
+    const r = starts(audit(b.log, inputs(ONE, { readyPeriodMs: 10_000 })));
+    expect(r.map((d) => d.verdict)).toEqual(['same', 'unchecked']);
+    expect(r[1]!.now).toBe('cannot re-check: node.ready_period of node1 then not in the log (changed since), and the decision depends on it');
   });
 
   it('peers come from the deciding node\'s own PeerStateChanged since its daemon started: a takeover from a node proven down is the same', () => {

@@ -150,6 +150,32 @@ describe('svcmgr why: the causation chain of a move, from the log', () => {
     expect(w.summary).toBe('svc1 start on node2: start ok in 1.5s; svc1 up on node2');
   });
 
+  it('an operator\'s switch: who asked, every node\'s action toward the target, and its end', () => {
+    const b = new LogBuilder();
+    b.add('node1', { type: 'InstanceThawed', svc: 'svc1', data: {} });
+    action(b, 'node1', 'start', { reason: 'not running on any live node: node1 is first of node1, node2' });
+    const asked = b.add('node1', { type: 'ServiceTargetRequested', svc: 'svc1', data: { target: 'placed', node: 'node2', action: 'switch', by: 'root' } });
+    const stop = action(b, 'node1', 'stop', { reason: 'target placed@node2 (switch by root on node1): running here, not on node2: stopping' });
+    action(b, 'node2', 'start', { reason: 'target placed@node2 (switch by root on node1): starting here' });
+    const reached = b.add('node1', { type: 'ServiceTargetReached', svc: 'svc1', causation: asked.id, data: { of: asked.id, target: 'placed@node2' } });
+    const w = why(b, { last: undefined });
+    expect(w.summary).toBe('svc1 moved from node1 to node2 (switch by root: target placed@node2 reached)');
+    expect(lines(w).filter((l) => !l.includes(' step: '))).toEqual([
+      'node1 asked: switch asked by root on node1: target placed@node2',
+      'node1 decision: orchestrator: stop: target placed@node2 (switch by root on node1): running here, not on node2: stopping',
+      'node1 result: stop ok in 1.5s; svc1 down on node1',
+      'node2 decision: orchestrator: start: target placed@node2 (switch by root on node1): starting here',
+      'node2 result: start ok in 1.5s; svc1 up on node2',
+      'node1 result: target placed@node2 reached',
+    ]);
+    expect(w.links[0]).toMatchObject({ id: asked.id, by: 'root' });
+    expect(w.links[1]).toMatchObject({ rule: "target: an operator's stop, switch or giveback, driven by every node" });
+    // the same from the stop, the request or the end
+    expect(lines(why(b, { event: stop.id }))).toEqual(lines(w));
+    expect(lines(why(b, { event: asked.id }))).toEqual(lines(w));
+    expect(lines(why(b, { event: reached.id }))).toEqual(lines(w));
+  });
+
   it('an action still running says so', () => {
     const b = new LogBuilder();
     const s = b.add('node1', { type: 'ActionStarted', svc: 'svc1', data: { action: 'stop', rids: ['app#main'], argv: ['svcmgr', 'stop'], user: 'root' } });
