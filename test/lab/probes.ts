@@ -103,7 +103,8 @@ export function lastSeq(events: readonly RecordedEvent[]): number {
 
 interface EventsPage {
   readonly events?: readonly { readonly streamSeq: number; readonly event: RecordedEvent }[];
-  readonly truncated?: boolean;
+  /** another page follows (GET /events pages through the whole log) */
+  readonly more?: boolean;
 }
 
 function getJson(socketPath: string, urlPath: string): Promise<unknown> {
@@ -143,6 +144,6 @@ export async function daemonEvents(info: LabInfo, node: LabNode): Promise<Record
       out.push(e.event);
       since = Math.max(since, e.streamSeq);
     }
-    if (!page.truncated || events.length === 0) return out;
+    if (page.more !== true || events.length === 0) return out;
   }
 }
