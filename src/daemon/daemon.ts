@@ -32,6 +32,7 @@ import { serviceExists } from '../config/serviceFiles.js';
 import type { PeerState } from '../../domain/orchestration/decide.js';
 import type { ActionBody, TargetBody } from './listener.js';
 import { requestTarget, type TargetAnswer } from './targets.js';
+import { drainNode, type DrainOutcome } from './drain.js';
 import { runAction } from '../action/runner.js';
 import { loadServiceConfig } from '../config/serviceStore.js';
 import { ConflictError, UnavailableError } from '../../domain/errors.js';
@@ -215,6 +216,7 @@ export class Daemon {
         join: (node, key) => this.join(node, key),
         leave: () => this.leave(),
         requestTarget: (svc, req) => this.requestTarget(svc, req),
+        drain: (by, print, signal) => this.drain(by, print, signal),
       },
       threads: this.threads,
       log,
@@ -433,6 +435,27 @@ export class Daemon {
         { nodename: this.node, paths: this.o.paths, sink: this.sink, print: (l) => this.o.log.info({ svc }, l), driverFor: this.o.driverFor ?? defaultDriverFor, signal: this.ac.signal, now: () => Date.now(), lockTimeoutMs: 10_000 },
       ).catch((e: unknown) => this.o.log.error({ svc, err: (e as Error).message }, 'split action: stop failed'));
     }
+  }
+
+  /** POST /daemon/drain (nodemgr drain): drain.ts, in the daemon, so the stops are its own and its peers follow them. */
+  private drain(by: string, print: (line: string) => void, signal: AbortSignal): Promise<DrainOutcome> {
+    const { sink, monitor } = this;
+    if (!sink || !monitor) throw new UnavailableError('the daemon is starting: try again');
+    this.o.log.info({ by }, 'node drain');
+    return drainNode(
+      {
+        node: this.node,
+        paths: this.o.paths,
+        sink,
+        projection: monitor.projection,
+        nodeFrozen: () => monitor.nodeFrozen(this.node),
+        services: () => this.catalog.refresh().flatMap((n) => this.catalog.get(n)?.config ?? []),
+        driverFor: this.o.driverFor ?? defaultDriverFor,
+        signal: AbortSignal.any([signal, this.ac.signal]),
+      },
+      by,
+      print,
+    );
   }
 
   /** POST /services/<svc>/target: an operator's target, checked against what the orchestrator knows now (targets.ts). */

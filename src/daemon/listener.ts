@@ -41,6 +41,8 @@ export interface ListenerApi {
   configChecksum?(svc: string): { readonly checksum: string | null };
   /** a node (the signer of the request, with its public key) joins the cluster: the answer is what it writes in its cluster.conf */
   join?(node: string, key: string): Promise<unknown>;
+  /** nodemgr drain: this node frozen and its services stopped, the output to `print` as it comes; the stops that failed */
+  drain?(by: string, print: (line: string) => void, signal: AbortSignal): Promise<{ readonly failed: readonly { readonly svc: string; readonly why: string }[] }>;
   /** an operator's target for a service, or its abort: the status and body to answer */
   requestTarget?(svc: string, req: TargetBody): Promise<{ readonly status: number; readonly body: unknown }>;
   /** this node leaves its cluster (nodemgr daemon leave): the answer says which peers heard of it */
@@ -201,6 +203,8 @@ function socketAnswers(socket: string): Promise<boolean> {
  *                                     400/409/422 {error} naming why nothing was written
  *   GET  /services/<svc>/config/checksum  {checksum: sha256 hex of <svc>.conf | null}
  *   POST /services/<svc>/freeze|thaw  freeze or thaw this node's instance (a peer's cluster-wide freeze/thaw)
+ *   POST /daemon/drain                {by}: this node frozen, then its services stopped; NDJSON as an action's,
+ *                                     then {"failed": [{svc, why}]} (unix socket only)
  *   POST /services/<svc>/target       TargetBody (svcmgr start, stop, switch, takeover, giveback, abort): 200
  *                                     {id, target, since}, 409 {error} when refused (unix socket only)
  *   POST /cluster/join                the signer (X-Hasvc-Node) joins the cluster: 200 JoinAnswer
@@ -369,6 +373,22 @@ export class Listener {
           res.end(`${JSON.stringify({ ok })}\n`);
         } catch (e) {
           res.end(`${JSON.stringify({ ok: false, error: (e as Error).message, code: (e as { code?: string }).code ?? 'INTERNAL' })}\n`);
+        }
+        return;
+      }
+      case 'POST /daemon/drain': {
+        if (!local || !this.o.api.drain) throw new HttpError(403, 'a node is drained from itself only (unix socket)');
+        const by = typeof body === 'object' && body !== null && typeof (body as { by?: unknown }).by === 'string' ? (body as { by: string }).by : 'local';
+        const gone = new AbortController();
+        res.once('close', () => {
+          if (!res.writableFinished) gone.abort(new Error('client gone'));
+        });
+        res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+        try {
+          const r = await this.o.api.drain(by.slice(0, 256), (line) => res.write(`${JSON.stringify({ line })}\n`), AbortSignal.any([gone.signal, this.closing.signal]));
+          res.end(`${JSON.stringify({ failed: r.failed })}\n`);
+        } catch (e) {
+          res.end(`${JSON.stringify({ error: (e as Error).message })}\n`);
         }
         return;
       }
