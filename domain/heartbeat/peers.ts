@@ -29,8 +29,13 @@ export interface Liveness {
 
 const rids = (ps: readonly PathReading[]) => ps.map((p) => p.rid).join(', ');
 
-/** A peer's liveness from its paths (no path at all: unknown). */
-export function peerLiveness(paths: readonly PathReading[]): Liveness {
+/**
+ * A peer's liveness from its paths (no path at all: unknown). A peer whose
+ * daemon said it was stopping (its last beat) is never proven down by its
+ * silence: its services may run on while the daemon is away (an upgrade,
+ * a restart), and the disk beat stops with the daemon.
+ */
+export function peerLiveness(paths: readonly PathReading[], o: { readonly daemonStopped?: boolean } = {}): Liveness {
   const net = paths.filter((p) => p.kind === 'net');
   const disk = paths.filter((p) => p.kind === 'disk');
   const netUp = net.filter((p) => p.state === 'up');
@@ -38,6 +43,7 @@ export function peerLiveness(paths: readonly PathReading[]): Liveness {
   const diskUp = disk.filter((p) => p.state === 'up');
   if (diskUp.length > 0) return { state: 'alive', why: `beating on ${rids(diskUp)} (disk) only: the network to it is cut` };
   const diskDown = disk.filter((p) => p.state === 'down');
+  if (o.daemonStopped === true && (net.length === 0 || net.every((p) => p.state === 'down'))) return { state: 'lost', why: 'its daemon stopped (its services may still run): no proof it is down' };
   if (diskDown.length > 0) return { state: 'down', why: `no beat on ${rids(diskDown)} (disk)${net.length > 0 ? ` nor ${rids(net)}` : ''}: proven down` };
   const netDown = net.filter((p) => p.state === 'down');
   if (net.length > 0 && netDown.length === net.length) {

@@ -64,7 +64,11 @@ export class DiskPaths {
 
   /** What each disk path says of a peer. */
   readings(peer: string): PathReading[] {
-    return [...this.paths.values()].map(({ path }) => ({ rid: path.rid, kind: 'disk', state: path.peerState(peer) }));
+    // a peer never seen beating on the disk is not proven down by it: it may not have started its disk heartbeat yet
+    return [...this.paths.values()].map(({ path }) => {
+      const state = path.peerState(peer);
+      return { rid: path.rid, kind: 'disk', state: state === 'down' && path.lastSeen(peer) === undefined ? 'unknown' : state };
+    });
   }
 
   /** The per-node cells of the hb#N.rx/tx lines: `O` beating, `X` not, `/` this node. */

@@ -245,7 +245,7 @@ export class Heartbeats {
 
   private livenessAll(conf: NodeConfig): { peers: Record<string, Liveness>; q: QuorumView } {
     const raw: Record<string, Liveness> = {};
-    for (const n of this.peersOf(conf)) raw[n] = peerLiveness([...this.netReadings(conf, n), ...this.disk.readings(n)]);
+    for (const n of this.peersOf(conf)) raw[n] = peerLiveness([...this.netReadings(conf, n), ...this.disk.readings(n)], { daemonStopped: this.status.get(n)?.stopping === true });
     const q = quorum(conf.cluster.quorum, raw, { total: this.arbitrators.total, reached: this.arbitrators.reached });
     return { peers: withQuorum(raw, q), q };
   }
@@ -538,7 +538,7 @@ export class Heartbeats {
     return events.filter((e): e is AnyEvent => e !== undefined);
   }
 
-  private async send(t: Tx, conf: NodeConfig, peer: string, events: AnyEvent[]): Promise<boolean> {
+  private async send(t: Tx, conf: NodeConfig, peer: string, events: AnyEvent[], o: { readonly stopping?: boolean } = {}): Promise<boolean> {
     const secret = conf.cluster.secret;
     if (!secret) return false;
     const beat: Beat = {
@@ -546,7 +546,7 @@ export class Heartbeats {
       cluster: this.o.cluster,
       node: this.o.node,
       hb: t.hb.rid,
-      status: this.o.localStatus(),
+      status: { ...this.o.localStatus(), ...(o.stopping ? { stopping: true } : {}) },
       heads: Object.fromEntries(this.index.heads()),
       events,
     };
@@ -573,6 +573,12 @@ export class Heartbeats {
   }
 
   async stop(): Promise<void> {
+    // a last beat saying the daemon goes (not the node): its peers do not take its silence for a death
+    const conf = this.conf;
+    if (conf && !this.stopped) {
+      const last = [...this.tx.values()].flatMap((t) => this.peersOf(conf).map((peer) => this.send(t, conf, peer, [], { stopping: true })));
+      await Promise.race([Promise.allSettled(last), new Promise((r) => setTimeout(r, 1000).unref())]);
+    }
     this.stopped = true;
     if (this.reconcileTimer) clearInterval(this.reconcileTimer);
     if (this.evalTimer) clearTimeout(this.evalTimer);

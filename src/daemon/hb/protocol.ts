@@ -32,6 +32,8 @@ export const MAX_BEAT_BYTES = 4 * 1024 * 1024;
 export interface PeerStatus {
   readonly load15m: number;
   readonly frozen: boolean;
+  /** the sender's daemon is stopping (its last beat): its services may keep running while it is away */
+  readonly stopping?: boolean;
   /** its instances, as it reduces them: svc -> avail/overall/frozen */
   readonly instances: Readonly<Record<string, { readonly avail: string; readonly overall: string; readonly frozen: boolean }>>;
 }
@@ -87,7 +89,7 @@ function parseStatus(x: unknown): PeerStatus {
       instances[svc] = { avail: String(i.avail), overall: String(i.overall), frozen: i.frozen === true };
     }
   }
-  return { load15m: load, frozen: x.frozen === true, instances };
+  return { load15m: load, frozen: x.frozen === true, instances, ...(x.stopping === true ? { stopping: true } : {}) };
 }
 
 export interface ParsedBeat {

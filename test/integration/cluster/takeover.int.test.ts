@@ -8,7 +8,8 @@ import { attachLoop, createImageFile } from '../../support/loop.js';
 import { createTempDir } from '../../support/tmp.js';
 import type { TestScope } from '../../support/scope.js';
 import { waitFor } from '../../support/wait.js';
-import { ensureBuilt, eventsOf, sleepAppLauncher, sleepAppRunning, type DaemonNode } from '../daemon/support.js';
+import type { StoredEvent } from '../../../adapters/nats/eventStore.js';
+import { REPO, ensureBuilt, eventsOf, sleepAppLauncher, sleepAppRunning, type DaemonNode } from '../daemon/support.js';
 import { clusterPair } from './support.js';
 
 /**
@@ -32,6 +33,18 @@ function haService(nodes: readonly DaemonNode[], id: string): void {
   }
 }
 
+/**
+ * With HASVC_RECORD_FIXTURES=1, a node's log after the scenario is written to
+ * test/fixtures/logs/<name>.jsonl: the decision replay corpus (every
+ * orchestrator decision in it is replayed through today's decide in CI).
+ */
+async function recordFixture(name: string, node: string, about: string, events: readonly StoredEvent[]): Promise<void> {
+  if (process.env.HASVC_RECORD_FIXTURES !== '1') return;
+  const file = path.join(REPO, 'test/fixtures/logs', `${name}.jsonl`);
+  const meta = { fixture: { node, readyPeriodMs: 5000, about } };
+  fs.writeFileSync(file, [meta, ...events.map((e) => ({ streamSeq: e.streamSeq, event: e.event }))].map((x) => JSON.stringify(x)).join('\n') + '\n');
+}
+
 const running = (n: DaemonNode) => sleepAppRunning(path.join(n.root, 'web.pid'));
 const appPid = (n: DaemonNode) => Number(fs.readFileSync(path.join(n.root, 'web.pid'), 'utf8'));
 
@@ -50,6 +63,8 @@ async function runningOnNode1(scope: TestScope, o: { disk?: string }) {
   expect((await n2.nodemgr(['daemon', 'join', '--secret', secret, '--node', 'node1', '--addr', `127.0.0.1:${listenerPort}`])).exitCode).toBe(0);
   trackPid(scope, n2.daemonPid()!, true);
   haService([n1, n2], crypto.randomUUID());
+  // a config change through the CLI on each node: the log carries the content each decides with (the decision replay corpus needs it)
+  for (const n of [n1, n2]) expect((await n.svcmgr(['-s', 'svc1', 'set', '--kw', 'DEFAULT.comment=takeover test'])).exitCode).toBe(0);
   expect((await n1.svcmgr(['-s', 'svc1', 'thaw'])).exitCode).toBe(0);
   await waitFor('svc1 started on node1', () => running(n1), 30_000);
   trackPid(scope, appPid(n1));
@@ -91,7 +106,24 @@ describe('node loss: a takeover with proof, none without', () => {
     expect(mon).toMatch(/^ {2}state +\| X/m);
     expect(mon).toMatch(/^ svc1 .*\| \? +O/m);
     process.stdout.write(`takeover after power loss, disk heartbeat interval 1s timeout 3s: app running on node2 ${tookMs} ms after the fault\n`);
+    await recordFixture('takeover-disk-power-loss', 'node2', 'node1 loses power; node2 proves it down on the disk heartbeat and takes svc1 over', await n2.events());
     await n2.stop();
+  }, 120_000);
+
+  test('with a disk heartbeat: node1\'s daemon stopped for an upgrade (its services running) is not taken for dead: node2 does not take svc1 over', async () => {
+    const disk = await sharedDisk(scope());
+    const { n1, n2 } = await runningOnNode1(scope(), { disk });
+    expect((await n1.nodemgr(['daemon', 'stop'])).exitCode).toBe(0);
+    await waitFor(
+      'node2 says why it does not take svc1 over',
+      async () => (await n2.status()).warnings?.some((w) => w.startsWith('svc1: running on node1 as last heard; node1 lost, no proof it is down (its daemon stopped')) === true,
+      20_000,
+    );
+    expect(running(n1)).toBe(true);
+    expect(running(n2)).toBe(false);
+    expect(eventsOf(await n2.events(), 'ActionStarted', 'svc1').filter((e) => e.origin === 'node2')).toEqual([]);
+    await n2.stop();
+    await n1.svcmgr(['-s', 'svc1', 'stop', '--local']);
   }, 120_000);
 
   test('unicast only: node1 powered off is lost, not proven down: node2 does not take svc1 over and says why', async () => {

@@ -55,3 +55,10 @@ describe('quorum: votes as OpenSVC counts them', () => {
     expect(withQuorum({ node1: lost }, q).node1?.state).toBe('lost');
   });
 });
+
+describe('a daemon that said it was stopping', () => {
+  it('is never proven down by its silence: its services may run on while it is away', () => {
+    expect(peerLiveness([net('down'), disk('down')], { daemonStopped: true })).toEqual({ state: 'lost', why: 'its daemon stopped (its services may still run): no proof it is down' });
+    expect(peerLiveness([net('up'), disk('down')], { daemonStopped: true }).state).toBe('up');
+  });
+});
