@@ -74,6 +74,7 @@ export function serviceFacts(cfg: ServiceConfig, node: string, projection: Insta
     instances,
     failureTimeoutMs: (typeof timeout === 'number' ? timeout : DEFAULT_FAILURE_TIMEOUT_S) * 1000,
     restartLimits,
+    ...(cfg.defaults.disable === true ? { disabled: true } : {}),
     ...(t !== undefined && at !== undefined ? { target: { id: t.id, target: t.target, node: t.node, action: t.action, by: t.by, origin: t.origin, at } } : {}),
   };
 }

@@ -39,4 +39,11 @@ export interface ResourceDriver {
   start(ctx: DriverContext): Promise<'done' | 'already'>;
   stop(ctx: DriverContext): Promise<'done' | 'already'>;
   info(ctx: DriverContext): Promise<Record<string, string>>;
+  /** the block devices it uses (sub: what it is built on) and offers (exposed), for print devs; none when absent */
+  devs?(ctx: DriverContext): Promise<ResourceDevs>;
+}
+
+export interface ResourceDevs {
+  readonly exposed: readonly string[];
+  readonly sub: readonly string[];
 }

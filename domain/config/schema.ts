@@ -81,6 +81,7 @@ const DEFAULT_SECTION: SectionSchema = {
     topology: { type: 'string', default: 'failover', candidates: ['failover', 'flex'], help: 'failover: up on one node at a time; flex: up on several' },
     env: { type: 'string', default: 'TST', help: 'the service environment (PRD, TST...)' },
     comment: { type: 'string', help: 'free text describing the service' },
+    disable: { type: 'boolean', default: 'false', help: 'the whole service is disabled (svcmgr disable): actions skip every resource, their status is n/a, and the daemons neither orchestrate it nor take a target for it' },
     status_schedule: { type: 'schedule', default: '60s', min: 1, help: 'how often the daemon checks the status of every resource: a duration (60s, 5m) or @N minutes, at least 1s; never (or @0) for no check' },
     monitor_schedule: { type: 'schedule', default: '10s', min: 1, help: 'how often the daemon checks the resources marked monitor = true: a duration (10s, 1s) or @N minutes, at least 1s; never (or @0) for no check' },
     failure_timeout: {

@@ -76,6 +76,8 @@ export function checkServiceDocument(doc: IniDocument, input: Omit<ServiceConfig
   const d = v.sections.find((s) => s.name === 'DEFAULT')!.kw;
   const resources = v.sections.filter((s) => s.driver !== undefined).map(resourceOf);
   if (!resources.some((r) => r.rid === IMPLICIT_SYNC_RID)) resources.push(implicitSync());
+  // DEFAULT.disable: the whole service, every resource with it (OpenSVC's)
+  if (d.disable === true) resources.forEach((r, i) => (resources[i] = { ...r, disable: true }));
   const config: ServiceConfig = {
     name: input.svcname,
     id: str(d.id)!,

@@ -121,6 +121,8 @@ export interface ServiceFacts {
   readonly restartLimits?: Readonly<Record<string, number>>;
   /** an operator's target for the service, while it is not reached, failed nor aborted */
   readonly target?: ServiceTarget;
+  /** DEFAULT.disable (svcmgr disable): left alone, a target included */
+  readonly disabled?: boolean;
 }
 
 export interface ClusterFacts {
@@ -170,6 +172,7 @@ const secs = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
 
 export function decideService(c: ClusterFacts, s: ServiceFacts, now: number): Intent {
   const ignore = (reason: string): Intent => ({ kind: 'Ignore', svc: s.name, reason });
+  if (s.disabled === true) return ignore('disabled');
   if (s.orchestrate === 'no' && s.target === undefined) return ignore('orchestrate = no');
   if (s.topology !== 'failover') return ignore(`topology ${s.topology} is not orchestrated`);
   if (!s.nodes.includes(c.node)) return ignore(`${c.node} is not in the service's nodes`);
@@ -412,6 +415,7 @@ function cannotRun(c: ClusterFacts, s: ServiceFacts): string {
  * operator is on, with what it knows of the cluster.
  */
 export function refuseTarget(c: ClusterFacts, s: ServiceFacts, t: Pick<ServiceTarget, 'target' | 'node'>): string | undefined {
+  if (s.disabled === true) return `${s.name} is disabled (svcmgr -s ${s.name} enable)`;
   if (s.topology !== 'failover') return `${s.name} is a ${s.topology} service: its instances are started and stopped on each node (--local)`;
   const stuck = s.nodes.filter((n) => s.instances[n]?.monitorState === 'stop failed' && peerState(c, n) === 'up');
   if (t.target !== 'stopped' && stuck.length > 0) return `${s.name}: stop failed on ${stuck.join(', ')}: look, then svcmgr -s ${s.name} clear there`;

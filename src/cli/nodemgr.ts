@@ -14,6 +14,7 @@ export const NODEMGR: CommandTable = {
   drain: { summary: 'freeze this node, then stop every service running here, its output streamed: the other nodes take the orchestrated ones over (exit 1 naming a stop that failed)', load: () => import('./node/drain.js') },
   ping: { summary: 'ask the other nodes (--node NODE,...: those) to answer through their listener, signed as the cluster\'s requests: `node2 is alive` (exit 1 when one does not)', load: () => import('./node/ping.js') },
   logs: { summary: 'the daemon\'s own log, human-readable (--format json: as written; --lines N; --follow)', load: () => import('./node/logs.js') },
+  'print schedule': { summary: 'every service\'s scheduled jobs as the daemon runs them: schedule keyword, interval, last run and result, runs (--format json)', load: () => import('./svc/printSchedule.js').then((m) => m.node) },
   'daemon start': { summary: 'start the agent daemon in the background (output in <OSVCLOG>/daemon.out), return once it answers', load: () => import('./daemon/start.js') },
   'daemon stop': { summary: 'stop the agent daemon (services keep running)', load: () => import('./daemon/stop.js') },
   'daemon restart': { summary: 'stop then start the agent daemon (services keep running)', load: () => import('./daemon/restart.js') },

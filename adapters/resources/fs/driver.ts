@@ -192,6 +192,11 @@ export function createFsDriver(conf: ResourceConfig): ResourceDriver {
       throw new ResourceError(rid, `umount ${c.mnt} failed after killing its users: ${res.detail}${left.length ? `; still used by ${describeUsers(left)}` : ''}`);
     },
 
+    // sub: the device (or image file) it is mounted from; a pseudo source (tmpfs) is none
+    async devs() {
+      return { exposed: [], sub: path.isAbsolute(dev) ? [dev] : [] };
+    },
+
     async info(_ctx) {
       const out: Record<string, string> = { type, dev, mnt };
       if (opts) out.mnt_opt = opts;

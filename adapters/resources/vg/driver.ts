@@ -132,6 +132,20 @@ export function createVgDriver(conf: ResourceConfig): ResourceDriver {
       return 'done';
     },
 
+    // exposed: its logical volumes, active or not; sub: its physical volumes
+    async devs(ctx) {
+      checkKeywords(ctx);
+      const lines = (out: string) => out.split('\n').map((l) => l.trim()).filter(Boolean);
+      const pvs = await runCommand(['vgs', '--noheadings', '-o', 'pv_name', name], lvm(ctx, false));
+      if (pvs.exitCode !== 0) {
+        if (/not found/i.test(pvs.stderr)) return { exposed: [], sub: [] };
+        throw new ResourceError(rid, `vgs ${name} failed, ret ${pvs.exitCode}: ${tail(pvs.stderr)}`);
+      }
+      const lvs = await runCommand(['lvs', '--noheadings', '-o', 'lv_path', name], lvm(ctx, false));
+      if (lvs.exitCode !== 0) throw new ResourceError(rid, `lvs ${name} failed, ret ${lvs.exitCode}: ${tail(lvs.stderr)}`);
+      return { exposed: [...new Set(lines(lvs.stdout))].sort(), sub: [...new Set(lines(pvs.stdout))].sort() };
+    },
+
     async info(ctx) {
       const out: Record<string, string> = { name };
       try {

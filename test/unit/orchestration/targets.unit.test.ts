@@ -170,3 +170,12 @@ describe('rule 9: a frozen node (nodemgr freeze, drain) is no candidate', () => 
     expect(on('node2', s, { node1: 'up' }, { frozenNodes: ['node1'] })).toMatchObject({ kind: 'RunAction', action: 'start', reason: 'not running on any live node: node2 is first of node2' });
   });
 });
+
+describe('a disabled service (svcmgr disable) is left alone', () => {
+  it('no rule acts on it, no target is taken for it', () => {
+    const s = svc({ node1: down, node2: down }, undefined, { disabled: true });
+    expect(on('node1', s, { node2: 'up' }).reason).toBe('disabled');
+    expect(on('node1', svc({ node1: up, node2: down }, stopped, { disabled: true }), { node2: 'up' }).reason).toBe('disabled');
+    expect(refuseTarget(cluster('node1', s, { node2: 'up' }), s, { target: 'started', node: undefined })).toBe('svc1 is disabled (svcmgr -s svc1 enable)');
+  });
+});
