@@ -30,13 +30,21 @@ export interface ServiceStatusView {
 
 /**
  * The service line of `print status`: up when an instance is up (failover:
- * one is enough), down otherwise; a second column `warn` when an instance
+ * one is enough; more than one is warn, as OpenSVC merges), down otherwise; a second column `warn` when an instance
  * has a warning that its availability does not already say (the tutorial's
  * stopped service with a sync needing an update shows `down  warn`).
  */
 export function serviceView(name: string, topology: string, orchestrate: string, instances: readonly InstanceView[]): ServiceStatusView {
   const live = instances.filter((i) => !i.daemonDown && i.notConfigured !== true);
-  const avail: Avail = live.some((i) => i.avail === 'up') ? 'up' : live.length === 0 ? 'undef' : live.some((i) => i.avail === 'warn' && topology !== 'failover') ? 'warn' : 'down';
+  // OpenSVC's merge: a failover service up on more than one node is warn, whatever else
+  const twice = topology === 'failover' && live.filter((i) => i.avail === 'up').length > 1;
+  const avail: Avail = twice ? 'warn' : live.some((i) => i.avail === 'up') ? 'up' : live.length === 0 ? 'undef' : live.some((i) => i.avail === 'warn' && topology !== 'failover') ? 'warn' : 'down';
   const overall: Avail = live.some((i) => i.overall === 'warn' && i.avail !== 'warn') ? 'warn' : avail;
   return { name, topology, orchestrate, avail, overall, instances };
+}
+
+/** The nodes a failover service is up on when it is up on more than one (it should run on one at most): none otherwise. */
+export function upOnMany(v: Pick<ServiceStatusView, 'topology' | 'instances'>): string[] {
+  const up = v.instances.filter((i) => !i.daemonDown && i.notConfigured !== true && i.avail === 'up').map((i) => i.node);
+  return v.topology === 'failover' && up.length > 1 ? up : [];
 }

@@ -3,7 +3,7 @@ import type { JobView } from './scheduler.js';
 import { knownProvisioned } from '../../domain/instance/status.js';
 import type { Avail, ResourceState } from '../../domain/instance/status.js';
 import type { InstanceState, InstancesProjection } from '../../projections/instances.js';
-import { serviceView } from '../../projections/statusView.js';
+import { serviceView, upOnMany } from '../../projections/statusView.js';
 import { targetLabel, targetOf } from '../../projections/targets.js';
 import type { InstanceView, ServiceStatusView } from '../../projections/statusView.js';
 import type { ThreadView } from './threads.js';
@@ -178,7 +178,11 @@ export function daemonStatus(i: StatusInputs): DaemonStatus {
   });
   // a decision that leaves a service down with a peer that may run it: said where the operator looks
   const notTaken = services.filter((s) => s.decision !== undefined && /not taking over|it may start it on its side/.test(s.decision)).map((s) => `${s.name}: ${s.decision}`);
-  const warnings = [...(i.warnings ?? []), ...notTaken];
+  const twice = services.flatMap((s) => {
+    const on = upOnMany({ topology: s.topology, instances: s.instances.map((x) => asView(x, [])) });
+    return on.length > 0 ? [`${s.name}: a failover service up on ${on.join(', ')} at once`] : [];
+  });
+  const warnings = [...(i.warnings ?? []), ...twice, ...notTaken];
   const nodeNames = union(i.clusterNodes.includes(i.node) ? i.clusterNodes : [i.node, ...i.clusterNodes]);
   const nodes = nodeNames.map((n): NodeView => {
     const peer = n === i.node ? undefined : i.peer?.(n);

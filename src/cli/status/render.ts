@@ -1,5 +1,6 @@
 import type { Avail } from '../../../domain/instance/status.js';
 import { resourceFlags } from '../../../domain/instance/status.js';
+import { upOnMany } from '../../../projections/statusView.js';
 import type { InstanceView, ServiceStatusView } from '../../../projections/statusView.js';
 import type { Painter } from '../color.js';
 
@@ -51,7 +52,11 @@ export function instanceNotes(i: InstanceView): string[] {
 export function renderStatus(v: ServiceStatusView, p: Painter): string[] {
   const out: string[] = [];
   const head = `${p.bold(v.name)}${' '.repeat(Math.max(1, STATUS_COL - v.name.length))}`;
-  out.push(v.overall !== v.avail ? `${head}${paintAvail(p, v.avail, STATUS_WIDTH)}${paintAvail(p, v.overall)}` : `${head}${paintAvail(p, v.avail)}`);
+  // a failover service up on two nodes is said on its first line, where nobody misses it
+  const many = upOnMany(v);
+  const notice = many.length > 0 ? p.red(`up on ${many.join(', ')}: a failover service runs on one node`) : '';
+  if (v.overall !== v.avail) out.push(`${head}${paintAvail(p, v.avail, STATUS_WIDTH)}${paintAvail(p, v.overall)}${notice === '' ? '' : `, ${notice}`}`);
+  else out.push(notice === '' ? `${head}${paintAvail(p, v.avail)}` : `${head}${paintAvail(p, v.avail, STATUS_WIDTH)}${notice}`);
   out.push('`- instances');
   v.instances.forEach((inst, ii) => {
     const lastInst = ii === v.instances.length - 1;
