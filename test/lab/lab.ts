@@ -354,9 +354,11 @@ export async function labDown(o: DownOptions = {}): Promise<void> {
   const loops = await loopsBackedUnder(SAN_DIR);
   const loopDevs = new Set(loops.map((l) => l.dev));
 
+  // Again until none is left: a daemon dying slowly may have started its nats-server again meanwhile.
   for (const ni of nodes) {
-    const pids = await processesIn(await boundNamespaceLinks(ni));
-    if (pids.length > 0) {
+    for (let round = 0; round < 5; round++) {
+      const pids = await processesIn(await boundNamespaceLinks(ni));
+      if (pids.length === 0) break;
       log(`${ni.name}: killing ${pids.length} process(es): ${pids.join(' ')}`);
       await killPids(pids);
     }
