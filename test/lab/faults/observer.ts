@@ -215,6 +215,12 @@ export class Observer {
     return by === undefined ? o : { ...o, answeredBy: by };
   }
 
+  /** When the first good answer sent at or after t arrived (undefined: none yet). */
+  firstAnswerAfter(t: number): number | undefined {
+    const p = this.probes.find((x) => x.t >= t && x.ok);
+    return p === undefined ? undefined : p.t + p.ms;
+  }
+
   /** Violations recorded at or after t. */
   violationsSince(t: number): Violation[] {
     return this.violations.filter((v) => v.t >= t);

@@ -177,7 +177,8 @@ function simultaneous(split: boolean): Scenario {
       await simultaneousStart(ctx.info, ctx.info.nodeNames);
       if (!split) {
         const on = await settled(ctx, 'svc1 running on one node and answering', 60_000);
-        ctx.recovery(ctx.obs.outage(t).recoveredAt! - t, `daemons' start to the page answering (from ${on})`);
+        const out = ctx.obs.outage(t);
+        ctx.recovery(out.recoveredAt === undefined ? undefined : out.recoveredAt - t, `daemons' start to the page answering (from ${on})`);
         await ctx.obs.holdsFor('svc1 stays on one node (3 × timeout)', 3 * ctx.timeoutMs, () => runningOn(ctx) === on);
         await ctx.converged();
         return;
@@ -193,7 +194,8 @@ function simultaneous(split: boolean): Scenario {
       await heal(ctx.info, 'node1');
       await ctx.status('node2', 'node2 sees node1 up', (s) => peerState(s, 'node1')?.state === 'up', 20_000);
       const now = await settled(ctx, 'svc1 on one node, answering the client after the heal', 60_000);
-      ctx.recovery(ctx.obs.outage(healed).recoveredAt !== undefined ? ctx.obs.outage(healed).recoveredAt! - healed : Date.now() - healed, `heal to the page answering (from ${now})`);
+      const answered = ctx.obs.firstAnswerAfter(healed);
+      ctx.recovery(answered === undefined ? undefined : answered - healed, `heal to the page answering (from ${now})`);
       await ctx.converged();
     },
   };
