@@ -15,6 +15,7 @@ export const NODEMGR: CommandTable = {
   ping: { summary: 'ask the other nodes (--node NODE,...: those) to answer through their listener, signed as the cluster\'s requests: `node2 is alive` (exit 1 when one does not)', load: () => import('./node/ping.js') },
   logs: { summary: 'the daemon\'s own log, human-readable (--format json: as written; --lines N; --follow)', load: () => import('./node/logs.js') },
   'print schedule': { summary: 'every service\'s scheduled jobs as the daemon runs them: schedule keyword, interval, last run and result, runs (--format json)', load: () => import('./svc/printSchedule.js').then((m) => m.node) },
+  events: { summary: 'follow the cluster\'s event log on the terminal (--since T: from then; --filter type=T,...|svc=S|node=N|rid=R|FIELD=V, repeatable; --format json); the daemon up or down', load: () => import('./node/events.js') },
   'daemon start': { summary: 'start the agent daemon in the background (output in <OSVCLOG>/daemon.out), return once it answers', load: () => import('./daemon/start.js') },
   'daemon stop': { summary: 'stop the agent daemon (services keep running)', load: () => import('./daemon/stop.js') },
   'daemon restart': { summary: 'stop then start the agent daemon (services keep running)', load: () => import('./daemon/restart.js') },
