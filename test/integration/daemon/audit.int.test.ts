@@ -64,7 +64,8 @@ describe('audit commands on a real log: why, the past, history, decisions re-che
     expect(status.stderr).toContain(`(as of stream sequence ${seenDown.streamSeq}: the log up to ${seenDown.event.id}`);
     const mon = await n.svcmon(['--at', at]);
     expect(mon).toMatchObject({ exitCode: 0 });
-    expect(mon.stdout).toMatch(/\n svc1 +down +failover +\| X\n?$/);
+    // the start that follows may already be recorded at that point (the resource status woke the orchestrator first)
+    expect(mon.stdout).toMatch(/\n svc1 +down +failover +\| X( starting)?\n?$/);
     // by time: when the first start was over, it was up
     const upAt = finished[0]!.time;
     expect(JSON.parse((await n.svcmon(['--at', upAt, '--format', 'json'])).stdout)).toMatchObject({ services: [{ name: 'svc1', avail: 'up', instances: [{ node: 'node1', avail: 'up', monitorState: 'idle' }] }] });
