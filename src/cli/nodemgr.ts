@@ -22,5 +22,6 @@ export const NODEMGR: CommandTable = {
   'daemon status': { summary: 'show the daemon threads, their state and address (exit 1 when not running)', load: () => import('./daemon/status.js') },
   'daemon join': { summary: 'join the cluster of --node NODE, authenticated by its --secret (nodemgr get --param cluster.secret there); --addr HOST[:PORT] when NODE does not resolve', load: () => import('./daemon/join.js') },
   'web password': { summary: 'set the web view operator: --user NAME, the password typed twice or read on stdin, kept as an scrypt hash in node.conf (docs/web.md)', load: () => import('./node/webPassword.js') },
+  'daemon leave': { summary: 'leave the cluster: the other nodes told first (they take this node out of cluster.nodes), then this node is a cluster of its own, frozen; daemon join takes it back', load: () => import('./daemon/leave.js') },
   'daemon run': { summary: 'run the agent daemon in the foreground (systemd, containers)', load: () => import('./daemon/run.js') },
 };
