@@ -15,6 +15,7 @@ import {
   joinCluster,
   launcherDir,
   nodeEvents,
+  nodeFailure,
   queryStatus,
   relocate,
   restartService,
@@ -173,8 +174,22 @@ const asRoot = process.getuid?.() === 0;
     expect(types).not.toContain('RollbackStarted');
   });
 
-  test('High Availability: orchestrate = ha, monitor = True, thaw; the web server killed, the daemons move svc1; then stop: nothing left', async () => {
+  test('High Availability: orchestrate = ha, monitor = True, thaw; the web server killed, the daemons move svc1', async () => {
     await step(highAvailability);
+  }, 240_000);
+
+  test('node failure: with hb#2 on the shared disk, the node running svc1 loses power and the other takes it over', async () => {
+    await step(nodeFailure);
+    const on = w.state.runningOn;
+    expect(on).toBeDefined();
+    const off = on === 'node1' ? 'node2' : 'node1';
+    expect(await addressesOn(on!, 'eth0')).toContain(`${info.svcAddr}/24`);
+    expect(await addressesOn(off, 'eth0')).toEqual([]);
+    expect(await vgTags(info.vg)).toEqual([on]);
+    expect(await webServerRunning(on!)).toBe(true);
+  }, 240_000);
+
+  test('the end: stop svc1 where it runs, nothing of it left', async () => {
     await step(stopAtEnd);
     for (const n of ['node1', 'node2'] as const) {
       expect(await serviceMountsIn(info, n)).toEqual([]);

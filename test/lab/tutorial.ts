@@ -1,6 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { cmd } from './host.js';
 import { installWebApp, svc1Conf, type LabNode } from './lab.js';
+import { powerLoss } from './faults/faults.js';
 import {
   FETCH_ARGV,
   PAGE,
@@ -556,6 +558,63 @@ export const highAvailability: Step = {
   },
 };
 
+/** The page as a client on the lab's bridge gets it (the host is one: 10.199.0.1), by address: the host's /etc/hosts has no svc1.opensvc.com. */
+function hostFetchArgv(addr: string): string[] {
+  return [...FETCH_ARGV.slice(0, 3), `http://${addr}:8080/`];
+}
+
+export const nodeFailure: Step = {
+  section: 'High Availability',
+  title: 'node failure: with a disk heartbeat (hb#2), the node running svc1 loses power, the other takes svc1 over',
+  async run(w) {
+    if (!w.state.joined || w.state.runningOn === undefined) {
+      w.skip('hb#2 type = disk, power loss of the node running svc1', 'needs the joined cluster of the High Availability step with svc1 running');
+      return;
+    }
+    const from = w.state.runningOn;
+    const to = OTHER[from];
+    const { hbDev, vg, svcAddr } = w.info;
+    w.note(`a heartbeat on a shared disk (the lab's ${hbDev}) proves a silent node down; the network alone never does`);
+    w.note('cluster.conf is each node\'s own: hb#2 is set on both');
+    for (const n of NODES) await w.run(n, ['nodemgr', 'set', '--kw', 'hb#2.type=disk', '--kw', `hb#2.dev=${hbDev}`]);
+    // each daemon picks hb#2 up within a second, then sees the other's beats on the disk
+    const rxUp = /^ hb#2\.rx +running +\S+ +\| (O +\/|\/ +O)$/;
+    let mon = await w.run(to, ['svcmon', '--color', 'no'], { quiet: true, exit: 'any' });
+    for (let i = 0; i < 60 && !mon.lines.some((l) => rxUp.test(l)); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      mon = await w.run(to, ['svcmon', '--color', 'no'], { quiet: true, exit: 'any' });
+    }
+    mon = await w.run(to, ['svcmon'], { soft: true });
+    w.expectLines(mon, [rxUp, /^ hb#2\.tx +running/], `svcmon on ${to}: hb#2 sees ${from} beating on the disk`);
+
+    w.note(`${from} loses power: every process of it killed, its link cut, its addresses and mounts gone; the vg tag stays @${from}, as a real power loss leaves it`);
+    await powerLoss(w.info, from);
+    w.state.runningOn = undefined;
+    const deadline = Date.now() + 120_000;
+    let tree = await printStatus(w, to, true);
+    while (tree.instances[to]?.avail !== 'up' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      tree = await printStatus(w, to, true);
+    }
+    tree = await printStatus(w, to);
+    if (!w.check(tree.instances[to]?.avail === 'up', `the daemon on ${to} took svc1 over`, `${to} is ${tree.instances[to]?.avail ?? 'absent'}`)) return;
+    w.state.runningOn = to;
+    await w.run(to, ['svcmon'], { soft: true });
+    await checkAddress(w, to, true);
+    await checkMounts(w, to, true);
+    await checkTags(w, [to]);
+    await checkWebServer(w, to, true);
+    w.note(`the page, from a client on the lab's network (the host), answered by ${to}`);
+    const fetch = hostFetchArgv(svcAddr);
+    for (let i = 0; i < 50 && (await cmd(fetch)).exitCode !== 0; i++) await new Promise((resolve) => setTimeout(resolve, 200));
+    await w.onHost(fetch);
+    const neigh = await cmd(['ip', 'neigh', 'show', svcAddr]);
+    const mac = (await w.run(to, ['cat', '/sys/class/net/eth0/address'], { quiet: true })).output.trim();
+    w.check(neigh.stdout.includes(mac), `${svcAddr} is at ${to}'s eth0 (${mac}) for the client`, `ip neigh: ${neigh.stdout.trim()}`);
+    w.note(`${from} stays off: its vg tag was taken over (${vg} @${to})`);
+  },
+};
+
 export const stopAtEnd: Step = {
   section: 'End of the walk',
   title: 'stop svc1 where it runs: nothing of it is left on either node',
@@ -591,5 +650,6 @@ export const TUTORIAL: readonly Step<unknown>[] = [
   relocate,
   conflict,
   highAvailability,
+  nodeFailure,
   stopAtEnd,
 ];
