@@ -303,10 +303,23 @@ export class Observer {
       if (gist !== was) out.push({ t: p.t, at: at(p.t), who: 'client', what: now });
       was = gist;
     }
+    // one entry per stretch of samples on both nodes (the same things, no gap over a second)
+    let run: { first: Violation; last: Violation; count: number } | undefined;
+    const flush = (): void => {
+      if (run === undefined) return;
+      const who = run.first.provoked !== undefined ? 'double (provoked)' : 'VIOLATION';
+      const span = run.count > 1 ? `, ${run.count} samples until ${at(run.last.t)}` : ` (${run.first.a.node} at ${at(run.first.a.t)}, ${run.first.b.node} at ${at(run.first.b.t)})`;
+      out.push({ t: run.first.t, at: at(run.first.t), who, what: `on both nodes: ${run.first.what.join(', ')}${span}` });
+    };
     for (const v of this.violations) {
-      const who = v.provoked !== undefined ? 'double (provoked)' : 'VIOLATION';
-      out.push({ t: v.t, at: at(v.t), who, what: `on both nodes: ${v.what.join(', ')} (${v.a.node} at ${at(v.a.t)}, ${v.b.node} at ${at(v.b.t)})` });
+      if (run !== undefined && v.t - run.last.t <= 1000 && v.what.join() === run.first.what.join() && v.provoked === run.first.provoked) {
+        run = { ...run, last: v, count: run.count + 1 };
+        continue;
+      }
+      flush();
+      run = { first: v, last: v, count: 1 };
     }
+    flush();
     return out.sort((x, y) => x.t - y.t).map(({ at: a, who, what }) => ({ at: a, who, what }));
   }
 
