@@ -480,7 +480,7 @@ export const relocate: Step<StatusTree> = {
   section: 'Service Failover',
   title: 'relocation: stop on node1 (svcmgr -s svc1 stop), start on node2',
   async run(w) {
-    await w.run('node1', ['svcmgr', '-s', SVC, 'stop']);
+    await w.run('node1', ['svcmgr', '-s', SVC, 'stop', '--wait']);
     await checkAddress(w, 'node1', false);
     await checkMounts(w, 'node1', false);
     w.state.runningOn = undefined;
@@ -620,7 +620,7 @@ export const stopAtEnd: Step = {
   title: 'stop svc1 where it runs: nothing of it is left on either node',
   async run(w) {
     const where = w.state.runningOn;
-    if (where !== undefined) await w.run(where, w.state.joined ? ['svcmgr', '-s', SVC, 'stop'] : svc1('stop', '--local'));
+    if (where !== undefined) await w.run(where, w.state.joined ? ['svcmgr', '-s', SVC, 'stop', '--wait'] : svc1('stop', '--local'));
     w.state.runningOn = undefined;
     for (const n of NODES) {
       await checkAddress(w, n, false);
