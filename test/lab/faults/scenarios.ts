@@ -162,6 +162,8 @@ function simultaneous(split: boolean): Scenario {
           knownBug: {
             what: 'svc1 stays down on both sides of the split: node1\'s daemon, back from the power loss, takes svc1 as "running here" from its log, finds app#web down and stops it "to relocate", which penalises node1; then node1 defers to node2 ("node2 comes first in placement (alive but unreachable: it may start it on its side)") while node2 waits for node1 ("running on node1 as last heard; node1 alive but unreachable: not taking over"). Neither starts it until the heal',
             symptom: /^svc1 started on one side of the split/,
+            // it depends on whether node1's first status check comes before its orchestrator's first pass
+            intermittent: true,
           },
         }
       : {}),
