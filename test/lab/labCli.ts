@@ -25,7 +25,7 @@ async function main(argv: readonly string[]): Promise<number> {
       log(`up in ${seconds(t0)}`);
       for (const n of info.nodeNames) process.stdout.write(`${n}\t${info.nodes[n].addr}\tetc ${info.nodes[n].etc}\n`);
       process.stdout.write(`${info.svcHostname}\t${info.svcAddr}\n`);
-      process.stdout.write(`vg ${info.vg} on ${info.pvDev}, fs#app ${info.appDev}, fs#data ${info.dataDev}\n`);
+      process.stdout.write(`vg ${info.vg} on ${info.pvDev}, fs#app ${info.appDev}, fs#data ${info.dataDev}, disk heartbeat ${info.hbDev}\n`);
       return 0;
     }
     case 'down': {
