@@ -81,7 +81,7 @@ export async function removeVg(name: string, pvs: readonly { readonly dev: strin
 export async function detachLoops(file: string): Promise<void> {
   for (const dev of await loopsBackedBy(file)) await run(['losetup', '-d', dev]);
   // detach is asynchronous while the device is still open (autoclear)
-  await waitFor(`loop devices of ${file} to detach`, async () => (await loopsBackedBy(file)).length === 0, 5000).catch(async () => {
+  await waitFor(`loop devices of ${file} to detach`, async () => (await loopsBackedBy(file)).length === 0, 15_000).catch(async () => {
     throw new Error(`teardown: ${file} still backs ${(await loopsBackedBy(file)).join(' ')}`);
   });
 }
