@@ -132,7 +132,7 @@ export async function processesIn(links: readonly string[]): Promise<number[]> {
 }
 
 /** A zombie counts as gone: it holds no namespace and only its parent can reap it. */
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { cmd, must, parseMountinfo, sleep } from '../host.js';
+import { alive, cmd, must, parseMountinfo, sleep } from '../host.js';
 import { BRIDGE, nodeProcesses, runIn, type LabInfo, type LabNode } from '../lab.js';
 
 /**
@@ -29,15 +29,6 @@ export function daemonPid(info: LabInfo, node: LabNode): number | undefined {
 
 export function natsPid(info: LabInfo, node: LabNode): number | undefined {
   return readPid(path.join(info.nodes[node].var, 'nats', 'nats-server.pid'));
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 function signal(pid: number, sig: NodeJS.Signals): boolean {
