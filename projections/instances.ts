@@ -65,7 +65,7 @@ export interface AppliedHeader {
  * skip() undecoded, and apply() treats them the same way.
  */
 export class InstancesProjection {
-  static readonly consumes: ReadonlySet<string> = new Set<EventType>([...(MACHINE_EVENTS as ReadonlySet<EventType>), 'ResourceStatusChanged', 'InstanceStatusChanged']);
+  static readonly consumes: ReadonlySet<string> = new Set<EventType>([...(MACHINE_EVENTS as ReadonlySet<EventType>), 'ResourceStatusChanged', 'InstanceStatusChanged', 'DaemonStarted']);
 
   private readonly instances = new Map<string, Instance>();
   private cached: { readonly svc: string; readonly node: string; readonly instance: Instance } | undefined;
@@ -79,6 +79,11 @@ export class InstancesProjection {
     if (a.streamSeq <= this.last) return;
     this.last = a.streamSeq;
     const e = a.event;
+    if (e.type === 'DaemonStarted') {
+      // what each instance of that node was last recorded as is from before the start: unchecked until its next status
+      for (const i of this.instances.values()) if (i.actor.getSnapshot().context.node === e.origin) i.avail = evolveAvail(i.avail, e);
+      return;
+    }
     if (e.svc === undefined) return;
     const i = this.instance(e.svc, e.origin);
     if (!InstancesProjection.consumes.has(e.type)) return;

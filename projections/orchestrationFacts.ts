@@ -31,6 +31,7 @@ export function instanceFacts(s: InstanceState, monitored: ReadonlySet<string>, 
     .sort();
   return {
     avail: s.avail,
+    ...(s.unchecked === true ? { unchecked: true } : {}),
     frozen: s.frozen,
     monitorState: s.monitorState,
     expect: s.expect,

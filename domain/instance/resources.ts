@@ -15,13 +15,21 @@ export type ResourceModels = Readonly<Record<string, ResourceModel>>;
 export interface InstanceAvail {
   readonly avail: Avail;
   readonly overall: Avail;
+  /**
+   * recorded before its node's daemon last started (DaemonStarted), and not
+   * checked since: what ran before a power loss or a crash, not what runs now
+   */
+  readonly unchecked?: true;
 }
 
 export const UNKNOWN_AVAIL: InstanceAvail = { avail: 'n/a', overall: 'n/a' };
 
 /** Data, not a state change: reduced beside the machine like the resources. */
 export function evolveAvail(a: InstanceAvail, e: AnyEvent): InstanceAvail {
-  return e.type === 'InstanceStatusChanged' ? { avail: e.data.avail as Avail, overall: e.data.overall as Avail } : a;
+  if (e.type === 'InstanceStatusChanged') return { avail: e.data.avail as Avail, overall: e.data.overall as Avail };
+  // the event of the instance's own node, as apply() routes it
+  if (e.type === 'DaemonStarted') return { ...a, unchecked: true };
+  return a;
 }
 
 /**

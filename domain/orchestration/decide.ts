@@ -39,7 +39,12 @@
  *  8. a started instance's resource that is down and has a `restart` count
  *     is restarted in place that many times (since the instance was last
  *     started whole) before rule 2 relocates the service;
- *  9. a node frozen (nodemgr freeze, drain) is no candidate for a start.
+ *  9. a node frozen (nodemgr freeze, drain) is no candidate for a start;
+ * 10. an instance's status recorded before its node's daemon last started
+ *     is what ran before (a power loss, a crash), not what runs: its node
+ *     decides nothing for it until its first status check since, and a peer
+ *     never stops a copy by rule 7 on the strength of it (it may run
+ *     nothing); it still counts as running where a start would duplicate it.
  *
  * A target requested by an operator (OpenSVC's global expect: svcmgr start,
  * stop, switch, takeover, giveback) replaces these rules for its service
@@ -71,6 +76,11 @@ export interface Penalty {
 
 export interface InstanceFacts {
   readonly avail: string;
+  /**
+   * avail was recorded before its node's daemon last started and has not
+   * been checked since (a node back from a power loss: what ran before it)
+   */
+  readonly unchecked?: boolean;
   readonly frozen: boolean;
   /** idle, starting, stopping, start failed, stop failed */
   readonly monitorState: string;
@@ -177,6 +187,7 @@ export function decideService(c: ClusterFacts, s: ServiceFacts, now: number): In
   if (s.topology !== 'failover') return ignore(`topology ${s.topology} is not orchestrated`);
   if (!s.nodes.includes(c.node)) return ignore(`${c.node} is not in the service's nodes`);
   const local = s.instances[c.node];
+  if (local?.unchecked === true) return ignore('waiting for the first status check since the daemon started');
   if (s.target !== undefined && local !== undefined) return decideTarget(c, s, s.target, local, now);
   if (c.nodeFrozen) return ignore('node frozen');
   if (local === undefined || local.frozen) return ignore('instance frozen');
@@ -213,7 +224,11 @@ export function decideService(c: ClusterFacts, s: ServiceFacts, now: number): In
 
   if (running(local)) return ignore('running here');
   const elsewhere = s.nodes.filter((n) => n !== c.node && peerState(c, n) === 'up' && running(s.instances[n]));
-  if (elsewhere.length > 0) return ignore(`running on ${elsewhere.join(', ')}`);
+  if (elsewhere.length > 0) {
+    const unchecked = elsewhere.filter((n) => s.instances[n]!.unchecked === true);
+    if (unchecked.length === elsewhere.length) return ignore(`running on ${elsewhere.join(', ')} as recorded before its daemon started: waiting for its first status check`);
+    return ignore(`running on ${elsewhere.filter((n) => !unchecked.includes(n)).join(', ')}`);
+  }
   const r = placeStart(c, s, now, { why: 'not running on any live node', candidate: (n, i) => !i.frozen && i.monitorState !== 'stop failed' });
   return r.kind === 'none' ? ignore('no node can start it') : r.intent;
 }
@@ -221,7 +236,7 @@ export function decideService(c: ClusterFacts, s: ServiceFacts, now: number): In
 /** Rule 7: up here and on a peer that is up: stopped here when placement prefers the peer. */
 function stopDuplicate(c: ClusterFacts, s: ServiceFacts, local: InstanceFacts): Intent | undefined {
   const runsHere = local.avail === 'up' || local.avail === 'warn';
-  const alsoUp = s.nodes.filter((n) => n !== c.node && peerState(c, n) === 'up' && running(s.instances[n]));
+  const alsoUp = s.nodes.filter((n) => n !== c.node && peerState(c, n) === 'up' && running(s.instances[n]) && s.instances[n]!.unchecked !== true);
   if (!runsHere || alsoUp.length === 0) return undefined;
   const preferred = s.nodes.find((n) => n === c.node || alsoUp.includes(n));
   if (preferred === c.node) return undefined;

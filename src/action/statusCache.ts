@@ -120,6 +120,8 @@ export async function recordStatus(
   deps: ProbeDeps & { sink: EventSink },
   causation: string | undefined,
   expect?: string,
+  /** the first check since the daemon started: the instance's status is recorded even when unchanged (the log then knows it is checked) */
+  first = false,
 ): Promise<InstanceView> {
   const view = await probeInstance(svc, deps);
   const before = readCache(deps.paths, svc.name);
@@ -129,7 +131,7 @@ export async function recordStatus(
     if (old && old.status === r.status && old.label === r.label && old.log.join('\n') === r.log.join('\n')) continue;
     await deps.sink.append({ type: 'ResourceStatusChanged', svc: svc.name, rid: r.rid, ...cause, data: { status: r.status, label: r.label, log: [...r.log] } });
   }
-  if (before?.avail !== view.avail || before?.overall !== view.overall) {
+  if (first || before?.avail !== view.avail || before?.overall !== view.overall) {
     await deps.sink.append({ type: 'InstanceStatusChanged', svc: svc.name, ...cause, data: { avail: view.avail, overall: view.overall } });
   }
   const nextExpect = expect === 'started' ? 'started' : expect === undefined ? before?.expect : undefined;

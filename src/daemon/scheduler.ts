@@ -96,6 +96,15 @@ export class Scheduler {
   /** the probe of each service in progress, whoever asked (its job, a refresh): one at a time */
   private readonly probing = new Map<string, Promise<unknown>>();
   private readonly now: () => number;
+  /**
+   * the local services not checked since the daemon started: what the log
+   * says runs here is from before (a power loss, a crash). Each is checked at
+   * once and its status recorded even when unchanged: until then the
+   * orchestrators decide nothing from it (decide, rule 10).
+   */
+  private readonly unchecked = new Set<string>();
+  private readonly checking = new Set<string>();
+  private scanned = false;
 
   constructor(private readonly o: SchedulerOptions) {
     this.now = o.now ?? Date.now;
@@ -103,6 +112,7 @@ export class Scheduler {
 
   start(): void {
     this.rescan();
+    this.tick();
     this.timer = setInterval(() => this.tick(), this.o.tickMs ?? 250);
     this.timer.unref();
     this.o.threads.set('scheduler', 'running');
@@ -149,6 +159,7 @@ export class Scheduler {
         continue;
       }
       if (!entry.config.nodes.includes(this.o.node)) continue;
+      if (!this.scanned) this.unchecked.add(svc);
       const p = statusPeriod({ statusSchedule: entry.statusSchedule, monitorSchedule: entry.monitorSchedule, monitored: entry.config.resources.some((r) => r.monitor && !r.disable) });
       if (p.problems.length > 0) this.warnOnce(svc, `${entry.mtimeMs}`, p.problems.join('; '));
       if (p.intervalMs === undefined) continue;
@@ -165,6 +176,12 @@ export class Scheduler {
       }
     }
     for (const svc of [...this.jobs.keys()]) if (!seen.has(svc) && !this.jobs.get(svc)!.running) this.jobs.delete(svc);
+    this.scanned = true;
+  }
+
+  /** Whether every local service has been checked since the daemon started. */
+  checkedSinceStart(): boolean {
+    return this.unchecked.size === 0;
   }
 
   private tick(): void {
@@ -172,6 +189,23 @@ export class Scheduler {
     const now = this.now();
     if (now - this.lastRescan >= (this.o.rescanMs ?? 5000)) this.rescan();
     const max = this.o.maxParallel ?? 8;
+    for (const svc of this.unchecked) {
+      if (this.running.size >= max) return;
+      if (this.checking.has(svc)) continue;
+      this.checking.add(svc);
+      const p = this.serial(svc, () => this.probe(svc))
+        .then(
+          (r) => {
+            if (r !== 'ok') this.o.log.info({ svc, result: r }, 'first status check since the daemon started: not done yet');
+          },
+          (e: unknown) => this.o.log.warn({ svc, err: (e as Error).message }, 'first status check since the daemon started failed'),
+        )
+        .finally(() => {
+          this.checking.delete(svc);
+          this.running.delete(p);
+        });
+      this.running.add(p);
+    }
     const due = [...this.jobs.values()].filter((j) => !j.running && j.next <= now).sort((a, b) => a.next - b.next);
     for (const j of due) {
       if (this.running.size >= max) break;
@@ -232,7 +266,9 @@ export class Scheduler {
     if (!entry?.config) return `skipped: ${entry?.error ?? 'service config gone'}`;
     const holder = new FileLock(path.join(this.o.paths.lockDir, `${svc}.action.lock`)).holder();
     if (holder !== undefined) return `skipped: action in progress (pid ${holder})`;
-    await recordStatus(entry.config, { nodename: this.o.node, paths: this.o.paths, driverFor: this.o.driverFor, signal: this.o.signal, sink: gatedSink(this.o.sink, this.o.signal) }, undefined);
+    const first = this.unchecked.has(svc);
+    await recordStatus(entry.config, { nodename: this.o.node, paths: this.o.paths, driverFor: this.o.driverFor, signal: this.o.signal, sink: gatedSink(this.o.sink, this.o.signal) }, undefined, undefined, first);
+    this.unchecked.delete(svc);
     return 'ok';
   }
 

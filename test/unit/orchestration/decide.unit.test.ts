@@ -276,6 +276,28 @@ describe('node loss and partitions: a takeover needs proof, a split never runs a
   });
 });
 
+describe('a node back from a power loss (rule 10): what its log says ran before is unchecked', () => {
+  it('the peer that took the service over does not stop it on the strength of the returning node\'s old status', () => {
+    const back = svc({ node1: { ...up, unchecked: true }, node2: up });
+    expect(on('node2', back, { node1: 'up' }).reason).toBe('running here');
+    // once node1 has checked: what it says counts again
+    expect(on('node2', svc({ node1: up, node2: up }), { node1: 'up' })).toMatchObject({ action: 'stop' });
+  });
+
+  it('the returning node decides nothing until its first status check', () => {
+    const back = svc({ node1: { ...up, unchecked: true }, node2: up });
+    expect(on('node1', back, { node2: 'up' }).reason).toBe('waiting for the first status check since the daemon started');
+    const idle = svc({ node1: { ...down, unchecked: true }, node2: down });
+    expect(on('node1', idle, { node2: 'up' }).reason).toBe('waiting for the first status check since the daemon started');
+  });
+
+  it('a peer\'s unchecked copy still keeps a start from duplicating it, until the peer has checked', () => {
+    const back = svc({ node1: { ...up, unchecked: true }, node2: down });
+    expect(on('node2', back, { node1: 'up' }).reason).toBe('running on node1 as recorded before its daemon started: waiting for its first status check');
+    expect(on('node2', svc({ node1: down, node2: down }), { node1: 'up' }).reason).toBe('node1 comes first in placement');
+  });
+});
+
 describe('restart in place before relocation (the resource\'s restart keyword)', () => {
   const failing: InstanceFacts = { ...up, avail: 'warn', monitoredDown: ['app#web'], restartableDown: ['app#web'], restarts: {} };
   const s = (i: InstanceFacts) => svc({ node1: i, node2: down }, { restartLimits: { 'app#web': 2 } });

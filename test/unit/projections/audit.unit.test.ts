@@ -134,8 +134,21 @@ describe('nodemgr audit: recorded decisions replayed through today\'s decide', (
     b.add('node1', { type: 'InstanceThawed', svc: 'svc1', data: {} });
     b.add('node1', { type: 'PeerStateChanged', data: { node: 'node2', to: 'up', why: 'beating on hb#1' } });
     b.add('node1', { type: 'DaemonStarted', data: { pid: 11, version: '0.1.0' } });
+    // its first status check since that start (rule 10 waits for it)
+    b.add('node1', { type: 'InstanceStatusChanged', svc: 'svc1', data: { avail: 'down', overall: 'down' } });
     action(b, 'node1', 'start', { reason: 'not running on any live node: node1 is first of node1, node2' });
     expect(audit(b.log, inputs(TWO)).decisions.map((d) => [d.verdict, d.now])).toEqual([['different', 'not acting: waiting for heartbeats from node2']]);
+  });
+
+  it('a start decided before the daemon\'s first status check since it started is different now (rule 10 waits for it)', () => {
+    const b = new LogBuilder();
+    b.add('node1', { type: 'DaemonStarted', data: { pid: 10, version: '0.1.0' } });
+    created(b, 'node1', ONE);
+    b.add('node1', { type: 'InstanceThawed', svc: 'svc1', data: {} });
+    b.add('node1', { type: 'InstanceStatusChanged', svc: 'svc1', data: { avail: 'up', overall: 'up' } });
+    b.add('node1', { type: 'DaemonStarted', data: { pid: 11, version: '0.1.0' } });
+    action(b, 'node1', 'stop', { reason: 'monitored resource app#main down: stopping to relocate', relocation: true });
+    expect(audit(b.log, inputs(ONE)).decisions.map((d) => [d.verdict, d.now])).toEqual([['different', 'not acting: waiting for the first status check since the daemon started']]);
   });
 
   it('what the log does not hold is said, not guessed', () => {

@@ -43,6 +43,24 @@ describe('instance machine through the projection', () => {
     expect(q.get('svc2', 'node1')!.monitorState).toBe('stop failed');
   });
 
+  it('a DaemonStarted makes its node\'s instances unchecked until their next InstanceStatusChanged; other nodes\' are left alone', () => {
+    const b = new LogBuilder();
+    b.add('node1', { type: 'InstanceStatusChanged', svc: 'svc1', data: { avail: 'up', overall: 'up' } });
+    b.add('node2', { type: 'InstanceStatusChanged', svc: 'svc1', data: { avail: 'down', overall: 'down' } });
+    b.add('node1', { type: 'DaemonStarted', data: { pid: 1, version: 'x' } });
+    const p = new InstancesProjection();
+    for (const a of b.log) p.apply(a);
+    expect(p.get('svc1', 'node1')).toMatchObject({ avail: 'up', unchecked: true });
+    expect(p.get('svc1', 'node2')!.unchecked).toBeUndefined();
+    // survives a checkpoint
+    const q = InstancesProjection.restore(JSON.parse(JSON.stringify(p.checkpoint())) as ReturnType<typeof p.checkpoint>);
+    expect(q.get('svc1', 'node1')!.unchecked).toBe(true);
+    b.add('node1', { type: 'InstanceStatusChanged', svc: 'svc1', data: { avail: 'down', overall: 'down' } });
+    p.apply(b.log[3]!);
+    expect(p.get('svc1', 'node1')).toMatchObject({ avail: 'down' });
+    expect(p.get('svc1', 'node1')!.unchecked).toBeUndefined();
+  });
+
   it('thaw and freeze', () => {
     const b = new LogBuilder();
     b.add('node1', { type: 'InstanceThawed', svc: 'svc1', data: {} });
