@@ -41,6 +41,8 @@ export interface ResourceDriver {
   info(ctx: DriverContext): Promise<Record<string, string>>;
   /** the block devices it uses (sub: what it is built on) and offers (exposed), for print devs; none when absent */
   devs?(ctx: DriverContext): Promise<ResourceDevs>;
+  /** tell the neighbours again where it is (an ip: gratuitous ARP), when it is up here; 'not here' when it is not */
+  announce?(ctx: DriverContext): Promise<'done' | 'not here'>;
 }
 
 export interface ResourceDevs {

@@ -27,6 +27,7 @@ import { Heartbeats } from './hb/heartbeats.js';
 import { acceptJoin } from './hb/join.js';
 import type { PeerStatus } from './hb/protocol.js';
 import { Orchestrator } from './orchestrator.js';
+import { announcements } from '../../domain/orchestration/announce.js';
 import { setFrozen } from '../action/statusCache.js';
 import { serviceExists } from '../config/serviceFiles.js';
 import type { PeerState } from '../../domain/orchestration/decide.js';
@@ -153,6 +154,7 @@ export class Daemon {
         this.configs.apply(e.event);
         const m = membershipEvent(e.event);
         if (m !== undefined) this.membership = this.membership.then(() => this.followMembership(e.event, m.node));
+        for (const a of announcements(e.event, this.node, (svc) => this.runsHere(svc), () => this.catalog.names())) void this.announce(a.svc, a.reason, e.event.id);
       },
       ...(this.o.snapshotEvery !== undefined ? { snapshotEvery: this.o.snapshotEvery } : {}),
     });
@@ -244,6 +246,38 @@ export class Daemon {
     this.recoveryTimer = setInterval(() => void this.recover(), this.o.recoveryEveryMs ?? 30_000);
     this.recoveryTimer.unref();
     log.info({ listener: this.listener.address, socket: paths.daemonSocket, services: this.catalog.names().length }, 'daemon started');
+  }
+
+  private runsHere(svc: string): boolean {
+    const i = this.monitor?.projection.get(svc, this.node);
+    return i !== undefined && (i.avail === 'up' || i.avail === 'warn');
+  }
+
+  /**
+   * Tell the neighbours again where the service's addresses are (gratuitous
+   * ARP), as domain/orchestration/announce.ts says when: each announce is a
+   * ResourceLogged line of the service, caused by the event that called for it.
+   */
+  private async announce(svc: string, reason: string, causation: string): Promise<void> {
+    const cfg = this.catalog.get(svc)?.config;
+    if (cfg === undefined || this.sink === undefined) return;
+    const driverFor = this.o.driverFor ?? defaultDriverFor;
+    for (const conf of cfg.resources) {
+      if (conf.disable) continue;
+      const driver = driverFor(conf);
+      if (driver.announce === undefined) continue;
+      const ctx = { signal: this.ac.signal, nodename: this.node, svc: cfg, paths: this.o.paths, force: false, log: () => undefined };
+      let message: string;
+      let level: 'info' | 'warn' = 'info';
+      try {
+        if ((await driver.announce(ctx)) === 'not here') continue;
+        message = `${driver.label()} announced again: ${reason}`;
+      } catch (err) {
+        level = 'warn';
+        message = `${driver.label()} not announced again (${reason}): ${(err as Error).message}`;
+      }
+      this.emit({ type: 'ResourceLogged', svc, rid: conf.rid, causation, data: { level, message } });
+    }
   }
 
   /**

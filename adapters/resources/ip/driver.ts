@@ -147,6 +147,16 @@ export function createIpDriver(conf: ResourceConfig): ResourceDriver {
       return 'done';
     },
 
+    async announce(ctx) {
+      const t = await resolve(ctx);
+      if (!findOn(await addressesOf(ctx, t.dev), t)) return 'not here';
+      // IPv6 neighbours learn from the kernel's unsolicited advertisements
+      if (t.family !== 4) return 'done';
+      const warning = await arpAnnounce(t.dev, t.addr, ctx.signal, ctx.log);
+      if (warning !== undefined) throw new ResourceError(rid, warning);
+      return 'done';
+    },
+
     async stop(ctx) {
       const t = await resolve(ctx);
       const plumbed = findOn(await addressesOf(ctx, t.dev), t);
