@@ -21,7 +21,9 @@ interface Target {
 
 /**
  * ip: a service address plumbed as a secondary address of `ipdev`.
- * Keywords: ipname (literal address or a name), ipdev, netmask (optional).
+ * Keywords: ipname (literal address or a name), ipdev, netmask (optional),
+ * check_carrier (default true: down without carrier), alias (default true:
+ * an IPv4 address labelled eth0:N).
  */
 export function createIpDriver(conf: ResourceConfig): ResourceDriver {
   const rid = conf.rid;
@@ -120,7 +122,12 @@ export function createIpDriver(conf: ResourceConfig): ResourceDriver {
       }
       const r = await runCommand(['ip', '-o', 'addr', 'show', 'dev', t.dev], { signal: ctx.signal, timeoutMs: IP_TIMEOUT_MS });
       if (r.exitCode !== 0) return { status: 'warn', log: [`warn: ipdev ${t.dev} not found`] };
-      return { status: findOn(parseIpAddrShow(r.stdout), t) ? 'up' : 'down', log: [] };
+      if (!findOn(parseIpAddrShow(r.stdout), t)) return { status: 'down', log: [] };
+      // as OpenSVC: an address on a link without carrier serves no one (a cable pulled, a switch port down)
+      if (conf.kw.check_carrier !== false && (await carrierOf(ctx, t.dev)) === false) {
+        return { status: 'down', log: [`warn: ${t.dev} has no carrier (check_carrier = false if its carrier says nothing, a bridge)`] };
+      }
+      return { status: 'up', log: [] };
     },
 
     async start(ctx) {
@@ -131,7 +138,7 @@ export function createIpDriver(conf: ResourceConfig): ResourceDriver {
         return 'already';
       }
       const prefix = prefixFor(t, list);
-      const label = labelFor(t, list);
+      const label = conf.kw.alias === false ? undefined : labelFor(t, list);
       ctx.log('info', `checking ${t.addr} availability`);
       const how = await answeringHow(ctx, t);
       // an interrupted check proves nothing: never plumb on it
@@ -194,6 +201,20 @@ export function createIpDriver(conf: ResourceConfig): ResourceDriver {
     },
   };
   return driver;
+}
+
+/**
+ * Whether a link has its carrier, from the kernel's LOWER_UP flag as
+ * `ip link` shows it in this process' network namespace (sysfs may be
+ * another namespace's); undefined when it cannot say. An alias label
+ * (eth0:1) is its base link's.
+ */
+async function carrierOf(ctx: DriverContext, dev: string): Promise<boolean | undefined> {
+  const base = dev.split(':')[0] ?? dev;
+  const r = await runCommand(['ip', '-o', 'link', 'show', 'dev', base], { signal: ctx.signal, timeoutMs: IP_TIMEOUT_MS });
+  const flags = /<([^>]*)>/.exec(r.stdout)?.[1];
+  if (r.exitCode !== 0 || flags === undefined) return undefined;
+  return flags.split(',').includes('LOWER_UP');
 }
 
 /**

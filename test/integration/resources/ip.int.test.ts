@@ -158,6 +158,35 @@ describe('ip driver', () => {
     expect(rc.messages()).toEqual([]);
   });
 
+  test('check_carrier: ipdev without carrier (its peer is down) makes the address down, said in one line; false ignores it', async () => {
+    const l = await lan(scope());
+    const rc = ctxFor(l.root);
+    const d = createIpDriver(resourceConfig('ip#0', { ipname: l.svcAddr, ipdev: l.dev }));
+    const unchecked = createIpDriver(resourceConfig('ip#0', { ipname: l.svcAddr, ipdev: l.dev, check_carrier: false }));
+    await d.start(rc.ctx);
+    expect(await d.status(rc.ctx)).toEqual({ status: 'up', log: [] });
+    // a cable pulled: the other end of the veth goes down, ours loses its carrier
+    await must(['ip', '-n', l.ns, 'link', 'set', l.peer, 'down']);
+    expect(await d.status(rc.ctx)).toEqual({ status: 'down', log: [`warn: ${l.dev} has no carrier (check_carrier = false if its carrier says nothing, a bridge)`] });
+    expect(await unchecked.status(rc.ctx)).toEqual({ status: 'up', log: [] });
+    await must(['ip', '-n', l.ns, 'link', 'set', l.peer, 'up']);
+    expect(await d.status(rc.ctx)).toEqual({ status: 'up', log: [] });
+    await d.stop(rc.ctx);
+  });
+
+  test('alias = false: a plain secondary address, no eth0:1 label', async () => {
+    const l = await lan(scope());
+    const rc = ctxFor(l.root);
+    const d = createIpDriver(resourceConfig('ip#0', { ipname: l.svcAddr, ipdev: l.dev, alias: false }));
+    await expect(d.start(rc.ctx)).resolves.toBe('done');
+    expect(rc.messages()).toContain(`ip addr add ${l.svcAddr}/24 dev ${l.dev}`);
+    const shown = await must(['ip', '-o', '-4', 'addr', 'show', 'dev', l.dev]);
+    const line = shown.split('\n').find((x) => x.includes(`${l.svcAddr}/24`)) ?? '';
+    expect(line).not.toMatch(new RegExp(`${l.dev}:\\d`));
+    expect(await d.status(rc.ctx)).toEqual({ status: 'up', log: [] });
+    await d.stop(rc.ctx);
+  });
+
   test('a missing ipdev is a clear error', async () => {
     const l = await lan(scope());
     const rc = ctxFor(l.root);
