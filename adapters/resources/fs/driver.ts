@@ -25,7 +25,8 @@ interface Checked {
 /**
  * fs: a file system mounted on `mnt`. Keywords: type (ext4, xfs, tmpfs...),
  * dev (block device, image file, or a pseudo source like `tmpfs`), mnt,
- * mnt_opt, kill_users (kill the processes keeping mnt busy on stop).
+ * mnt_opt, kill_users (kill the processes keeping mnt busy on stop),
+ * check_read_only (default true: warn when mounted ro unasked).
  */
 export function createFsDriver(conf: ResourceConfig): ResourceDriver {
   const rid = conf.rid;
@@ -125,6 +126,10 @@ export function createFsDriver(conf: ResourceConfig): ResourceDriver {
         return { status: 'warn', log: [`warn: ${(err as Error).message}`] };
       }
       const { ours, other } = await lookupMount(c);
+      // as OpenSVC: the kernel remounts a file system read-only on I/O errors, the service cannot write
+      if (ours && conf.kw.check_read_only !== false && hasOption(ours.options, 'ro') && !hasOption(c.opts ?? '', 'ro')) {
+        return { status: 'warn', log: [`warn: ${c.mnt} is mounted read-only, mnt_opt does not ask for it`] };
+      }
       if (ours) return { status: 'up', log: [] };
       if (other) return { status: 'down', log: [`warn: ${c.mnt} is the mount point of ${other.source}`] };
       return { status: 'down', log: [] };
@@ -205,6 +210,9 @@ export function createFsDriver(conf: ResourceConfig): ResourceDriver {
   };
   return driver;
 }
+
+/** `ro` in `rw,noatime,ro`: mount options are comma-separated words */
+const hasOption = (opts: string, word: string): boolean => opts.split(',').includes(word);
 
 /** a zombie no longer holds the file system: only its parent can reap it */
 function alive(pid: number): boolean {

@@ -159,6 +159,25 @@ describe('fs driver', () => {
     expect(rc.messages()).toContain(`mount -t tmpfs -o size=1m tmpfs '${hostile}'`);
   });
 
+  test('check_read_only: a file system remounted read-only is warn, said in one line; not when mnt_opt asks for ro, nor when false', async () => {
+    const s = scope();
+    const { rc, mnt } = await fixture(s);
+    const d = createFsDriver(resourceConfig('fs#app', { type: 'tmpfs', dev: 'tmpfs', mnt }));
+    const unchecked = createFsDriver(resourceConfig('fs#app', { type: 'tmpfs', dev: 'tmpfs', mnt, check_read_only: false }));
+    const ro = createFsDriver(resourceConfig('fs#app', { type: 'tmpfs', dev: 'tmpfs', mnt, mnt_opt: 'size=1m,ro' }));
+    await d.start(rc.ctx);
+    expect(await d.status(rc.ctx)).toEqual({ status: 'up', log: [] });
+    // what the kernel does to a file system on a failing disk
+    await must(['mount', '-o', 'remount,ro', mnt]);
+    expect(await d.status(rc.ctx)).toEqual({ status: 'warn', log: [`warn: ${mnt} is mounted read-only, mnt_opt does not ask for it`] });
+    expect(await unchecked.status(rc.ctx)).toEqual({ status: 'up', log: [] });
+    expect(await ro.status(rc.ctx)).toEqual({ status: 'up', log: [] });
+    await d.stop(rc.ctx);
+    await ro.start(rc.ctx);
+    expect(await ro.status(rc.ctx)).toEqual({ status: 'up', log: [] });
+    await ro.stop(rc.ctx);
+  });
+
   test('a mount point already used by another device is reported and not mounted over', async () => {
     const s = scope();
     const { root, rc, mnt } = await fixture(s);
