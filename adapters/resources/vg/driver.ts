@@ -1,4 +1,5 @@
-import { kwString, type ResourceConfig } from '../../../domain/config/types.js';
+import { realpath } from 'node:fs/promises';
+import { kwList, kwString, type ResourceConfig } from '../../../domain/config/types.js';
 import { ResourceError } from '../../../domain/errors.js';
 import { runCommand, type RunOptions } from '../../exec.js';
 import type { DriverContext, ResourceDriver, ResourceStatus } from '../driver.js';
@@ -21,7 +22,8 @@ interface VgState {
 /**
  * disk type=vg: a volume group owned by the node that carries its tag
  * (`vgchange --addtag @node1`), as OpenSVC's host-tag activation does.
- * Keywords: name (the VG name; `vgname` accepted too).
+ * Keywords: name (the VG name; `vgname` accepted too), pvs (checked, see
+ * pvsCheck).
  */
 export function createVgDriver(conf: ResourceConfig): ResourceDriver {
   const rid = conf.rid;
@@ -64,6 +66,26 @@ export function createVgDriver(conf: ResourceConfig): ResourceDriver {
   const othersOf = (s: VgState, nodename: string) => s.tags.filter((t) => t !== nodename);
   const allActive = (s: VgState) => s.activeLvs === s.lvCount;
 
+  /**
+   * pvs is OpenSVC's provisioning layout, and hasvc does not provision: it
+   * checks the group found lies on every device listed (a config written
+   * for other disks, a wrong group of the same name), symlinks resolved.
+   * The warning line, or undefined when it does (or pvs is empty).
+   */
+  async function pvsCheck(ctx: DriverContext): Promise<string | undefined> {
+    const listed = kwList(conf, 'pvs');
+    if (listed.length === 0) return undefined;
+    const r = await runCommand(['vgs', '--noheadings', '-o', 'pv_name', name], lvm(ctx, false));
+    if (r.exitCode !== 0) return undefined;
+    const on = r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+    const canonical = (p: string) => realpath(p).catch(() => p);
+    const have = new Set(await Promise.all(on.map(canonical)));
+    const missing: string[] = [];
+    for (const p of listed) if (!have.has(await canonical(p))) missing.push(p);
+    if (missing.length === 0) return undefined;
+    return `warn: pvs lists ${missing.join(', ')}, not ${missing.length === 1 ? 'a physical volume' : 'physical volumes'} of vg ${name} (it is on ${on.join(', ') || 'none'})`;
+  }
+
   async function vgchange(ctx: DriverContext, args: readonly string[]): Promise<void> {
     const r = await runCommand(['vgchange', ...args, name], lvm(ctx, true));
     if (r.exitCode !== 0) throw new ResourceError(rid, `vgchange ${args.join(' ')} ${name} failed, ret ${r.exitCode}: ${tail(r.stderr)}`);
@@ -85,12 +107,14 @@ export function createVgDriver(conf: ResourceConfig): ResourceDriver {
       const log: string[] = [];
       const others = othersOf(s, ctx.nodename);
       if (others.length > 0) log.push(`info: tagged by ${others.map((t) => `@${t}`).join(', ')}`);
+      const pvs = await pvsCheck(ctx);
+      if (pvs !== undefined) log.push(pvs);
       if (!s.tags.includes(ctx.nodename)) return { status: 'down', log };
       if (!allActive(s)) {
         log.push(`warn: tagged @${ctx.nodename} but ${s.lvCount - s.activeLvs} of ${s.lvCount} logical volumes are not active`);
         return { status: 'down', log };
       }
-      return { status: 'up', log };
+      return { status: pvs !== undefined ? 'warn' : 'up', log };
     },
 
     async start(ctx) {

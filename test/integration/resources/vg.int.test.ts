@@ -16,7 +16,7 @@ async function vgFixture(scope: TestScope) {
   const vg = await createVg(scope, [pv]);
   const rc = recordingContext({ root, svc: serviceConfig('svc1'), nodename: 'node1' });
   const d = createVgDriver(resourceConfig('disk#0', { type: 'vg', name: vg }));
-  return { vg, rc, d };
+  return { vg, rc, d, pv, root };
 }
 
 describe('disk type=vg driver', () => {
@@ -61,6 +61,20 @@ describe('disk type=vg driver', () => {
     rc.clear();
     await expect(d.stop(rc.ctx)).resolves.toBe('already');
     expect(rc.messages()).toEqual([`vg ${vg} is already down`]);
+  });
+
+  test('pvs: the group is checked to lie on the devices listed; one it is not on makes the status warn, in one line', async () => {
+    const s = scope();
+    const { vg, rc, pv, root } = await vgFixture(s);
+    const other = await attachLoop(s, await createImageFile(root, 16, 'other.img'));
+    const right = createVgDriver(resourceConfig('disk#0', { type: 'vg', name: vg, pvs: [pv] }));
+    const wrong = createVgDriver(resourceConfig('disk#0', { type: 'vg', name: vg, pvs: [pv, other] }));
+    const line = `warn: pvs lists ${other}, not a physical volume of vg ${vg} (it is on ${pv})`;
+    expect(await wrong.status(rc.ctx)).toEqual({ status: 'down', log: [line] });
+    await right.start(rc.ctx);
+    expect(await right.status(rc.ctx)).toEqual({ status: 'up', log: [] });
+    expect(await wrong.status(rc.ctx)).toEqual({ status: 'warn', log: [line] });
+    await right.stop(rc.ctx);
   });
 
   test("a VG tagged by another node is refused, status says who holds it, and --force takes it over", async () => {
