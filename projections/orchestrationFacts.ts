@@ -1,5 +1,6 @@
 import type { ServiceConfig } from '../domain/config/types.js';
 import type { InstanceFacts, Penalty, ServiceFacts } from '../domain/orchestration/decide.js';
+import { placementOrder } from '../domain/orchestration/placement.js';
 import type { InstancesProjection, InstanceState } from './instances.js';
 import { serviceTarget } from './targets.js';
 
@@ -71,7 +72,7 @@ export function serviceFacts(cfg: ServiceConfig, node: string, projection: Insta
     name: cfg.name,
     orchestrate: cfg.orchestrate,
     topology: cfg.topology,
-    nodes: [...cfg.nodes],
+    nodes: placementOrder(cfg.name, cfg.placement, cfg.nodes),
     instances,
     failureTimeoutMs: (typeof timeout === 'number' ? timeout : DEFAULT_FAILURE_TIMEOUT_S) * 1000,
     restartLimits,

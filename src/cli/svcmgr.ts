@@ -7,7 +7,7 @@ export const SVCMGR: CommandTable = {
   stop: { summary: 'the service stopped on every node and kept stopped (instances frozen): a target the daemons reach (--wait [--time 300]); --local: stop the local instance\'s resources in the reverse order of start', load: () => import('./actions/stop.js') },
   switch: { summary: 'the service moved to --node NODE: stopped where it runs, started there, instances thawed (--wait [--time 300])', load: () => import('./actions/target.js').then((m) => m.switchCmd) },
   takeover: { summary: 'the service moved to this node: stopped on the others, started here, instances thawed (--wait [--time 300])', load: () => import('./actions/target.js').then((m) => m.takeover) },
-  giveback: { summary: 'the service moved back to the first node of its nodes, instances thawed (--wait [--time 300])', load: () => import('./actions/target.js').then((m) => m.giveback) },
+  giveback: { summary: 'the service moved back to the first node of its placement order (of its nodes, unless placement = spread), instances thawed (--wait [--time 300])', load: () => import('./actions/target.js').then((m) => m.giveback) },
   abort: { summary: 'drop the service\'s target (start, stop, switch, takeover, giveback): the actions in progress finish, no new one starts for it', load: () => import('./actions/target.js').then((m) => m.abort) },
   restart: { summary: 'stop then start the service resources', load: () => import('./actions/restart.js') },
   freeze: { summary: 'freeze the local instance: the daemon will not orchestrate it', load: () => import('./actions/freezeCmd.js') },

@@ -2,6 +2,7 @@ import os from 'node:os';
 import { parseDuration } from '../../../domain/config/values.js';
 import { HasvcError, UnavailableError, UsageError } from '../../../domain/errors.js';
 import type { AnyEvent } from '../../../domain/events.js';
+import { placementOrder } from '../../../domain/orchestration/placement.js';
 import { nodename } from '../../config/identity.js';
 import { serviceExists } from '../../config/serviceFiles.js';
 import type { EventsPage } from '../../daemon/monitor.js';
@@ -127,8 +128,10 @@ function placement(action: 'switch' | 'takeover' | 'giveback'): CommandModule {
         if (node === undefined) throw new UsageError('switch: --node NODE says where the service goes');
       } else if (action === 'takeover') node = nodename(ctx.env);
       else {
+        // the natural leader: the first node of the placement order (spread ranks them per service)
         const { loadServiceConfig } = await import('../../config/serviceStore.js');
-        node = (await loadServiceConfig(ctx.paths, svc, ctx.env)).nodes[0];
+        const cfg = await loadServiceConfig(ctx.paths, svc, ctx.env);
+        node = placementOrder(cfg.name, cfg.placement, cfg.nodes)[0];
       }
       return requestTarget(ctx, action, node, waitSeconds(ctx, action));
     },

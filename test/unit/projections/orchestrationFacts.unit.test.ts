@@ -107,3 +107,22 @@ describe('what the orchestrator learns from the log', () => {
     expect(describeEvent(cleared)).toEqual({ what: 'cleared: failed states and failover penalties reset', result: 'ok' });
   });
 });
+
+describe('the placement order the orchestrator follows', () => {
+  const nodes = (placement: string, written: string) =>
+    serviceFacts(
+      parseServiceConfig({ text: `[DEFAULT]\nid = ${ID}\nnodes = ${written}\norchestrate = ha\nplacement = ${placement}\n`, file: '/etc/opensvc/svc1.conf', svcname: 'svc1', nodename: 'node1' }),
+      'node1',
+      new InstancesProjection(),
+    ).nodes;
+
+  it('nodes order: as written', () => {
+    expect(nodes('nodes order', 'node2 node1 node3')).toEqual(['node2', 'node1', 'node3']);
+  });
+
+  it('spread: one ranking per service whatever the order written, so every node agrees on who starts it', () => {
+    const a = nodes('spread', 'node1 node2 node3');
+    expect(nodes('spread', 'node3 node2 node1')).toEqual(a);
+    expect([...a].sort()).toEqual(['node1', 'node2', 'node3']);
+  });
+});
