@@ -30,6 +30,13 @@ export interface KeywordSpec {
   readonly max?: number;
   /** when unset and without default, take the value of this keyword of the same section */
   readonly fallback?: string;
+  /**
+   * an OpenSVC keyword hasvc does not build: written in a file it is refused
+   * with this reason, so no one is silently ignored (defaults never count)
+   */
+  readonly unsupported?: string;
+  /** OpenSVC values hasvc does not build, each refused with its reason */
+  readonly unsupportedValues?: Readonly<Record<string, string>>;
 }
 
 export interface SectionSchema {
@@ -77,7 +84,13 @@ const DEFAULT_SECTION: SectionSchema = {
     nodes: { type: 'list', default: '{nodename}', pattern: NODE_NAME, help: 'the nodes the service may run on, the preferred first' },
     drpnodes: { type: 'list', default: '', pattern: NODE_NAME, help: 'disaster recovery nodes, receiving config and data syncs' },
     orchestrate: { type: 'string', default: 'no', candidates: ['no', 'start', 'ha'], help: 'no: manual; start: start on the preferred node; ha: also fail over' },
-    placement: { type: 'string', default: 'nodes order', candidates: ['nodes order', 'load avg', 'spread'], help: 'how the daemon chooses the node to run on' },
+    placement: {
+      type: 'string',
+      default: 'nodes order',
+      candidates: ['nodes order', 'load avg', 'spread'],
+      unsupportedValues: { 'load avg': 'the nodes share no load average; use nodes order or spread' },
+      help: 'how the daemon chooses the node to run on: nodes order (the first of nodes preferred), spread (a static ranking per service, from a hash of the service and node names: many services level out over the nodes); load avg is refused',
+    },
     topology: { type: 'string', default: 'failover', candidates: ['failover', 'flex'], help: 'failover: up on one node at a time; flex: up on several' },
     env: { type: 'string', default: 'TST', help: 'the service environment (PRD, TST...)' },
     comment: { type: 'string', help: 'free text describing the service' },
@@ -105,9 +118,13 @@ const IP: SectionSchema = {
     ipname: { type: 'string', required: true, help: 'the address, or a name resolved to it' },
     ipdev: { type: 'string', required: true, help: 'the interface to plumb the address on' },
     netmask: { type: 'string', pattern: { re: /^(\d{1,3}|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/, expected: 'a prefix length like 24 or a mask like 255.255.255.0' }, help: 'the netmask, default that of the interface\'s address in the same network' },
-    gateway: { type: 'string', help: 'a default route through this gateway is added with the address' },
-    check_carrier: { type: 'boolean', default: 'true', help: 'the status is down when the interface has no carrier' },
-    alias: { type: 'boolean', default: 'true', help: 'label the address as an alias interface (eth0:1)' },
+    gateway: {
+      type: 'string',
+      unsupported: 'in OpenSVC it is the default route of a container\'s or a zone\'s own network; hasvc plumbs the address on the host and leaves the host\'s routes alone: remove it and route on the host',
+      help: 'refused: a container\'s or zone\'s default route in OpenSVC, hasvc has neither',
+    },
+    check_carrier: { type: 'boolean', default: 'true', help: 'the status is down, with a warning naming the interface, when ipdev has no carrier (/sys/class/net/<ipdev>/carrier); false for an interface whose carrier says nothing (a bridge)' },
+    alias: { type: 'boolean', default: 'true', help: 'label the IPv4 address as an alias interface (eth0:1) as ifconfig shows it; false: a plain secondary address, no label' },
   },
 };
 
@@ -116,7 +133,7 @@ const DISK: SectionSchema = {
   keywords: {
     type: { type: 'string', required: true, candidates: ['vg'], help: 'the disk driver' },
     name: { type: 'string', required: true, help: 'the volume group name' },
-    pvs: { type: 'list', default: '', help: 'the physical volumes of the group (provisioning)' },
+    pvs: { type: 'list', default: '', help: 'the physical volumes of the group (OpenSVC provisions it on them; hasvc does not provision): the status warns when the group found is not on every one of them' },
   },
 };
 
@@ -127,8 +144,12 @@ const FS: SectionSchema = {
     dev: { type: 'string', required: true, help: 'the device holding the filesystem' },
     mnt: { type: 'string', required: true, pattern: ABS_PATH, help: 'the mount point' },
     mnt_opt: { type: 'string', help: 'mount options, passed to mount -o' },
-    check_read_only: { type: 'boolean', default: 'true', help: 'the status is warn when the filesystem is mounted read-only' },
-    mkfs_opt: { type: 'string', help: 'options for mkfs when provisioning' },
+    check_read_only: { type: 'boolean', default: 'true', help: 'the status is warn when the filesystem is mounted read-only while mnt_opt does not ask for ro (the kernel remounts a failing disk read-only)' },
+    mkfs_opt: {
+      type: 'string',
+      unsupported: 'mkfs options are for provisioning, which hasvc does not do: create the filesystem yourself (mkfs -t TYPE OPTIONS DEV) and remove the keyword',
+      help: 'refused: provisioning options, hasvc does not provision',
+    },
     kill_users: { type: 'boolean', default: 'false', help: 'on stop, kill the processes using the mount point before unmounting' },
   },
 };
@@ -157,7 +178,11 @@ export const SYNC: SectionSchema = {
     src: { type: 'list', required: true, help: 'the files and directories to send' },
     dst: { type: 'string', required: true, help: 'where they go on the peer nodes' },
     target: { type: 'list', default: 'nodes drpnodes', candidates: ['nodes', 'drpnodes'], help: 'which peers receive the files' },
-    schedule: { type: 'string', help: 'when the daemon runs the sync' },
+    schedule: {
+      type: 'string',
+      unsupported: 'the daemon runs no sync on a schedule: run svcmgr -s SVC sync nodes (from cron if need be) and remove the keyword',
+      help: 'refused: the daemon runs no scheduled sync',
+    },
     sync_min_delay: { type: 'duration', default: '5m', min: 0, help: 'the minimum delay between two syncs to a node (sync nodes refuses a sooner one unless --force); on the implicit sync#i0, set it in a [sync#i0] section of its own (src and dst may be left out there)' },
   },
 };

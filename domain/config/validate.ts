@@ -88,7 +88,15 @@ export function validateDocument(doc: IniDocument, schema: ConfigSchema, vars: R
         problems.push(`${where(s.name)} keyword "${l.key}" is unknown${didYouMean(l.key, Object.keys(spec.keywords))}`);
         continue;
       }
+      if (ks.unsupported !== undefined) {
+        problems.push(`${where(s.name)} keyword "${l.key}" is not supported by hasvc: ${ks.unsupported}`);
+        continue;
+      }
       const v = typed(s.name, l.key, ks, l.value, false);
+      if (typeof v === 'string' && ks.unsupportedValues !== undefined && Object.hasOwn(ks.unsupportedValues, v)) {
+        problems.push(`${where(s.name)} keyword "${l.key}" value ${show(v)} is not supported by hasvc: ${ks.unsupportedValues[v]!}`);
+        continue;
+      }
       if (v !== undefined) kw[l.key] = v;
     }
     for (const [key, ks] of Object.entries(spec.keywords)) {
