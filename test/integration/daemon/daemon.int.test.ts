@@ -132,8 +132,10 @@ describe('nodemgr daemon start|stop|restart|status, svcmon', () => {
     n.writeAppService('web1', 'exit 1', { defaults: { status_schedule: '@0' } });
     n.writeAppService('db1', 'exit 1', { defaults: { status_schedule: '@0' } });
     await n.start();
+    // every local service is checked once as the daemon starts, status_schedule or not (what ran before is unknown)
+    await waitForEvents(n, 'the first status checks', (a) => eventsOf(a, 'InstanceStatusChanged').length === 2);
     const once = await n.svcmon(['-s', 'web*']);
-    expect(once.stdout.split('\n').filter((l) => l.startsWith(' web1') || l.startsWith(' db1'))).toEqual([expect.stringMatching(/^ web1 +n\/a +failover +\|$/)]);
+    expect(once.stdout.split('\n').filter((l) => l.startsWith(' web1') || l.startsWith(' db1'))).toEqual([expect.stringMatching(/^ web1 +down\*? +failover +\| X\*?$/)]);
 
     // what the daemon appends as it starts is in its projections before the first screen
     const startup = await waitForEvents(n, 'ListenerStarted', (a) => eventsOf(a, 'ListenerStarted').length === 1);
