@@ -20,13 +20,21 @@ export interface InstanceAvail {
    * checked since: what ran before a power loss or a crash, not what runs now
    */
   readonly unchecked?: true;
+  /**
+   * its first check since its daemon started found it down: whatever an
+   * action left it expecting (started) was lost with the node (a power loss)
+   */
+  readonly downSinceStart?: true;
 }
 
 export const UNKNOWN_AVAIL: InstanceAvail = { avail: 'n/a', overall: 'n/a' };
 
 /** Data, not a state change: reduced beside the machine like the resources. */
 export function evolveAvail(a: InstanceAvail, e: AnyEvent): InstanceAvail {
-  if (e.type === 'InstanceStatusChanged') return { avail: e.data.avail as Avail, overall: e.data.overall as Avail };
+  if (e.type === 'InstanceStatusChanged') {
+    const next = { avail: e.data.avail as Avail, overall: e.data.overall as Avail };
+    return a.unchecked === true && next.avail === 'down' ? { ...next, downSinceStart: true } : next;
+  }
   // the event of the instance's own node, as apply() routes it
   if (e.type === 'DaemonStarted') return { ...a, unchecked: true };
   return a;

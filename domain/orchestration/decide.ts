@@ -44,7 +44,12 @@
  *     is what ran before (a power loss, a crash), not what runs: its node
  *     decides nothing for it until its first status check since, and a peer
  *     never stops a copy by rule 7 on the strength of it (it may run
- *     nothing); it still counts as running where a start would duplicate it.
+ *     nothing), nor on a peer's status while that peer holds events of its
+ *     own this node has not stored yet (its first beat after a restart
+ *     says so before its events follow); it still counts as running where
+ *     a start would duplicate it.
+ *     An instance found down by that first check expects nothing (what it
+ *     was started for went with the node): it is not stopped to relocate.
  *
  * A target requested by an operator (OpenSVC's global expect: svcmgr start,
  * stop, switch, takeover, giveback) replaces these rules for its service
@@ -144,6 +149,8 @@ export interface ClusterFacts {
   readonly peers: Readonly<Record<string, PeerState>>;
   /** why each peer is in its state, for the reasons given */
   readonly peerWhy?: Readonly<Record<string, string>>;
+  /** the peers up whose last beat said they hold events of their own this node has not stored yet: what the log says of them is old */
+  readonly peersBehind?: readonly string[];
   readonly services: readonly ServiceFacts[];
   /** node.ready_period, in ms */
   readonly readyPeriodMs: number;
@@ -236,7 +243,7 @@ export function decideService(c: ClusterFacts, s: ServiceFacts, now: number): In
 /** Rule 7: up here and on a peer that is up: stopped here when placement prefers the peer. */
 function stopDuplicate(c: ClusterFacts, s: ServiceFacts, local: InstanceFacts): Intent | undefined {
   const runsHere = local.avail === 'up' || local.avail === 'warn';
-  const alsoUp = s.nodes.filter((n) => n !== c.node && peerState(c, n) === 'up' && running(s.instances[n]) && s.instances[n]!.unchecked !== true);
+  const alsoUp = s.nodes.filter((n) => n !== c.node && peerState(c, n) === 'up' && running(s.instances[n]) && s.instances[n]!.unchecked !== true && !(c.peersBehind ?? []).includes(n));
   if (!runsHere || alsoUp.length === 0) return undefined;
   const preferred = s.nodes.find((n) => n === c.node || alsoUp.includes(n));
   if (preferred === c.node) return undefined;

@@ -177,6 +177,7 @@ export class Daemon {
       signal: this.ac.signal,
       peers: () => this.peerStates(),
       readyPeriod: () => this.nodeConf?.node.readyPeriod ?? 5,
+      caughtUp: () => this.projectionsCaughtUp(2000),
       ...(this.o.orchestrateEveryMs !== undefined ? { intervalMs: this.o.orchestrateEveryMs } : {}),
     });
     this.orchestrator.start();
@@ -285,11 +286,11 @@ export class Daemon {
    * down once lost, unknown until heard from. Without heartbeats every peer
    * is unknown, and a multi-node service waits rather than risk running twice.
    */
-  private peerStates(): Record<string, { state: PeerState; why: string }> {
-    const out: Record<string, { state: PeerState; why: string }> = {};
+  private peerStates(): Record<string, { state: PeerState; why: string; behind?: boolean }> {
+    const out: Record<string, { state: PeerState; why: string; behind?: boolean }> = {};
     for (const n of this.nodeConf?.cluster.nodes ?? []) {
       const p = n === this.node ? undefined : this.hb?.peer(n);
-      if (p) out[n] = { state: p.state, why: p.why };
+      if (p) out[n] = { state: p.state, why: p.why, ...(p.status?.behind === true ? { behind: true } : {}) };
     }
     return out;
   }
@@ -514,6 +515,12 @@ export class Daemon {
   }
 
   /** Read your writes: wait until the projections hold what the stream holds now. */
+  private async projectionsCaughtUp(timeoutMs: number): Promise<boolean> {
+    if (!this.store || !this.monitor) return false;
+    const info = await this.store.jsm.streams.info(this.store.auditStream);
+    return this.monitor.caughtUpTo(info.state.last_seq, timeoutMs);
+  }
+
   private async syncProjections(timeoutMs: number): Promise<void> {
     if (!this.store || !this.monitor) return;
     const info = await this.store.jsm.streams.info(this.store.auditStream);

@@ -23,13 +23,19 @@ export interface OrchestratorOptions {
   readonly driverFor: (conf: ResourceConfig) => ResourceDriver;
   readonly signal: AbortSignal;
   /** peers' liveness from the heartbeats and why; empty: none heard of yet */
-  readonly peers: () => Readonly<Record<string, { readonly state: PeerState; readonly why: string }>>;
+  readonly peers: () => Readonly<Record<string, { readonly state: PeerState; readonly why: string; readonly behind?: boolean }>>;
   /** node.ready_period in seconds, as node.conf says now */
   readonly readyPeriod: () => number;
   /** how often it looks, besides on every new event (ms) */
   readonly intervalMs?: number;
   /** the wall clock (ms), handed to every decision */
   readonly now?: () => number;
+  /**
+   * resolves true once the projections hold every event the stream held when
+   * called: a peer seen up by a beat is decided on with the events that beat
+   * brought (its daemon's start among them), never on what came before
+   */
+  readonly caughtUp?: () => Promise<boolean>;
 }
 
 /** how long a published event is not published again: the projection applies it long before */
@@ -84,6 +90,10 @@ export class Orchestrator {
   }
 
   private async pass(): Promise<void> {
+    if (this.o.caughtUp !== undefined && !(await this.o.caughtUp())) {
+      this.o.log.warn('orchestrator: the projections are behind the stream: no decision this pass');
+      return;
+    }
     // orchestrate = no: left alone, unless an operator gave it a target
     const services = this.o.catalog
       .refresh()
@@ -106,6 +116,7 @@ export class Orchestrator {
       frozenNodes: Object.keys(peers).filter((n) => this.o.monitor.nodeFrozen(n)),
       peers: Object.fromEntries(Object.entries(peers).map(([n, p]) => [n, p.state])),
       peerWhy: Object.fromEntries(Object.entries(peers).map(([n, p]) => [n, p.why])),
+      peersBehind: Object.keys(peers).filter((n) => peers[n]!.behind === true),
       services,
       readyPeriodMs: this.o.readyPeriod() * 1000,
       pending: this.pending,

@@ -469,7 +469,10 @@ export class Heartbeats {
     const { appended, acks, refused } = await appendReplicated(this.o.store, this.o.paths.writerLock, beat.events, [beat.node]);
     if (refused.length > 0) this.o.log.warn({ from: beat.node, hb: hb.rid, count: refused.length, reasons: refused.slice(0, 5) }, 'heartbeat events out of sequence refused');
     if (appended > 0) this.o.log.debug({ from: beat.node, appended }, 'events replicated');
-    this.markSeen(beat, hb);
+    // the peer holds events of its own this node lacks yet (its first beat after a restart carries none):
+    // it is up, but what the log says of it is older than what it says of itself
+    const behind = (beat.heads[beat.node] ?? 0) > (acks[beat.node] ?? 0);
+    this.markSeen(beat, hb, behind);
     reply(200, { node: this.o.node, acks });
   }
 
@@ -483,7 +486,7 @@ export class Heartbeats {
     this.received.set(from, { beats: r.beats + 1, bytes: r.bytes + bytes });
   }
 
-  private markSeen(beat: Beat, hb: HeartbeatConfig): void {
+  private markSeen(beat: Beat, hb: HeartbeatConfig, behind = false): void {
     let m = this.seen.get(beat.node);
     if (!m) {
       m = new Map();
@@ -491,7 +494,7 @@ export class Heartbeats {
     }
     const wasUp = this.fresh(beat.node, hb.rid, hb.timeout);
     m.set(hb.rid, this.now());
-    this.status.set(beat.node, beat.status);
+    this.status.set(beat.node, behind ? { ...beat.status, behind: true } : beat.status);
     if (!wasUp) {
       this.o.log.info({ from: beat.node, hb: hb.rid }, 'peer beating');
       this.refreshCells();
@@ -522,10 +525,12 @@ export class Heartbeats {
     t.busy.add(peer);
     try {
       for (let round = 0; round < MAX_ROUNDS_PER_TICK && !this.stopped; round++) {
+        // no ack yet (a first beat): it carries nothing, its answer says where the next one, at once, starts
+        const acked = t.acks.has(peer);
         const wants = selectBatch(this.index.heads(), t.acks.get(peer), this.o.node);
         const events = await this.read(wants);
         const ok = await this.send(t, conf, peer, events);
-        if (!ok || wants.length === 0) return;
+        if (!ok || (acked && wants.length === 0)) return;
       }
     } finally {
       t.busy.delete(peer);

@@ -36,6 +36,11 @@ export interface PeerStatus {
   readonly stopping?: boolean;
   /** its instances, as it reduces them: svc -> avail/overall/frozen */
   readonly instances: Readonly<Record<string, { readonly avail: string; readonly overall: string; readonly frozen: boolean }>>;
+  /**
+   * set by the receiver, never read off the wire: the sender's last beat said
+   * it holds events of its own the receiver had not stored yet
+   */
+  readonly behind?: boolean;
 }
 
 export interface Beat {

@@ -47,10 +47,6 @@ const powerLossDisk: Scenario = {
   name: 'power-loss-disk-hb',
   title: 'power loss of the running node, with a disk heartbeat: node2 takes svc1 over',
   cluster: DISK,
-  knownBug: {
-    what: 'node1 back from a power loss: its daemon starts with svc1 "up" on node1 from its log, before any status check, and beats it to node2; node2 applies rule 7 (also running on node1, node1 preferred by placement) and stops svc1 at once, though node1 runs nothing: an outage of ~20 s on a node\'s return',
-    symptom: /^svc1 stays on node2 alone, answering, once node1 is back/,
-  },
   async run(ctx) {
     const t = ctx.obs.mark('power loss of node1');
     const { killed } = await powerLoss(ctx.info, 'node1', ctx.obs.samplerPids());
@@ -207,10 +203,6 @@ const healDoubleActive: Scenario = {
   name: 'heal-double-active',
   title: 'an operator forces svc1 up on node2 during a split; at the heal node2 (placement prefers it less) stops it',
   cluster: DISK,
-  knownBug: {
-    what: 'after the heal node2 stops svc1 (rule 7) and node1 keeps it, but nobody announces the address again: the client\'s ARP cache keeps node2\'s MAC (node2\'s forced start announced it last) and the page does not answer for ~45 s, until the entry expires; node1 should send a gratuitous ARP once the other copy is stopped',
-    symptom: /^the client reaches node1 within 5 s of the heal's resolution/,
-  },
   async run(ctx) {
     ctx.obs.mark('partition of node1 (carrier kept)');
     await partition(ctx.info, 'node1', 'carrier kept');

@@ -20,10 +20,11 @@ interface When {
   /** node.ready_period; 0 unless a test is about it */
   readonly readyPeriodMs?: number;
   readonly pending?: Record<string, number>;
+  readonly peersBehind?: readonly string[];
 }
 
 function on(node: string, s: ServiceFacts, peers: ClusterFacts['peers'], w: When = {}): ReturnType<typeof decideService> {
-  return decideService({ node, nodeFrozen: w.nodeFrozen ?? false, peers, services: [s], readyPeriodMs: w.readyPeriodMs ?? 0, pending: w.pending ?? {} }, s, w.now ?? T0);
+  return decideService({ node, nodeFrozen: w.nodeFrozen ?? false, peers, services: [s], readyPeriodMs: w.readyPeriodMs ?? 0, pending: w.pending ?? {}, ...(w.peersBehind ? { peersBehind: w.peersBehind } : {}) }, s, w.now ?? T0);
 }
 
 describe('orchestrator decisions', () => {
@@ -282,6 +283,11 @@ describe('a node back from a power loss (rule 10): what its log says ran before 
     expect(on('node2', back, { node1: 'up' }).reason).toBe('running here');
     // once node1 has checked: what it says counts again
     expect(on('node2', svc({ node1: up, node2: up }), { node1: 'up' })).toMatchObject({ action: 'stop' });
+  });
+
+  it('nor while the returning node holds events this node has not stored yet (its first beat came before them)', () => {
+    const back = svc({ node1: up, node2: up });
+    expect(on('node2', back, { node1: 'up' }, { peersBehind: ['node1'] }).reason).toBe('running here');
   });
 
   it('the returning node decides nothing until its first status check', () => {

@@ -30,6 +30,34 @@ function factsOf(b: LogBuilder, cfg = config()) {
 }
 
 describe('what the orchestrator learns from the log', () => {
+  it('a node back from a power loss: unchecked until its first check; found down then, it expects nothing of its last start', () => {
+    const b = new LogBuilder();
+    b.add('node1', { type: 'InstanceThawed', svc: 'svc1', data: {} });
+    action(b, 'start');
+    b.add('node1', { type: 'InstanceStatusChanged', svc: 'svc1', data: { avail: 'up', overall: 'up' } });
+    b.add('node1', { type: 'DaemonStarted', data: { pid: 2, version: 'x' } });
+    expect(factsOf(b).instances.node1).toMatchObject({ avail: 'up', unchecked: true, expect: 'started' });
+    b.add('node1', { type: 'ResourceStatusChanged', svc: 'svc1', rid: 'app#web', data: { status: 'down', label: 'w', log: [] } });
+    b.add('node1', { type: 'InstanceStatusChanged', svc: 'svc1', data: { avail: 'down', overall: 'down' } });
+    const f = factsOf(b).instances.node1!;
+    expect(f).toMatchObject({ avail: 'down', expect: undefined, monitoredDown: ['app#web'] });
+    expect(f.unchecked).toBeUndefined();
+    // started again: what that start leaves counts
+    action(b, 'start');
+    b.add('node1', { type: 'InstanceStatusChanged', svc: 'svc1', data: { avail: 'up', overall: 'up' } });
+    expect(factsOf(b).instances.node1).toMatchObject({ avail: 'up', expect: 'started' });
+  });
+
+  it('a daemon restart with the service still up keeps what its start left', () => {
+    const b = new LogBuilder();
+    b.add('node1', { type: 'InstanceThawed', svc: 'svc1', data: {} });
+    action(b, 'start');
+    b.add('node1', { type: 'InstanceStatusChanged', svc: 'svc1', data: { avail: 'up', overall: 'up' } });
+    b.add('node1', { type: 'DaemonStarted', data: { pid: 2, version: 'x' } });
+    b.add('node1', { type: 'InstanceStatusChanged', svc: 'svc1', data: { avail: 'up', overall: 'up' } });
+    expect(factsOf(b).instances.node1).toMatchObject({ avail: 'up', expect: 'started' });
+  });
+
   it('a relocation away and a failed start are penalties, with their time', () => {
     const b = new LogBuilder();
     b.add('node1', { type: 'InstanceThawed', svc: 'svc1', data: {} });
