@@ -6,7 +6,12 @@ import type { AnyEvent } from '../../domain/events.js';
 export interface SpoolProblem {
   readonly line: number;
   readonly reason: string;
+  /** the line as it is in the file, to keep aside */
+  readonly text: string;
 }
+
+/** Where a drain keeps what it does not append, beside the spool. */
+export type AsideKind = 'other-cluster' | 'unreadable';
 
 /**
  * The local append-only spool: events that could not reach NATS, one JSON
@@ -43,7 +48,8 @@ export class Spool {
     let text: string;
     try {
       text = fs.readFileSync(this.file, 'utf8');
-    } catch {
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') onProblem?.({ line: 0, reason: `cannot be read: ${(e as Error).message}`, text: '' });
       return [];
     }
     const out: AnyEvent[] = [];
@@ -54,14 +60,42 @@ export class Spool {
       try {
         raw = JSON.parse(l);
       } catch {
-        onProblem?.({ line: i + 1, reason: i === lines.length - 1 ? 'torn last line (not valid JSON)' : 'not valid JSON' });
+        onProblem?.({ line: i + 1, reason: i === lines.length - 1 ? 'torn last line (not valid JSON)' : 'not valid JSON', text: l });
         return;
       }
       const v = validateEvent(raw);
       if (v.ok) out.push(v.event);
-      else onProblem?.({ line: i + 1, reason: v.reason });
+      else onProblem?.({ line: i + 1, reason: v.reason, text: l });
     });
     return out;
+  }
+
+  asideFile(kind: AsideKind): string {
+    return path.join(path.dirname(this.file), `events.${kind}.jsonl`);
+  }
+
+  /**
+   * Append lines to the aside file of that kind, fsync'd, each once: a drain
+   * interrupted before the spool was cleared writes the same lines again.
+   */
+  keepAside(kind: AsideKind, lines: readonly string[]): void {
+    const file = this.asideFile(kind);
+    let have = new Set<string>();
+    try {
+      have = new Set(fs.readFileSync(file, 'utf8').split('\n'));
+    } catch {
+      /* none kept yet */
+    }
+    const todo = lines.filter((l) => !have.has(l));
+    if (todo.length === 0) return;
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    const fd = fs.openSync(file, 'a', 0o600);
+    try {
+      fs.writeSync(fd, todo.map((l) => `${l}\n`).join(''));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   /** After a drain: what was appended to the stream leaves the spool. */

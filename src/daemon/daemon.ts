@@ -14,7 +14,7 @@ import { loadClusterIdentity, nodename } from '../config/identity.js';
 import { loadNodeConfig, updateNodeConfig } from '../config/nodeConfig.js';
 import { setValue } from '../../domain/config/document.js';
 import { natsTarget } from '../events/natsTarget.js';
-import { drainSpool, openEventSink } from '../events/open.js';
+import { drainEvents, drainSpool, openEventSink } from '../events/open.js';
 import type { EventSink } from '../events/sink.js';
 import type { NodePaths } from '../paths.js';
 import { Listener } from './listener.js';
@@ -137,10 +137,9 @@ export class Daemon {
     });
     // the stream limits of node.conf, as every opener passes them: none undoes another's
     this.store = await EventStore.open({ ...this.nats.endpoint, cluster: this.cluster, limits: natsTarget(paths).limits, name: `hasvcd-${this.node}`, connectTimeoutMs: 5000 });
-    const drained = await this.drainSpool(this.store);
+    await this.drainSpool(this.store);
     this.sink = serialSink(await openEventSink(paths, env, { onWarning: (m) => log.warn(m) }));
     for (const e of this.pending.splice(0)) this.emit(e);
-    if (drained > 0) this.emit({ type: 'SpoolDrained', data: { count: drained } });
     await this.sink.append({ type: 'DaemonStarted', data: { pid: process.pid, version: agentVersion() } });
 
     this.monitor = new Monitor({
@@ -588,14 +587,20 @@ export class Daemon {
     return { status: 200, body: { result: r.result, checksum: r.checksum, node: r.node, notes: r.notes } };
   }
 
-  /** What the CLI spooled while NATS was down goes to the stream first, in order, once. */
-  private async drainSpool(store: EventStore): Promise<number> {
+  /**
+   * What the CLI spooled while NATS was down goes to the stream first, in order, once; what
+   * cannot, beside the spool. Never blocks the start: a drain that fails leaves the spool to
+   * the sink, whose every append drains it first.
+   */
+  private async drainSpool(store: EventStore): Promise<void> {
     const lock = new FileLock(this.o.paths.writerLock);
     await lock.acquire(30_000, 'event writer');
     try {
-      const n = await drainSpool(store, new Spool(this.o.paths.spool), (m) => this.o.log.warn(m));
-      if (n > 0) this.o.log.info({ count: n }, 'spooled events appended to the stream');
-      return n;
+      const r = await drainSpool(store, new Spool(this.o.paths.spool), (m) => this.o.log.warn(m));
+      if (r.drained > 0) this.o.log.info({ count: r.drained }, 'spooled events appended to the stream');
+      for (const e of drainEvents(r)) this.emit(e);
+    } catch (e) {
+      this.o.log.warn(`spool not drained at start, left for the next append: ${(e as Error).message}`);
     } finally {
       lock.release();
     }

@@ -3,8 +3,10 @@ import path from 'node:path';
 import { EventStore, redact } from '../../adapters/nats/eventStore.js';
 import { FileLock } from '../../adapters/fs/lock.js';
 import { Spool } from '../../adapters/nats/spool.js';
+import type { SpoolProblem } from '../../adapters/nats/spool.js';
 import { makeEvent } from '../../domain/events.js';
-import type { AnyEvent, Envelope, EventType, NewEvent } from '../../domain/events.js';
+import type { AnyEvent, Envelope, EventType, NewEvent, PayloadOf } from '../../domain/events.js';
+import { clustersOf, planDrain } from '../../domain/spoolDrain.js';
 import { loadClusterIdentity, nodename } from '../config/identity.js';
 import type { NodePaths } from '../paths.js';
 import type { EventSink } from './sink.js';
@@ -35,25 +37,67 @@ function writeSeq(file: string, n: number): void {
   fs.renameSync(tmp, file);
 }
 
+export interface DrainResult {
+  /** events appended to the stream */
+  readonly drained: number;
+  /** of those, re-stamped with the current cluster name (see planDrain) */
+  readonly restamped: number;
+  /** what was moved beside the spool instead: undefined when nothing */
+  readonly keptAside?: PayloadOf<'SpoolSidelined'>;
+}
+
+/** The events a drain appends after the spooled ones, to say what it did. */
+export function drainEvents(r: DrainResult): NewEvent[] {
+  return [
+    ...(r.drained > 0 ? [{ type: 'SpoolDrained', data: { count: r.drained, ...(r.restamped > 0 ? { restamped: r.restamped } : {}) } } as const] : []),
+    ...(r.keptAside ? [{ type: 'SpoolSidelined', data: r.keptAside } as const] : []),
+  ];
+}
+
 /**
  * Append what the spool holds to the stream, skipping what the stream already
- * has (per-origin sequence), then empty the spool. Caller holds the writer lock.
+ * has (per-origin sequence), then empty the spool. What cannot go to this
+ * cluster's stream (events of the node's previous cluster, unreadable lines)
+ * is first kept beside the spool, each with a line to onProblem: nothing is
+ * dropped, nothing blocks. The append gives up after deadlineMs (the spool
+ * is then left as it was, for the next drain). Caller holds the writer lock.
  */
-export async function drainSpool(store: EventStore, spool: Spool, onProblem?: (m: string) => void): Promise<number> {
-  if (spool.isEmpty()) return 0;
-  const events = spool.read((p) => onProblem?.(`${spool.file}:${p.line}: ${p.reason}, skipped`));
-  const last = new Map<string, number>();
-  const todo: AnyEvent[] = [];
-  for (const e of events) {
-    if (!last.has(e.origin)) last.set(e.origin, await store.lastSeqOf(e.origin));
-    if (e.seq > last.get(e.origin)!) {
-      todo.push(e);
-      last.set(e.origin, e.seq);
-    }
+export async function drainSpool(store: EventStore, spool: Spool, onProblem?: (m: string) => void, deadlineMs = 15_000): Promise<DrainResult> {
+  const none: DrainResult = { drained: 0, restamped: 0 };
+  if (spool.isEmpty()) return none;
+  const bad: SpoolProblem[] = [];
+  const events = spool.read((p) => bad.push(p));
+  const unreadableFile = spool.asideFile('unreadable');
+  if (bad.some((p) => p.line === 0)) {
+    for (const p of bad) onProblem?.(`${spool.file}: ${p.reason}: spool not drained`);
+    return none;
   }
-  await store.append(todo);
+  const last = new Map<string, number>();
+  for (const e of events) if (!last.has(e.origin)) last.set(e.origin, await store.lastSeqOf(e.origin));
+  const keptBefore = new Set(new Spool(spool.asideFile('other-cluster')).read().map((e) => e.id));
+  const plan = planDrain(events, store.cluster, last, keptBefore);
+  spool.keepAside('unreadable', bad.map((p) => p.text));
+  // a line each, up to a few: a spool of garbage must not flood the log
+  for (const p of bad.slice(0, 5)) onProblem?.(`${spool.file}:${p.line}: ${p.reason}, kept aside in ${unreadableFile}`);
+  if (bad.length > 5) onProblem?.(`${spool.file}: ${bad.length - 5} more unreadable lines kept aside in ${unreadableFile}`);
+  spool.keepAside('other-cluster', plan.keptAside.map((e) => JSON.stringify(e)));
+  const clusters = clustersOf(plan.keptAside);
+  for (const c of clusters) {
+    const n = plan.keptAside.filter((e) => e.cluster === c).length;
+    onProblem?.(`${n} spooled event${n === 1 ? '' : 's'} of cluster ${c} (recorded before this node took the name ${store.cluster}) kept aside in ${spool.asideFile('other-cluster')}, not appended to ${store.cluster}'s log`);
+  }
+  if (plan.restamped.length > 0) {
+    const ids = new Set(plan.restamped.map((e) => e.id));
+    const from = clustersOf(events.filter((e) => ids.has(e.id))).join(', ');
+    onProblem?.(`${ids.size} spooled event${ids.size === 1 ? '' : 's'} stamped with cluster ${from} but recorded after their origin's events in ${store.cluster} appended to ${store.cluster}'s log under its name, so the sequence has no hole: ${[...ids].join(' ')}`);
+  }
+  await store.append(plan.append, 64, deadlineMs);
   spool.clear();
-  return todo.length;
+  return {
+    drained: plan.append.length,
+    restamped: plan.restamped.length,
+    ...(bad.length > 0 || clusters.length > 0 ? { keptAside: { count: plan.keptAside.length, clusters, unreadable: bad.length } } : {}),
+  };
 }
 
 /**
@@ -107,8 +151,8 @@ export async function openEventSink(paths: NodePaths, env: NodeJS.ProcessEnv, o:
       };
       if (store) {
         try {
-          const drained = await drainSpool(store, spool, o.onWarning);
-          if (drained > 0) await store.append([stamp({ type: 'SpoolDrained', data: { count: drained } }) as AnyEvent]);
+          const said = drainEvents(await drainSpool(store, spool, o.onWarning));
+          if (said.length > 0) await store.append(said.map((x) => stamp(x) as AnyEvent));
         } catch (err) {
           o.onWarning?.(`spool not drained: ${redact((err as Error).message)}`);
           await disconnect();
