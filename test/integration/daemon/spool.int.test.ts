@@ -8,6 +8,8 @@ import { openEventSink } from '../../../src/events/open.js';
 import { useTestScope } from '../../support/jest.js';
 import { trackPid } from '../../support/process.js';
 import type { TestScope } from '../../support/scope.js';
+import { allPeersUp, clusterPair, logsAlike } from '../cluster/support.js';
+import { waitFor } from '../../support/wait.js';
 import { agentLog, daemonNode, ensureBuilt, eventsOf, waitForEvents, type DaemonNode } from './support.js';
 
 /** Start the daemon; whatever happens, a daemon and nats-server left running are the scope's to end. */
@@ -81,6 +83,22 @@ describe('the spool drained at daemon start', () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(new Spool(path.join(path.dirname(n.paths.spool), 'events.other-cluster.jsonl')).read()).toHaveLength(2);
     await n.stop();
+  }, 150_000);
+
+  test('a real join with the daemon down: the next start is prompt, the frozen node is kept aside, the logs of both nodes converge', async () => {
+    const { n1, n2, listenerPort, secret } = await clusterPair(scope());
+    await startTracked(scope(), n1);
+    const before = loadClusterIdentity(n2.paths).name;
+    expect((await n2.nodemgr(['freeze'])).exitCode).toBe(0);
+    expect((await n2.nodemgr(['daemon', 'join', '--secret', secret, '--node', 'node1', '--addr', `127.0.0.1:${listenerPort}`])).exitCode).toBe(0);
+    expect(await startTracked(scope(), n2)).toBeLessThan(20_000);
+    await waitFor('node2 sees node1 up', () => allPeersUp(n2, 2), 30_000);
+    await waitFor('both logs alike', () => logsAlike([n1, n2], ['node1', 'node2']), 30_000);
+    const all = await n1.events();
+    expect(eventsOf(all, 'SpoolSidelined')).toEqual([expect.objectContaining({ origin: 'node2', data: { count: 1, clusters: [before], unreadable: 0 } })]);
+    expect(all.filter((e) => e.event.origin === 'node2').every((e) => e.event.cluster === loadClusterIdentity(n1.paths).name)).toBe(true);
+    await n2.stop();
+    await n1.stop();
   }, 150_000);
 
   test('a corrupt spool gives a line per bad record, keeps those lines aside and does not block the start', async () => {
