@@ -1,4 +1,4 @@
-import type { LogLevel } from './resources/driver.js';
+import type { DriverLog, LogLevel } from './resources/driver.js';
 
 /**
  * execa is loaded on the first command, not with this module: its ~260
@@ -19,8 +19,8 @@ export interface CommandResult {
 export interface RunOptions {
   readonly signal?: AbortSignal;
   readonly timeoutMs?: number;
-  /** log the command line and its output the way the tutorial shows them */
-  readonly log?: (level: LogLevel, message: string) => void;
+  /** log the command line and its output the way the tutorial shows them, each line awaited */
+  readonly log?: DriverLog;
   /** print the command line before running it (default true when log is set) */
   readonly echo?: boolean;
   readonly env?: Record<string, string>;
@@ -45,7 +45,7 @@ export interface RunOptions {
 export async function runCommand(argv: readonly string[], o: RunOptions = {}): Promise<CommandResult> {
   const [file, ...args] = argv;
   if (file === undefined) throw new Error('runCommand: empty argv');
-  if (o.log && o.echo !== false) o.log('info', argv.map(quoteForDisplay).join(' '));
+  if (o.log && o.echo !== false) await o.log('info', argv.map(quoteForDisplay).join(' '));
   const { execa } = await loadExeca();
   const t0 = performance.now();
   const r = await execa(file, args, {
@@ -74,9 +74,9 @@ export async function runCommand(argv: readonly string[], o: RunOptions = {}): P
     const text = [result.stdout, result.stderr].filter((s) => s.trim() !== '').join('\n');
     if (text !== '') {
       const level: LogLevel = result.exitCode === 0 ? 'info' : 'error';
-      o.log(level, 'output:');
-      for (const line of text.split('\n')) o.log(level, line);
-      o.log(level, '');
+      await o.log(level, 'output:');
+      for (const line of text.split('\n')) await o.log(level, line);
+      await o.log(level, '');
     }
   }
   return result;

@@ -12,6 +12,14 @@ export interface ResourceStatus {
 
 export type LogLevel = 'info' | 'warn' | 'error';
 
+/**
+ * One line of an action's output for a resource. An action's log appends it
+ * to the event log at once and resolves once it is stored: a driver awaits it
+ * before its next step, so a crash leaves in the log every step taken before
+ * it. A context that stores nothing (a status probe) may return nothing.
+ */
+export type DriverLog = (level: LogLevel, message: string) => Promise<void> | void;
+
 /** What a driver call gets: where it runs, how to report, when to give up. */
 export interface DriverContext {
   readonly signal: AbortSignal;
@@ -20,8 +28,8 @@ export interface DriverContext {
   readonly paths: NodePaths;
   /** force: take a VG tagged by another node, kill users of a busy mount... */
   readonly force: boolean;
-  /** one line of the action's output for this resource, in the tutorial's words */
-  readonly log: (level: LogLevel, message: string) => void;
+  /** one line of the action's output for this resource, in the tutorial's words: awaited (DriverLog) */
+  readonly log: DriverLog;
 }
 
 /**

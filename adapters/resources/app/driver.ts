@@ -118,7 +118,7 @@ export function createAppDriver(conf: ResourceConfig): ResourceDriver {
     const who = await runAs(ctx);
     const env = environment(ctx);
     const timeoutS = timeoutOf(action);
-    if (verbose) ctx.log('info', `exec ${l.shown} ${action} as user ${who.name}`);
+    if (verbose) await ctx.log('info', `exec ${l.shown} ${action} as user ${who.name}`);
     // coreutils timeout runs the launcher in a process group of its own and
     // kills the whole group when time is up: a child the launcher forked
     // (a `sleep` in a hung loop) would otherwise hold the output pipe open
@@ -136,10 +136,10 @@ export function createAppDriver(conf: ResourceConfig): ResourceDriver {
     const timedOut = r.timedOut || ((r.exitCode === 124 || r.exitCode === 137) && r.durationMs >= timeoutS * 1000 - 50);
     if (ctx.signal.aborted) throw new ResourceError(rid, `${action} aborted`);
     if (verbose) {
-      for (const line of r.stdout.split('\n')) if (line.trim() !== '') ctx.log('info', line);
-      for (const line of r.stderr.split('\n')) if (line.trim() !== '') ctx.log(r.exitCode === 0 ? 'warn' : 'error', line);
+      for (const line of r.stdout.split('\n')) if (line.trim() !== '') await ctx.log('info', line);
+      for (const line of r.stderr.split('\n')) if (line.trim() !== '') await ctx.log(r.exitCode === 0 ? 'warn' : 'error', line);
       const ret = timedOut ? 'timed out' : `ret ${r.exitCode}`;
-      ctx.log(r.exitCode === 0 ? 'info' : 'error', `${action} done in ${formatDuration(r.durationMs)} ${ret}`);
+      await ctx.log(r.exitCode === 0 ? 'info' : 'error', `${action} done in ${formatDuration(r.durationMs)} ${ret}`);
     }
     if (timedOut && action !== 'status') throw new ResourceError(rid, `${action} timed out after ${timeoutS}s`);
     return { ...r, timedOut };
@@ -152,7 +152,7 @@ export function createAppDriver(conf: ResourceConfig): ResourceDriver {
     } catch (err) {
       // a launcher that is gone (its fs unmounted) has nothing left running to stop
       if (action === 'stop' && err instanceof LauncherMissing) {
-        ctx.log('warn', `${err.message}: considered stopped`);
+        await ctx.log('warn', `${err.message}: considered stopped`);
         return 'already';
       }
       throw err;
@@ -162,7 +162,7 @@ export function createAppDriver(conf: ResourceConfig): ResourceDriver {
       // (a launcher's `killall` fails when nothing runs, which would fail a relocation)
       const st = await run(ctx, l, 'status', false).catch(() => undefined);
       if (st !== undefined && !st.timedOut && st.exitCode !== 0) {
-        ctx.log('info', `${script} is already stopped`);
+        await ctx.log('info', `${script} is already stopped`);
         return 'already';
       }
     }

@@ -82,7 +82,7 @@ export function createFsDriver(conf: ResourceConfig): ResourceDriver {
       return; // no checker for this type (tmpfs, vfat...)
     }
     if ((await findExecutable(argv[0] ?? '')) === undefined) {
-      ctx.log('warn', `${argv[0]} not found: ${c.dev} mounted without a check`);
+      await ctx.log('warn', `${argv[0]} not found: ${c.dev} mounted without a check`);
       return;
     }
     const r = await runCommand(argv, { signal: ctx.signal, timeoutMs: FSCK_TIMEOUT_MS, log: ctx.log });
@@ -90,7 +90,7 @@ export function createFsDriver(conf: ResourceConfig): ResourceDriver {
     if (!okCodes.includes(r.exitCode)) {
       throw new ResourceError(rid, `${argv[0]} ${c.dev} failed, ret ${r.exitCode}: ${tail(r.stdout + '\n' + r.stderr, 2)}`);
     }
-    if (r.exitCode === 2) ctx.log('warn', `${argv[0]} corrected errors on ${c.dev} and advises a reboot`);
+    if (r.exitCode === 2) await ctx.log('warn', `${argv[0]} corrected errors on ${c.dev} and advises a reboot`);
   }
 
   async function umount(ctx: DriverContext, c: Checked): Promise<{ ok: boolean; busy: boolean; detail: string }> {
@@ -101,7 +101,7 @@ export function createFsDriver(conf: ResourceConfig): ResourceDriver {
   async function killUsers(ctx: DriverContext, mntPath: string): Promise<void> {
     const users = await findFsUsers(mntPath);
     if (users.length === 0) return;
-    ctx.log('info', `kill ${describeUsers(users)} using ${mntPath}`);
+    await ctx.log('info', `kill ${describeUsers(users)} using ${mntPath}`);
     for (const u of users) {
       try {
         process.kill(u.pid, 'SIGKILL');
@@ -139,7 +139,7 @@ export function createFsDriver(conf: ResourceConfig): ResourceDriver {
       const c = check();
       const { ours, other } = await lookupMount(c);
       if (ours) {
-        ctx.log('info', `${fsLabel} is already mounted`);
+        await ctx.log('info', `${fsLabel} is already mounted`);
         return 'already';
       }
       if (other) throw new ResourceError(rid, `${c.mnt} is already the mount point of ${other.source}: refusing to mount ${c.dev} over it`);
@@ -157,7 +157,7 @@ export function createFsDriver(conf: ResourceConfig): ResourceDriver {
         if (!(await stat(c.mnt)).isDirectory()) throw new ResourceError(rid, `mnt ${c.mnt} exists and is not a directory`);
       } catch (err) {
         if (err instanceof ResourceError) throw err;
-        ctx.log('info', `create missing mountpoint ${c.mnt}`);
+        await ctx.log('info', `create missing mountpoint ${c.mnt}`);
         await mkdir(c.mnt, { recursive: true, mode: 0o755 });
       }
       // an image file is mounted through a loop device (auto-detached at umount)
@@ -172,7 +172,7 @@ export function createFsDriver(conf: ResourceConfig): ResourceDriver {
       const c = check();
       const { ours } = await lookupMount(c);
       if (!ours) {
-        ctx.log('info', `${fsLabel} is already umounted`);
+        await ctx.log('info', `${fsLabel} is already umounted`);
         return 'already';
       }
       const mntPath = ours.target;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { runCommand } from '../../exec.js';
-import type { LogLevel } from '../driver.js';
+import type { DriverLog } from '../driver.js';
 import { findExecutable } from '../common/executable.js';
 
 /**
@@ -60,7 +60,7 @@ export async function arpAnnounce(
   dev: string,
   addr: string,
   signal: AbortSignal,
-  log: (level: LogLevel, message: string) => void,
+  log: DriverLog,
 ): Promise<string | undefined> {
   const a = await detectArping();
   if (a === undefined) return 'arping not found: neighbours were not told about the address';

@@ -104,7 +104,7 @@ export function createIpDriver(conf: ResourceConfig): ResourceDriver {
     const [p, a] = await Promise.all([ping, dad]);
     if (p.exitCode === 0) return 'ping';
     if (a?.result === 'in use') return `arp on ${t.dev}`;
-    if (a?.result === 'unknown') ctx.log('warn', `arp duplicate address detection skipped: ${a.detail}`);
+    if (a?.result === 'unknown') await ctx.log('warn', `arp duplicate address detection skipped: ${a.detail}`);
     return undefined;
   }
 
@@ -134,12 +134,12 @@ export function createIpDriver(conf: ResourceConfig): ResourceDriver {
       const t = await resolve(ctx);
       const list = await addressesOf(ctx, t.dev);
       if (findOn(list, t)) {
-        ctx.log('info', `${t.addr} is already up on ${t.dev}`);
+        await ctx.log('info', `${t.addr} is already up on ${t.dev}`);
         return 'already';
       }
       const prefix = prefixFor(t, list);
       const label = conf.kw.alias === false ? undefined : labelFor(t, list);
-      ctx.log('info', `checking ${t.addr} availability`);
+      await ctx.log('info', `checking ${t.addr} availability`);
       const how = await answeringHow(ctx, t);
       // an interrupted check proves nothing: never plumb on it
       if (ctx.signal.aborted) throw new ResourceError(rid, 'start aborted during the availability check');
@@ -149,7 +149,7 @@ export function createIpDriver(conf: ResourceConfig): ResourceDriver {
       if (r.exitCode !== 0) throw new ResourceError(rid, `ip addr add ${t.addr}/${prefix} failed, ret ${r.exitCode}: ${tail(r.stderr)}`);
       if (t.family === 4) {
         const warning = await arpAnnounce(t.dev, t.addr, ctx.signal, ctx.log);
-        if (warning !== undefined) ctx.log('warn', warning);
+        if (warning !== undefined) await ctx.log('warn', warning);
       }
       return 'done';
     },
@@ -168,7 +168,7 @@ export function createIpDriver(conf: ResourceConfig): ResourceDriver {
       const t = await resolve(ctx);
       const plumbed = findOn(await addressesOf(ctx, t.dev), t);
       if (!plumbed) {
-        ctx.log('info', `${t.addr} is already down on ${t.dev}`);
+        await ctx.log('info', `${t.addr} is already down on ${t.dev}`);
         return 'already';
       }
       const r = await runCommand(['ip', 'addr', 'del', `${t.addr}/${plumbed.prefix}`, 'dev', t.dev], {
@@ -178,12 +178,12 @@ export function createIpDriver(conf: ResourceConfig): ResourceDriver {
       });
       if (r.exitCode !== 0) throw new ResourceError(rid, `ip addr del ${t.addr} failed, ret ${r.exitCode}: ${tail(r.stderr)}`);
       // as OpenSVC does: tell the user whether the address still answers elsewhere
-      ctx.log('info', `checking ${t.addr} availability`);
+      await ctx.log('info', `checking ${t.addr} availability`);
       const ping = await runCommand(['ping', ...(t.family === 6 ? ['-6'] : []), '-c', '1', '-W', '1', t.addr], {
         signal: ctx.signal,
         timeoutMs: 5000,
       });
-      if (ping.exitCode === 0) ctx.log('warn', `${t.addr} still answers after its removal from ${t.dev}`);
+      if (ping.exitCode === 0) await ctx.log('warn', `${t.addr} still answers after its removal from ${t.dev}`);
       return 'done';
     },
 

@@ -122,7 +122,7 @@ export function createVgDriver(conf: ResourceConfig): ResourceDriver {
       if (!s.exists) throw new ResourceError(rid, `vg ${name} not found`);
       const ours = s.tags.includes(ctx.nodename);
       if (ours && allActive(s)) {
-        ctx.log('info', `${vgLabel} is already up`);
+        await ctx.log('info', `${vgLabel} is already up`);
         return 'already';
       }
       const others = othersOf(s, ctx.nodename);
@@ -136,7 +136,7 @@ export function createVgDriver(conf: ResourceConfig): ResourceDriver {
       // active already (or that has none: nothing to activate) is reported
       // "already up" instead of running a no-op `vgchange -a y`.
       if (allActive(s)) {
-        ctx.log('info', `${vgLabel} is already up`);
+        await ctx.log('info', `${vgLabel} is already up`);
         return 'done';
       }
       await vgchange(ctx, ['-a', 'y']);
@@ -147,7 +147,7 @@ export function createVgDriver(conf: ResourceConfig): ResourceDriver {
       const s = await probe(ctx);
       const ours = s.exists && s.tags.includes(ctx.nodename);
       if (!ours && s.activeLvs === 0) {
-        ctx.log('info', `${vgLabel} is already down`);
+        await ctx.log('info', `${vgLabel} is already down`);
         return 'already';
       }
       // tutorial order: drop the tag, then deactivate
