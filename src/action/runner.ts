@@ -107,22 +107,26 @@ async function runOne(req: ActionRequest & { action: 'start' | 'stop' }, deps: A
     deps.print(actionLine(svcOrigin, level, msg));
   };
 
-  /** One resource call: its log lines are printed as they come and appended before the step ends. */
+  /**
+   * One resource call. Each line the driver logs is printed and appended at
+   * once, as a ResourceLogged event, and the driver awaits it before its next
+   * step: a crash mid-driver leaves every step taken before it in the log.
+   */
   const step = async (conf: ResourceConfig, verb: 'start' | 'stop') => {
     const driver = deps.driverFor(conf);
     const origin = `${svcOrigin}.${conf.rid}`;
-    const lines: { level: LogLevel; message: string }[] = [];
-    const ctx: DriverContext = {
-      signal: deps.signal,
-      nodename: deps.nodename,
-      svc,
-      paths: deps.paths,
-      force: req.force,
-      log: (level, m) => {
-        deps.print(actionLine(origin, level, m));
-        lines.push({ level, message: m });
-      },
+    // the appends chained: in the order logged even if a line is not awaited, each once
+    let stored: Promise<unknown> = Promise.resolve();
+    const log = (level: LogLevel, m: string): Promise<void> => {
+      deps.print(actionLine(origin, level, m));
+      const line = stored.then(() => emit({ type: 'ResourceLogged', svc: svc.name, rid: conf.rid, causation, data: { level, message: m } }));
+      stored = line;
+      const done = line.then(() => undefined);
+      // the driver sees a failed append; the step's own wait on `stored` reports it too
+      done.catch(() => undefined);
+      return done;
     };
+    const ctx: DriverContext = { signal: deps.signal, nodename: deps.nodename, svc, paths: deps.paths, force: req.force, log };
     await emit({ type: verb === 'start' ? 'ResourceStartRequested' : 'ResourceStopRequested', svc: svc.name, rid: conf.rid, causation, data: {} });
     let result: 'done' | 'already' | Error;
     try {
@@ -130,7 +134,8 @@ async function runOne(req: ActionRequest & { action: 'start' | 'stop' }, deps: A
     } catch (e) {
       result = e instanceof Error ? e : new Error(String(e));
     }
-    for (const l of lines) await emit({ type: 'ResourceLogged', svc: svc.name, rid: conf.rid, causation, data: l });
+    // a line the driver logged and did not wait for is stored before its result
+    await stored;
     if (result instanceof Error) {
       await emit({ type: verb === 'start' ? 'ResourceStartFailed' : 'ResourceStopFailed', svc: svc.name, rid: conf.rid, causation, data: { reason: message(result) } });
       return result;
