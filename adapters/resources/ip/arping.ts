@@ -39,14 +39,15 @@ export async function arpProbe(dev: string, addr: string, signal: AbortSignal): 
   const a = await detectArping();
   if (a === undefined) return { result: 'unknown', detail: 'arping not found or not recognized' };
   if (a.flavour === 'iputils') {
-    // -D: exit 0 when nobody answered, 1 when someone did
-    const r = await runCommand([a.file, '-D', '-q', '-c', '2', '-w', '2', '-I', dev, addr], { signal, timeoutMs: 10_000 });
+    // -D: exit 0 when nobody answered, 1 when someone did. A holder on the link answers within
+    // milliseconds: two probes within a second (a takeover waits on this check)
+    const r = await runCommand([a.file, '-D', '-q', '-c', '2', '-w', '1', '-I', dev, addr], { signal, timeoutMs: 10_000 });
     if (r.exitCode === 0) return { result: 'free', detail: '' };
     if (r.exitCode === 1 && r.stderr.trim() === '') return { result: 'in use', detail: '' };
     return { result: 'unknown', detail: r.stderr.trim() || `exit ${r.exitCode}` };
   }
   // Habets: exit 0 when a reply came, 1 when none came or on error (then with a message)
-  const r = await runCommand([a.file, '-q', '-0', '-c', '2', '-w', '2', '-i', dev, addr], { signal, timeoutMs: 10_000 });
+  const r = await runCommand([a.file, '-q', '-0', '-c', '2', '-W', '0.5', '-w', '1', '-i', dev, addr], { signal, timeoutMs: 10_000 });
   if (r.exitCode === 0) return { result: 'in use', detail: '' };
   if (r.exitCode === 1 && r.stderr.trim() === '') return { result: 'free', detail: '' };
   return { result: 'unknown', detail: r.stderr.trim() || `exit ${r.exitCode}` };
@@ -70,6 +71,7 @@ export async function arpAnnounce(
   }
   // Habets exits 1 when no reply comes, which is the normal case for an
   // unsolicited announce: only a message on stderr means it was not sent.
-  const r = await runCommand([a.file, '-U', '-q', '-c', '1', '-i', dev, '-S', addr, addr], { signal, timeoutMs: 10_000, log });
+  // -w 0: sent, not waited on (it waited a second for a reply that never comes)
+  const r = await runCommand([a.file, '-U', '-q', '-c', '1', '-w', '0', '-i', dev, '-S', addr, addr], { signal, timeoutMs: 10_000, log });
   return r.exitCode === 0 || (r.exitCode === 1 && r.stderr.trim() === '') ? undefined : `gratuitous arp failed, ret ${r.exitCode}`;
 }
