@@ -1,19 +1,9 @@
-import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { EventStore } from '../../adapters/nats/eventStore.js';
-import { freePort } from '../../adapters/nats/server.js';
 import { loadClusterIdentity } from '../../src/config/identity.js';
-import { daemonJson } from '../../src/daemon/client.js';
-import type { DaemonStatus } from '../../src/daemon/readModel.js';
 import { natsTarget } from '../../src/events/natsTarget.js';
 import { openEventSink } from '../../src/events/open.js';
-import { nodePaths, type NodePaths } from '../../src/paths.js';
-
-const exec = promisify(execFile);
+import type { BenchCleanup } from './cleanup.js';
+import { cpuTicks, rssMb, startLoopCluster, until, type LoopNode } from './loopCluster.js';
 
 /** What the issue asks of a cluster (printed beside the figures, never asserted). */
 export const CLUSTER_TARGETS = {
@@ -44,17 +34,6 @@ export interface ClusterFigures {
   readonly rssMaxMb: number;
 }
 
-function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = path.join(dir, 'package.json');
-    if (fs.existsSync(pkg) && (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { name?: string }).name === 'hasvc') return dir;
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('hasvc repository not found above the bench');
-    dir = up;
-  }
-}
-
 function percentile(xs: readonly number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
@@ -62,90 +41,19 @@ function percentile(xs: readonly number[], p: number): number {
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
-/** user + system CPU of a process, in clock ticks (100 a second on Linux). */
-function cpuTicks(pid: number): number {
-  const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]);
-}
-
-function rssMb(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : 0;
-}
-
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-interface Node {
-  readonly name: string;
-  readonly root: string;
-  readonly env: NodeJS.ProcessEnv;
-  readonly paths: NodePaths;
-  cli(bin: string, args: readonly string[]): Promise<number>;
-  pid(): number;
-  status(): Promise<DaemonStatus>;
-}
-
-/** node<i> in a temp root, listening on 127.0.0.<i>: listener and hb#1 on the same ports on every node, as real hosts would. */
-function makeNode(repo: string, i: number, ports: { listener: number; hb: number; nats: number }): Node {
-  const name = `node${i}`;
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), `hasvct-cbench-${name}-`));
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, OSVC_ROOT: root, OSVC_NODENAME: name, HOME: root, HASVC_NO_HOST_ACTIONS: '1' };
-  const paths = nodePaths(env);
-  fs.mkdirSync(paths.etc, { recursive: true });
-  const addr = `127.0.0.${i}`;
-  fs.writeFileSync(paths.nodeConf, ['[nats]', `port = ${ports.nats}`, '', '[listener]', `addr = ${addr}`, `port = ${ports.listener}`, '', '[hb#1]', 'type = unicast', `addr = ${addr}`, `port = ${ports.hb}`, ''].join('\n'));
-  return {
-    name,
-    root,
-    env,
-    paths,
-    async cli(bin, args) {
-      const t0 = performance.now();
-      await exec(process.execPath, [path.join(repo, 'bin', bin), ...args], { env, cwd: root, timeout: 180_000 });
-      return performance.now() - t0;
-    },
-    pid: () => Number(fs.readFileSync(path.join(root, 'var/lib/opensvc/osvcd.pid'), 'utf8').trim()),
-    status: () => daemonJson<DaemonStatus>(paths, 'GET', '/daemon/status', undefined, { timeoutMs: 10_000 }),
-  };
-}
-
-async function allUp(nodes: readonly Node[]): Promise<boolean> {
-  const all = await Promise.all(nodes.map((n) => n.status()));
-  return all.every((s) => s.nodes.length === nodes.length && s.nodes.every((x) => x.local || x.state === 'up'));
-}
-
-const received = async (nodes: readonly Node[]) => Promise.all(nodes.map(async (n) => (await n.status()).heartbeats?.bytes ?? 0));
+const received = async (nodes: readonly LoopNode[]) => Promise.all(nodes.map(async (n) => (await n.status()).heartbeats?.bytes ?? 0));
 
 /**
  * A cluster of n daemons on loopback: built by joins through node1, then
  * idle, then a burst of 50 service events on node1 followed in every other
  * node's stream. No lab, no storage: the services are events only.
  */
-export async function benchCluster(n: number, o: { idleMs: number; settleMs: number }): Promise<ClusterFigures> {
-  const repo = repoRoot();
-  const ports = { listener: await freePort(), hb: await freePort() };
-  const nodes: Node[] = [];
-  for (let i = 1; i <= n; i++) nodes.push(makeNode(repo, i, { ...ports, nats: await freePort() }));
-  const [first, ...rest] = nodes as [Node, ...Node[]];
+export async function benchCluster(n: number, o: { idleMs: number; settleMs: number }, cleanup: BenchCleanup): Promise<ClusterFigures> {
+  const cluster = await startLoopCluster(n, cleanup);
+  const { nodes, joins, allUpS } = cluster;
+  const [first, ...rest] = nodes as [LoopNode, ...LoopNode[]];
   const stops: (() => Promise<void>)[] = [];
   try {
-    // node1 knows where every node listens (the names resolve nowhere); the joins copy it
-    fs.writeFileSync(first.paths.clusterConf, ['[hb#1]', 'type = unicast', `port = ${ports.hb}`, '', ...nodes.flatMap((x, i) => [`[peer#${x.name}]`, `addr = 127.0.0.${i + 1}`, ''])].join('\n'));
-    const { secret } = loadClusterIdentity(first.paths);
-    for (let i = 0; i < nodes.length; i += 4) await Promise.all(nodes.slice(i, i + 4).map((x) => x.cli('nodemgr', ['daemon', 'start'])));
-    const joins: number[] = [];
-    for (const x of rest) joins.push((await x.cli('nodemgr', ['daemon', 'join', '--secret', secret, '--node', 'node1', '--addr', `127.0.0.1:${ports.listener}`])) / 1000);
-    const joined = performance.now();
-    await until(`every node of ${n} hearing every other`, () => allUp(nodes), 120_000);
-    const allUpS = (performance.now() - joined) / 1000;
-
     await new Promise((r) => setTimeout(r, o.settleMs));
     const pids = nodes.map((x) => x.pid());
     const ticks0 = pids.map(cpuTicks);
@@ -206,17 +114,7 @@ export async function benchCluster(n: number, o: { idleMs: number; settleMs: num
     };
   } finally {
     for (const s of stops) await s().catch(() => undefined);
-    for (const x of nodes) {
-      await x.cli('nodemgr', ['daemon', 'stop']).catch(() => {
-        // the daemon leads its process group, its nats-server in it
-        try {
-          process.kill(-x.pid(), 'SIGKILL');
-        } catch {
-          /* not running */
-        }
-      });
-      fs.rmSync(x.root, { recursive: true, force: true });
-    }
+    await cluster.close();
   }
 }
 
