@@ -21,7 +21,7 @@ import {
   type Mac,
   type SlotOwner,
 } from '../../domain/heartbeat/diskFormat.js';
-import { NEW_PEER, NOT_READING, observe, peerState, readDone, readFailed, type PathTrack, type PeerState, type PeerTrack } from '../../domain/heartbeat/liveness.js';
+import { NEW_PEER, NOT_READING, nextJudgementAt, observe, peerState, readDone, readFailed, type PathTrack, type PeerState, type PeerTrack } from '../../domain/heartbeat/liveness.js';
 import { REGION_BYTES, acquireAligned, releaseAligned } from './alignedMemory.js';
 
 /**
@@ -214,6 +214,15 @@ export class DiskHeartbeat implements HeartbeatPath {
     const t = this.tracks.get(node);
     if (!t) return 'unknown';
     return peerState(t, this.path, this.o.now(), { timeoutMs: this.o.timeoutMs, staleReadMs: this.staleReadMs });
+  }
+
+  /** In how many ms peerState(node) may answer otherwise with no new read (undefined: only a read can change it). */
+  nextJudgementIn(node: string): number | undefined {
+    const t = this.tracks.get(node);
+    if (!t) return undefined;
+    const now = this.o.now();
+    const at = nextJudgementAt(t, this.path, now, { timeoutMs: this.o.timeoutMs, staleReadMs: this.staleReadMs });
+    return at === undefined ? undefined : at - now;
   }
 
   lastSeen(node: string): number | undefined {

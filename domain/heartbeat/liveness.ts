@@ -65,3 +65,18 @@ export function peerState(t: PeerTrack, p: PathTrack, now: number, j: Judgement)
   if (t.changedAt !== undefined && now - t.changedAt <= j.timeoutMs) return 'up';
   return now - p.readingSince >= j.timeoutMs ? 'down' : 'unknown';
 }
+
+/**
+ * The first instant after `now` at which peerState may answer otherwise
+ * with no new read: a beat growing old, the path reading long enough to
+ * judge, reads growing stale. undefined: only a read can change it. A
+ * caller arms one timer for it instead of asking again and again.
+ */
+export function nextJudgementAt(t: PeerTrack, p: PathTrack, now: number, j: Judgement): number | undefined {
+  if (p.readingSince === undefined || p.lastReadAt === undefined || now - p.lastReadAt > j.staleReadMs) return undefined;
+  // `>` thresholds change just after the instant: 1 ms after, on a clock in ms
+  const at = [p.lastReadAt + j.staleReadMs + 1, p.readingSince + j.timeoutMs];
+  if (t.changedAt !== undefined) at.push(t.changedAt + j.timeoutMs + 1);
+  const later = at.filter((x) => x > now);
+  return later.length > 0 ? Math.min(...later) : undefined;
+}

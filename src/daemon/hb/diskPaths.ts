@@ -71,6 +71,12 @@ export class DiskPaths {
     });
   }
 
+  /** In how many ms a disk path may judge the peer otherwise with no new read (undefined: none will). */
+  nextJudgementIn(peer: string): number | undefined {
+    const ins = [...this.paths.values()].flatMap(({ path }) => path.nextJudgementIn(peer) ?? []);
+    return ins.length > 0 ? Math.min(...ins) : undefined;
+  }
+
   /** The per-node cells of the hb#N.rx/tx lines: `O` beating, `X` not, `/` this node. */
   refreshCells(nodes: readonly string[]): void {
     for (const [rid, { path }] of this.paths) {

@@ -144,7 +144,7 @@ export class Heartbeats {
     this.reconcileTimer = setInterval(() => void this.reconcile(), this.o.reconcileMs ?? 1000);
     this.reconcileTimer.unref();
     this.arbitrators.start();
-    this.scheduleEvaluate();
+    this.evaluate();
   }
 
   private async followFrom(fromSeq: number): Promise<void> {
@@ -200,14 +200,36 @@ export class Heartbeats {
     this.nudgeTimer.unref();
   }
 
-  /** Liveness looked at again often enough that a lost peer is noticed within a tenth of a second of its timeout. */
-  private scheduleEvaluate(): void {
+  /**
+   * One timer, for the next instant a peer's liveness may change with no
+   * beat received (a beat growing older than its timeout, a peer never
+   * heard once the timeout has passed since the start, a disk path's
+   * judgement): a lost peer is noticed at its timeout, and an idle daemon
+   * does not wake up between. A beat, a disk or arbitrator change and a
+   * config change evaluate at once.
+   */
+  private armEvaluate(conf: NodeConfig): void {
+    if (this.evalTimer) clearTimeout(this.evalTimer);
+    this.evalTimer = undefined;
     if (this.stopped) return;
-    const shortest = Math.min(...(this.conf?.hbs ?? []).map((h) => h.interval * 1000), 1000);
+    const now = this.now();
+    let next = Infinity;
+    for (const n of this.peersOf(conf)) {
+      for (const h of conf.hbs) {
+        if (h.type !== 'unicast') continue;
+        // fresh() holds while now - at <= timeout: it changes 1 ms after
+        const at = this.seen.get(n)?.get(h.rid) ?? this.startedAt;
+        const ends = at + h.timeout * 1000 + 1;
+        if (ends > now) next = Math.min(next, ends);
+      }
+      const disk = this.disk.nextJudgementIn(n);
+      if (disk !== undefined) next = Math.min(next, now + Math.max(1, Math.ceil(disk)));
+    }
+    if (next === Infinity) return;
     this.evalTimer = setTimeout(() => {
+      this.evalTimer = undefined;
       this.evaluate();
-      this.scheduleEvaluate();
-    }, Math.max(50, Math.min(100, shortest / 2)));
+    }, next - now);
     this.evalTimer.unref();
   }
 
@@ -215,6 +237,7 @@ export class Heartbeats {
   private evaluate(): void {
     const conf = this.conf;
     if (!conf || this.stopped) return;
+    this.armEvaluate(conf);
     const { peers, q } = this.livenessAll(conf);
     for (const [node, l] of Object.entries(peers)) {
       const was = this.reported.get(node);
@@ -338,7 +361,8 @@ export class Heartbeats {
       }
       for (const peer of peers) if (!t.timers.has(peer)) this.schedule(t, peer, 0);
     }
-    this.refreshCells();
+    // another config may change the peers or their timeouts: judged again, the next deadline with it
+    this.evaluate();
   }
 
   private peersOf(conf: NodeConfig): string[] {
@@ -493,12 +517,12 @@ export class Heartbeats {
       this.seen.set(beat.node, m);
     }
     const wasUp = this.fresh(beat.node, hb.rid, hb.timeout);
+    const wasStopping = this.status.get(beat.node)?.stopping === true;
     m.set(hb.rid, this.now());
     this.status.set(beat.node, behind ? { ...beat.status, behind: true } : beat.status);
-    if (!wasUp) {
-      this.o.log.info({ from: beat.node, hb: hb.rid }, 'peer beating');
-      this.refreshCells();
-    }
+    if (!wasUp) this.o.log.info({ from: beat.node, hb: hb.rid }, 'peer beating');
+    // what a beat can change of the peer's liveness, judged now (and the next deadline armed); otherwise the armed deadline stands
+    if (!wasUp || wasStopping !== (beat.status.stopping === true)) this.evaluate();
     const record = { type: 'HeartbeatReceived', v: 1, cluster: this.o.cluster, origin: this.o.node, time: new Date(this.now()).toISOString(), data: { from: beat.node, hb: hb.rid } };
     this.o.store.publishHeartbeat(heartbeatSubject(this.o.cluster, beat.node), record).catch((e: unknown) => this.o.log.debug({ err: (e as Error).message }, 'HeartbeatReceived not recorded'));
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { NEW_PEER, NOT_READING, observe, peerState, readDone, readFailed, type PathTrack, type PeerTrack } from '../../../domain/heartbeat/liveness.js';
+import fc from 'fast-check';
+import { NEW_PEER, NOT_READING, nextJudgementAt, observe, peerState, readDone, readFailed, type PathTrack, type PeerTrack } from '../../../domain/heartbeat/liveness.js';
 
 const j = { timeoutMs: 1000, staleReadMs: 500 };
 
@@ -75,5 +76,44 @@ describe('disk heartbeat liveness', () => {
     expect(peerState(back, readDone(f.path, 250), 250, j)).toBe('up');
     expect(peerState(observe(back, 51, 2200), readDone(p2, 2200), 2200, j)).toBe('up');
     expect(peerState(back, readDone(readDone(p2, 2500), 3000), 3000, j)).toBe('down');
+  });
+
+  it('the next judgement: when a beat grows old, the path has read long enough, reads grow stale', () => {
+    const { t, p } = reads([7, 8], [0, 200]);
+    // up until 1200 (changed at 200), stale after 700 (last read at 200): the first is 701
+    expect(nextJudgementAt(t, p, 200, j)).toBe(701);
+    const later = reads([7, 8, 8, 8, 8, 8, 8], [0, 200, 400, 600, 800, 1000, 1200]);
+    expect(nextJudgementAt(later.t, later.p, 1200, j)).toBe(1201);
+    expect(peerState(later.t, later.p, 1201, j)).toBe('down');
+    // reading for less than the timeout: down at 1000, when reading for the timeout
+    const base = reads([7, 7], [0, 200]);
+    expect(nextJudgementAt(base.t, base.p, 200, j)).toBe(701);
+    expect(nextJudgementAt(base.t, readDone(base.p, 600), 600, j)).toBe(1000);
+    // not reading, or reads stale: only a read changes anything
+    expect(nextJudgementAt(NEW_PEER, NOT_READING, 0, j)).toBeUndefined();
+    expect(nextJudgementAt(t, p, 701, j)).toBeUndefined();
+  });
+
+  it('the judgement holds until the next judgement, and for ever when there is none', () => {
+    const history = fc.array(fc.tuple(fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }), fc.integer({ min: 1, max: 400 })), { minLength: 1, maxLength: 12 });
+    fc.assert(
+      fc.property(history, fc.integer({ min: 0, max: 600 }), fc.integer({ min: 0, max: 5000 }), (steps, wait, step) => {
+        let t = NEW_PEER;
+        let p = NOT_READING;
+        let at = 0;
+        for (const [v, dt] of steps) {
+          at += dt;
+          t = observe(t, v, at);
+          p = readDone(p, at);
+        }
+        const now = at + wait;
+        const next = nextJudgementAt(t, p, now, j);
+        const was = peerState(t, p, now, j);
+        if (next !== undefined) expect(next).toBeGreaterThan(now);
+        const until = next ?? now + 10_000;
+        // every instant before it judges the same
+        for (const x of [now + 1, Math.floor((now + until) / 2), until - 1, now + (step % Math.max(1, until - now))]) if (x < until) expect(peerState(t, p, x, j)).toBe(was);
+      }),
+    );
   });
 });
