@@ -109,6 +109,9 @@ export class Heartbeats {
   private stopFollow: (() => Promise<void>) | undefined;
   private reconcileTimer: NodeJS.Timeout | undefined;
   private reconciling: Promise<void> | undefined;
+  /** node.conf and cluster.conf as last read (confStamp), and whether the next reconcile reads them whatever */
+  private loadedStamp: string | undefined;
+  private mustLoad = true;
   private stopped = false;
   /** the last stream sequence the index holds, and whether the follow feeding it stalled */
   private indexed = 0;
@@ -141,7 +144,7 @@ export class Heartbeats {
     this.followWatch = setInterval(() => void this.checkFollow(), 1000);
     this.followWatch.unref();
     await this.reconcile();
-    this.reconcileTimer = setInterval(() => void this.reconcile(), this.o.reconcileMs ?? 1000);
+    this.reconcileTimer = setInterval(() => void this.reconcileSoon(), this.o.reconcileMs ?? 1000);
     this.reconcileTimer.unref();
     this.arbitrators.start();
     this.evaluate();
@@ -296,18 +299,43 @@ export class Heartbeats {
     return this.conf ? this.livenessAll(this.conf).q : undefined;
   }
 
-  /** Start, restart or stop hb#N threads to match the config; refresh the per-node cells. */
+  /** Start, restart or stop hb#N threads to match the config (read again now); refresh the per-node cells. */
   reconcile(): Promise<void> {
+    this.mustLoad = true;
+    return this.reconcileSoon();
+  }
+
+  private reconcileSoon(): Promise<void> {
     this.reconciling ??= this.doReconcile().finally(() => (this.reconciling = undefined));
     return this.reconciling;
   }
 
+  /**
+   * What node.conf and cluster.conf are on disk now, without reading them:
+   * an edit, an atomic rewrite (another inode) or a removal changes it.
+   */
+  private confStamp(): string {
+    return [this.o.paths.nodeConf, this.o.paths.clusterConf]
+      .map((f) => {
+        const st = fs.statSync(f, { throwIfNoEntry: false });
+        return st ? `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` : '-';
+      })
+      .join(' ');
+  }
+
   private async doReconcile(): Promise<void> {
     if (this.stopped) return;
-    try {
-      this.conf = loadNodeConfig(this.o.paths, this.o.env);
-    } catch (e) {
-      if (!this.conf) this.o.log.warn({ err: (e as Error).message }, 'heartbeats: node config unreadable');
+    // the files are read and parsed again only when they changed (or when asked): an idle daemon only stats them
+    const stamp = this.confStamp();
+    const load = this.mustLoad || stamp !== this.loadedStamp;
+    this.mustLoad = false;
+    if (load) {
+      this.loadedStamp = stamp;
+      try {
+        this.conf = loadNodeConfig(this.o.paths, this.o.env);
+      } catch (e) {
+        if (!this.conf) this.o.log.warn({ err: (e as Error).message }, 'heartbeats: node config unreadable');
+      }
     }
     const conf = this.conf;
     if (!conf) return;
@@ -362,7 +390,8 @@ export class Heartbeats {
       for (const peer of peers) if (!t.timers.has(peer)) this.schedule(t, peer, 0);
     }
     // another config may change the peers or their timeouts: judged again, the next deadline with it
-    this.evaluate();
+    if (load) this.evaluate();
+    else this.refreshCells();
   }
 
   private peersOf(conf: NodeConfig): string[] {
