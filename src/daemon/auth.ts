@@ -68,9 +68,16 @@ export function canonical(r: RequestLine): string {
 const sha256 = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
 const hmac = (secret: string, text: string) => crypto.createHmac('sha256', secret).update(text).digest('hex');
 
-/** The key bodies are sealed with, derived from the cluster secret (never the secret itself). */
+let lastSealKey: { readonly secret: string; readonly key: Buffer } | undefined;
+
+/**
+ * The key bodies are sealed with, derived from the cluster secret (never
+ * the secret itself). Derived once per secret: every beat and its answer
+ * are sealed and opened with it, four derivations an exchange otherwise.
+ */
 export function sealKey(secret: string): Buffer {
-  return Buffer.from(crypto.hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.from('hasvc'), Buffer.from('hasvc body sealing v2'), 32));
+  if (lastSealKey?.secret !== secret) lastSealKey = { secret, key: Buffer.from(crypto.hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.from('hasvc'), Buffer.from('hasvc body sealing v2'), 32)) };
+  return lastSealKey.key;
 }
 
 /** AES-256-GCM: iv(12) | ciphertext | tag(16), bound to `aad`. */
@@ -206,10 +213,23 @@ export function bodyMatches(c: Claim, wire: Buffer): boolean {
   return crypto.timingSafeEqual(Buffer.from(sha256(wire), 'hex'), Buffer.from(c.line.bodySha256, 'hex'));
 }
 
+/** Public keys as parsed: a beat is checked against the same few pinned keys again and again (bounded: only signers with the cluster secret get here). */
+const parsedKeys = new Map<string, crypto.KeyObject>();
+
+function publicKeyOf(der: string): crypto.KeyObject {
+  let k = parsedKeys.get(der);
+  if (k === undefined) {
+    k = crypto.createPublicKey({ key: Buffer.from(der, 'base64'), format: 'der', type: 'spki' });
+    if (parsedKeys.size >= 256) parsedKeys.clear();
+    parsedKeys.set(der, k);
+  }
+  return k;
+}
+
 /** The node key signature of the request line, checked against a (pinned) public key. */
 export function nodeSignatureValid(c: Claim, publicKey: string): boolean {
   try {
-    const k = crypto.createPublicKey({ key: Buffer.from(publicKey, 'base64'), format: 'der', type: 'spki' });
+    const k = publicKeyOf(publicKey);
     if (k.asymmetricKeyType !== 'ed25519') return false;
     return crypto.verify(null, Buffer.from(c.text, 'utf8'), k, c.sig);
   } catch {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { bodyMatches, MAX_SKEW_MS, nodeSignatureValid, openBody, ReplayGuard, signRequest, verifyHeaders } from '../../../src/daemon/auth.js';
+import { bodyMatches, MAX_SKEW_MS, nodeSignatureValid, openBody, ReplayGuard, sealKey, signRequest, verifyHeaders } from '../../../src/daemon/auth.js';
 import { testKey } from '../../support/peer.js';
 
 const SECRET = 'a'.repeat(32);
@@ -80,5 +80,24 @@ describe('requests between nodes: hasvc auth v2', () => {
   test('a request claiming to come from the receiver itself is refused', () => {
     const s = signRequest({ ...me, node: 'node1' }, 'node1', 'POST', '/hb', body, NOW);
     expect(verifyHeaders(lower(s.headers), SECRET, 'node1', 'POST', '/hb', NOW)).toEqual({ ok: false, reason: 'signed as this node itself' });
+  });
+
+  test('keys derived or parsed once answer as fresh ones: per secret, per public key', () => {
+    const other = 'b'.repeat(32);
+    const k1 = sealKey(SECRET);
+    expect(sealKey(other).equals(k1)).toBe(false);
+    expect(sealKey(SECRET).equals(k1)).toBe(true);
+    const s = signed();
+    const v = verifyHeaders(lower(s.headers), SECRET, 'node1', 'POST', '/hb', NOW);
+    if (!v.ok) throw new Error(v.reason);
+    // a body sealed with one secret does not open with another, whichever was derived last
+    expect(openBody(v.value, other, s.body!)).toBeUndefined();
+    expect(openBody(v.value, SECRET, s.body!)?.toString()).toBe('{"x":1}');
+    const stranger = testKey().publicKey;
+    for (let i = 0; i < 3; i++) {
+      expect(nodeSignatureValid(v.value, key.publicKey)).toBe(true);
+      expect(nodeSignatureValid(v.value, stranger)).toBe(false);
+      expect(nodeSignatureValid(v.value, 'not a key')).toBe(false);
+    }
   });
 });
