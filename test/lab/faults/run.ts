@@ -4,7 +4,7 @@ import path from 'node:path';
 import { LabError, labDown } from '../lab.js';
 import { Bench, resultTable, runScenario, type ScenarioResult } from './harness.js';
 import type { Scenario } from './harness.js';
-import { SCENARIOS, scenarioNamed } from './scenarios.js';
+import { SCENARIOS, scenarioNamed, soak } from './scenarios.js';
 
 /**
  * npm run faults [-- --runs N] [--seed S] [--scenario NAME]... [--report FILE]
@@ -22,7 +22,9 @@ const USAGE = `usage: npm run faults [-- options]
   --report FILE     where the JSON report goes (default ${path.join(os.tmpdir(), 'hasvc-faults-<seed>.json')})
   --list            list the scenarios
 scenarios:
-${SCENARIOS.map((s) => `  ${s.name.padEnd(30)} ${s.title}`).join('\n')}`;
+${SCENARIOS.map((s) => `  ${s.name.padEnd(30)} ${s.title}`).join('\n')}
+never drawn, named only (HASVC_SOAK_MINUTES sets its length, 10):
+  ${soak.name.padEnd(30)} ${soak.title}`;
 
 /** mulberry32: small, seeded, good enough to draw scenarios. */
 export function seeded(seed: number): () => number {

@@ -335,6 +335,54 @@ const hbPacketLoss: Scenario = {
   },
 };
 
+/**
+ * The fast-failover soak (issue: failover in seconds): heartbeats at 200 ms
+ * with a 1 s timeout, 5 % of the heartbeat packets of both nodes dropped at
+ * random, and each minute one daemon (node1 and node2 in turn) frozen for up
+ * to half the timeout. Nothing may move: svc1 stays on node1 and answers, no
+ * peer is ever seen down. HASVC_SOAK_MINUTES sets its length (10). Not in
+ * the lab test's catalogue: `npm run faults -- --scenario soak`.
+ */
+const SOAK_CLUSTER: ClusterOptions = { diskHb: true, interval: '200ms', timeout: '1s', readyPeriod: '1s' };
+
+export const soak: Scenario = {
+  name: 'soak',
+  title: 'soak: fast heartbeats (200ms/1s), 5 % heartbeat packet loss, a daemon frozen up to half the timeout each minute: no false failover',
+  cluster: SOAK_CLUSTER,
+  async run(ctx) {
+    const minutes = Number(process.env.HASVC_SOAK_MINUTES ?? 10);
+    const t = ctx.obs.mark(`soak: ${minutes} min, 5 % packet loss on both nodes' hb port`);
+    for (const n of ctx.info.nodeNames) {
+      await packetLoss(ctx.info, n, 5);
+      ctx.onCleanup(() => clearPacketLoss(ctx.info, n));
+    }
+    let pauses = 0;
+    let longest = 0;
+    for (let m = 0; m < minutes; m++) {
+      const node: LabNode = m % 2 === 0 ? 'node1' : 'node2';
+      // up to half the timeout, never less than a tenth of it
+      const ms = Math.round(ctx.timeoutMs * (0.1 + 0.4 * Math.random()));
+      const pid = daemonPause(ctx.info, node);
+      ctx.onCleanup(() => daemonContinue(pid));
+      await new Promise((r) => setTimeout(r, ms));
+      daemonContinue(pid);
+      pauses++;
+      longest = Math.max(longest, ms);
+      await ctx.obs.holdsFor(`svc1 stays on node1 alone (minute ${m + 1} of ${minutes})`, 60_000 - ms, () => runsOnly(ctx, 'node1'));
+    }
+    ctx.note(`${pauses} pause(s) of a daemon, the longest ${longest} ms`);
+    const out = ctx.obs.outage(t);
+    ctx.check(!out.interrupted, 'the client was answered all along', `${out.failed} probe(s) failed`);
+    for (const n of ctx.info.nodeNames) {
+      const flaps = agentLog(ctx.info, n).filter((l) => l.msg === 'peer state changed' && l.to !== 'up' && Number(l.time ?? 0) >= t).length;
+      ctx.note(`${n}: ${flaps} peer state change(s) away from up during the soak`);
+      const st = await ctx.status(n, `${n} sees its peer up`, (s) => peerState(s, OTHER[n])?.state === 'up', 10_000);
+      ctx.check(svc1Of(st)?.instances.find((i) => i.node === 'node1')?.avail === 'up', `${n}: svc1 up on node1 at the end`);
+    }
+    ctx.check(runsOnly(ctx, 'node1'), 'svc1 on node1 alone at the end');
+  },
+};
+
 /** Every scenario, in the order the lab test runs them. */
 export const SCENARIOS: readonly Scenario[] = [
   // these leave svc1 on node1: each hands its cluster to the next (harness.ts, Bench)
@@ -355,5 +403,5 @@ export const SCENARIOS: readonly Scenario[] = [
 ];
 
 export function scenarioNamed(name: string): Scenario | undefined {
-  return SCENARIOS.find((s) => s.name === name);
+  return [...SCENARIOS, soak].find((s) => s.name === name);
 }
