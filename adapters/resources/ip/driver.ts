@@ -177,9 +177,10 @@ export function createIpDriver(conf: ResourceConfig): ResourceDriver {
         log: ctx.log,
       });
       if (r.exitCode !== 0) throw new ResourceError(rid, `ip addr del ${t.addr} failed, ret ${r.exitCode}: ${tail(r.stderr)}`);
-      // as OpenSVC does: tell the user whether the address still answers elsewhere
+      // as OpenSVC does: tell the user whether the address still answers elsewhere. A holder on
+      // the link answers in milliseconds; a relocation's stop waits on this (0.3 s, not 1 s)
       await ctx.log('info', `checking ${t.addr} availability`);
-      const ping = await runCommand(['ping', ...(t.family === 6 ? ['-6'] : []), '-c', '1', '-W', '1', t.addr], {
+      const ping = await runCommand(['ping', ...(t.family === 6 ? ['-6'] : []), '-c', '1', '-W', '0.3', t.addr], {
         signal: ctx.signal,
         timeoutMs: 5000,
       });
