@@ -368,7 +368,53 @@ export class EventStore {
     return ack;
   }
 
+  private readonly endWatches = new Map<number, { readonly timer: NodeJS.Timeout; readonly watchers: Set<(last: number | Error) => void>; asking: boolean }>();
+
+  /**
+   * The audit stream's last sequence every `everyMs`, or why it could not
+   * be read, to each watcher: the follows of a daemon check this way that
+   * they keep up (a consumer can stall under a restarted server). Watchers
+   * of the same period share one request to the server, not one each. The
+   * returned function stops watching.
+   */
+  watchStreamEnd(everyMs: number, watcher: (last: number | Error) => void): () => void {
+    let w = this.endWatches.get(everyMs);
+    if (!w) {
+      const watchers = new Set<(last: number | Error) => void>();
+      const timer = setInterval(() => {
+        const cur = this.endWatches.get(everyMs);
+        // one request at a time: a slow answer is not asked again meanwhile
+        if (!cur || cur.asking) return;
+        cur.asking = true;
+        this.jsm.streams
+          .info(this.auditStream)
+          .then(
+            (info) => info.state.last_seq,
+            (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+          )
+          .then((r) => {
+            cur.asking = false;
+            for (const f of [...cur.watchers]) f(r);
+          });
+      }, everyMs);
+      timer.unref();
+      w = { timer, watchers, asking: false };
+      this.endWatches.set(everyMs, w);
+    }
+    w.watchers.add(watcher);
+    return () => {
+      const cur = this.endWatches.get(everyMs);
+      if (!cur) return;
+      cur.watchers.delete(watcher);
+      if (cur.watchers.size > 0) return;
+      clearInterval(cur.timer);
+      this.endWatches.delete(everyMs);
+    };
+  }
+
   async close(): Promise<void> {
+    for (const w of this.endWatches.values()) clearInterval(w.timer);
+    this.endWatches.clear();
     await this.nc.drain().catch(() => this.nc.close());
   }
 }

@@ -84,7 +84,7 @@ export class Monitor {
   /** the last stream sequence delivered, invalid records included */
   private delivered = 0;
   private stalled: { at: number; delivered: number } | undefined;
-  private watchdog: NodeJS.Timeout | undefined;
+  private unwatch: (() => void) | undefined;
   private checking = false;
   private sinceSnapshot = 0;
   private lastId: string | undefined;
@@ -150,8 +150,7 @@ export class Monitor {
     this.delivered = Math.max(this.delivered, end);
     // follow from what replay reached: events appended meanwhile come through follow
     await this.follow();
-    this.watchdog = setInterval(() => void this.checkProgress(), this.o.watchdogMs ?? 1000);
-    this.watchdog.unref();
+    this.unwatch = this.o.store.watchStreamEnd(this.o.watchdogMs ?? 1000, (last) => void this.checkProgress(last));
     this.o.threads.set('monitor', 'running');
   }
 
@@ -166,16 +165,17 @@ export class Monitor {
    * failover) may wait a long time before it notices. The stream's last
    * sequence says when we are behind; behind without progress for a while,
    * the follow starts again from the last event applied (re-delivered
-   * events are ignored by sequence).
+   * events are ignored by sequence). The stream's end is read once a
+   * second for the heartbeats' follow and this one together.
    */
-  private async checkProgress(): Promise<void> {
+  private async checkProgress(end: number | Error): Promise<void> {
     if (this.checking || this.stopped) return;
     this.checking = true;
     try {
-      const info = await this.o.store.jsm.streams.info(this.o.store.auditStream);
+      if (end instanceof Error) throw end;
       const now = Date.now();
-      if (this.delivered >= info.state.last_seq || (this.stalled && this.delivered > this.stalled.delivered)) {
-        this.stalled = this.delivered >= info.state.last_seq ? undefined : { at: now, delivered: this.delivered };
+      if (this.delivered >= end || (this.stalled && this.delivered > this.stalled.delivered)) {
+        this.stalled = this.delivered >= end ? undefined : { at: now, delivered: this.delivered };
         return;
       }
       if (!this.stalled) {
@@ -183,7 +183,7 @@ export class Monitor {
         return;
       }
       if (now - this.stalled.at < (this.o.stallMs ?? 2000) || this.stopped) return;
-      this.o.log.warn({ delivered: this.delivered, streamLast: info.state.last_seq }, 'the stream consumer stalled: following again');
+      this.o.log.warn({ delivered: this.delivered, streamLast: end }, 'the stream consumer stalled: following again');
       this.stalled = undefined;
       const old = this.stopFollow;
       this.stopFollow = undefined;
@@ -293,7 +293,7 @@ export class Monitor {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.watchdog) clearInterval(this.watchdog);
+    this.unwatch?.();
     for (const w of [...this.waiters]) w();
     this.o.threads.set('monitor', 'stopping');
     await this.stopFollow?.();

@@ -116,7 +116,7 @@ export class Heartbeats {
   /** the last stream sequence the index holds, and whether the follow feeding it stalled */
   private indexed = 0;
   private followStall: { at: number; indexed: number } | undefined;
-  private followWatch: NodeJS.Timeout | undefined;
+  private unwatchEnd: (() => void) | undefined;
   private nudgeTimer: NodeJS.Timeout | undefined;
   private readonly disk: DiskPaths;
   private readonly arbitrators: Arbitrators;
@@ -141,8 +141,7 @@ export class Heartbeats {
     const end = await this.o.store.replayIds({}, (streamSeq, origin, seq) => this.index.add(origin, seq, streamSeq));
     this.indexed = end;
     await this.followFrom(end + 1);
-    this.followWatch = setInterval(() => void this.checkFollow(), 1000);
-    this.followWatch.unref();
+    this.unwatchEnd = this.o.store.watchStreamEnd(1000, (last) => void this.checkFollow(last));
     await this.reconcile();
     this.reconcileTimer = setInterval(() => void this.reconcileSoon(), this.o.reconcileMs ?? 1000);
     this.reconcileTimer.unref();
@@ -165,12 +164,13 @@ export class Heartbeats {
    * The follow feeding the index can stall (a nats-server restarted under
    * it): behind the stream with no progress for 2 s, follow again from what
    * the index holds. Without this a restarted server's new events waited
-   * for a daemon restart to reach the peers.
+   * for a daemon restart to reach the peers. The stream's end is read once
+   * a second for the monitor's follow and this one together.
    */
-  private async checkFollow(): Promise<void> {
+  private async checkFollow(last: number | Error): Promise<void> {
     if (this.stopped) return;
     try {
-      const last = (await this.o.store.jsm.streams.info(this.o.store.auditStream)).state.last_seq;
+      if (last instanceof Error) throw last;
       if (this.indexed >= last) {
         this.followStall = undefined;
         return;
@@ -640,7 +640,7 @@ export class Heartbeats {
     this.stopped = true;
     if (this.reconcileTimer) clearInterval(this.reconcileTimer);
     if (this.evalTimer) clearTimeout(this.evalTimer);
-    if (this.followWatch) clearInterval(this.followWatch);
+    this.unwatchEnd?.();
     if (this.nudgeTimer) clearTimeout(this.nudgeTimer);
     await this.arbitrators.stop();
     await this.reconciling?.catch(() => undefined);

@@ -215,4 +215,28 @@ describe('EventStore against a real nats-server', () => {
       await store.close();
     }
   });
+
+  it('the stream\'s end watched: every watcher of a period gets each reading, until it stops watching', async () => {
+    const store = await EventStore.open({ ...nats.endpoint, cluster: 'end' });
+    try {
+      await store.append(events('node1', 1, 3, 'end'));
+      const a: (number | Error)[] = [];
+      const b: (number | Error)[] = [];
+      const stopA = store.watchStreamEnd(100, (x) => a.push(x));
+      const stopB = store.watchStreamEnd(100, (x) => b.push(x));
+      await waitFor('both watchers read the end', () => a.includes(3) && b.includes(3), 5000);
+      await store.append(events('node1', 4, 2, 'end'));
+      await waitFor('both watchers read the new end', () => a.includes(5) && b.includes(5), 5000);
+      // one reading hands the same value to each watcher, in the same turn
+      expect(b.slice(0, a.length)).toEqual(a.slice(0, b.length));
+      stopA();
+      const seen = a.length;
+      await waitFor('b still watching', () => b.length >= seen + 3, 5000);
+      expect(a).toHaveLength(seen);
+      stopB();
+    } finally {
+      await store.close();
+    }
+  });
 });
+
