@@ -13,6 +13,28 @@ export interface RequestOptions {
   /** give up after this long (the daemon's long polls need more than the default) */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+  /**
+   * a peer asked again and again (heartbeats): the connection is kept open
+   * between requests (closed after KEPT_IDLE_MS unused), so a request is
+   * not a TCP (and TLS) handshake each time, whose lost SYN alone costs a
+   * second (TCP's first retransmission)
+   */
+  readonly keepAlive?: boolean;
+}
+
+/** how long a kept connection to a peer stays open unused: less than a heartbeat receiver keeps it (2 min) */
+export const KEPT_IDLE_MS = 60_000;
+
+const keptAgents = new Map<string, http.Agent>();
+
+function keptAgent(secure: boolean, host: string, port: number, ca: string | undefined): http.Agent {
+  const key = JSON.stringify([secure, host, port, ca ?? null]);
+  let a = keptAgents.get(key);
+  if (!a) {
+    a = secure ? new https.Agent({ keepAlive: true, timeout: KEPT_IDLE_MS }) : new http.Agent({ keepAlive: true, timeout: KEPT_IDLE_MS });
+    keptAgents.set(key, a);
+  }
+  return a;
 }
 
 /** The daemon is not answering on its socket: not running, or starting. */
@@ -42,7 +64,7 @@ function decodeJson(bytes: Buffer): unknown {
   }
 }
 
-function send<T>(target: http.RequestOptions | https.RequestOptions, method: string, urlPath: string, w: Wire, o: RequestOptions, down: (e: Error) => Error, secure = false): Promise<DaemonResponse<T>> {
+function send<T>(target: http.RequestOptions | https.RequestOptions, method: string, urlPath: string, w: Wire, o: RequestOptions, down: (e: Error) => Error, secure = false, agent: http.Agent | false = false): Promise<DaemonResponse<T>> {
   const payload = w.payload;
   return new Promise((resolve, reject) => {
     const req = (secure ? https.request : http.request)(
@@ -53,7 +75,7 @@ function send<T>(target: http.RequestOptions | https.RequestOptions, method: str
         headers: { ...target.headers, accept: 'application/json', ...(payload ? { 'content-type': w.contentType ?? 'application/json', 'content-length': payload.length } : {}) },
         timeout: o.timeoutMs ?? 10_000,
         ...(o.signal ? { signal: o.signal } : {}),
-        agent: false,
+        agent,
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -150,7 +172,8 @@ export function peerRequest<T = unknown>(t: PeerTarget, method: string, urlPath:
     return decodeJson(bytes);
   };
   const target = t.tls ? { host: t.host, port: t.port, headers, ...(t.tls.ca !== undefined ? { ca: t.tls.ca } : {}) } : { host: t.host, port: t.port, headers };
-  return send<T>(target, method, urlPath, { payload: signed.body, ...(signed.sealed ? { contentType: SEALED_TYPE } : {}), decode }, o, (e) => new UnavailableError(`no answer from ${t.host}:${t.port}: ${e.message}`, { cause: e }), t.tls !== undefined);
+  const agent = o.keepAlive === true ? keptAgent(t.tls !== undefined, t.host, t.port, t.tls?.ca) : false;
+  return send<T>(target, method, urlPath, { payload: signed.body, ...(signed.sealed ? { contentType: SEALED_TYPE } : {}), decode }, o, (e) => new UnavailableError(`no answer from ${t.host}:${t.port}: ${e.message}`, { cause: e }), t.tls !== undefined, agent);
 }
 
 /**

@@ -12,7 +12,7 @@ import { peerLiveness, quorum, withQuorum, type Liveness, type PathReading, type
 import { Arbitrators } from './arbitrators.js';
 import { DiskPaths } from './diskPaths.js';
 import { admit, answer, GateError, type Admitted, type GateOptions } from '../gate.js';
-import { peerRequest } from '../client.js';
+import { KEPT_IDLE_MS, peerRequest } from '../client.js';
 import type { DaemonLogger } from '../log.js';
 import type { ThreadTable } from '../threads.js';
 import { OriginIndex } from './originIndex.js';
@@ -468,6 +468,8 @@ export class Heartbeats {
     const server: http.Server = cert ? https.createServer({ ...cert, minVersion: 'TLSv1.2' }, handler) : http.createServer(handler);
     server.headersTimeout = 10_000;
     server.requestTimeout = 60_000;
+    // beats come on kept connections (client.ts KEPT_IDLE_MS): the sender closes an unused one first
+    server.keepAliveTimeout = 2 * KEPT_IDLE_MS;
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -614,7 +616,7 @@ export class Heartbeats {
       const tls = this.peerTls(conf);
       const target = { host, port: t.hb.port, to: peer, node: this.o.node, secret, key: this.o.key, seal: conf.listener.seal, ...(tls ? { tls } : {}) };
       // a beat older than the peer's timeout says nothing: give up on it by then
-      const r = await peerRequest(target, 'POST', '/hb', beat, { timeoutMs: Math.max(1000, Math.min(t.hb.timeout * 1000, Math.max(2000, t.hb.interval * 1000))), now: this.now });
+      const r = await peerRequest(target, 'POST', '/hb', beat, { timeoutMs: Math.max(1000, Math.min(t.hb.timeout * 1000, Math.max(2000, t.hb.interval * 1000))), now: this.now, keepAlive: true });
       if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${typeof r.body === 'object' && r.body !== null ? String((r.body as { error?: unknown }).error) : String(r.body)}`);
       const ack = parseAck(r.body);
       t.acks.set(peer, new Map(Object.entries(ack.acks)));
