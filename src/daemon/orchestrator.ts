@@ -90,13 +90,15 @@ export class Orchestrator {
   }
 
   private async pass(): Promise<void> {
+    const names = this.o.catalog.refresh();
+    // a node without a service asks nothing of the stream (idle cost)
+    if (names.length === 0) return;
     if (this.o.caughtUp !== undefined && !(await this.o.caughtUp())) {
       this.o.log.warn('orchestrator: the projections are behind the stream: no decision this pass');
       return;
     }
     // orchestrate = no: left alone, unless an operator gave it a target
-    const services = this.o.catalog
-      .refresh()
+    const services = names
       .map((n) => this.o.catalog.get(n)?.config)
       .filter((c): c is NonNullable<typeof c> => c !== undefined)
       .map((c) => serviceFacts(c, this.o.node, this.o.monitor.projection))
