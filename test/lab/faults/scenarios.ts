@@ -153,16 +153,6 @@ function simultaneous(split: boolean): Scenario {
     name: `simultaneous-start-${split ? 'split' : 'connected'}`,
     title: `both nodes lose power, come back and start their daemons at once${split ? ', node1 cut off (carrier kept)' : ''}: svc1 starts on one node`,
     cluster: DISK,
-    ...(split
-      ? {
-          knownBug: {
-            what: 'svc1 stays down on both sides of the split: node1\'s daemon, back from the power loss, takes svc1 as "running here" from its log, finds app#web down and stops it "to relocate", which penalises node1; then node1 defers to node2 ("node2 comes first in placement (alive but unreachable: it may start it on its side)") while node2 waits for node1 ("running on node1 as last heard; node1 alive but unreachable: not taking over"). Neither starts it until the heal',
-            symptom: /^svc1 started on one side of the split/,
-            // it depends on whether node1's first status check comes before its orchestrator's first pass
-            intermittent: true,
-          },
-        }
-      : {}),
     async run(ctx) {
       ctx.obs.mark('power loss of both nodes');
       await Promise.all(ctx.info.nodeNames.map((n) => powerLoss(ctx.info, n, ctx.obs.samplerPids())));
