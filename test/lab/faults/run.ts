@@ -20,6 +20,8 @@ const USAGE = `usage: npm run faults [-- options]
   --seed S          seed of the draw (default: the time; printed, to draw the same again)
   --scenario NAME   run this scenario (repeatable), no draw
   --report FILE     where the JSON report goes (default ${path.join(os.tmpdir(), 'hasvc-faults-<seed>.json')})
+  --hb fast|default heartbeat timings of every scenario: fast is interval 200ms, timeout 1s, ready_period 1s;
+                    default (the scenarios' own) is 1s, 3s, 2s
   --list            list the scenarios
 scenarios:
 ${SCENARIOS.map((s) => `  ${s.name.padEnd(30)} ${s.title}`).join('\n')}
@@ -44,10 +46,16 @@ interface Args {
   scenarios: Scenario[];
   report?: string;
   list: boolean;
+  hb: 'fast' | 'default';
+}
+
+/** The scenarios' heartbeats made fast (--hb fast): what a failover-in-seconds cluster is set to. */
+export function withHb(s: Scenario, hb: 'fast' | 'default'): Scenario {
+  return hb === 'default' ? s : { ...s, cluster: { ...s.cluster, interval: '200ms', timeout: '1s', readyPeriod: '1s' } };
 }
 
 function parseArgs(argv: readonly string[]): Args | string {
-  const a: Args = { runs: 1, seed: Date.now() % 2 ** 31, scenarios: [], list: false };
+  const a: Args = { runs: 1, seed: Date.now() % 2 ** 31, scenarios: [], list: false, hb: 'default' };
   for (let i = 0; i < argv.length; i++) {
     const opt = argv[i];
     const val = argv[i + 1];
@@ -75,6 +83,11 @@ function parseArgs(argv: readonly string[]): Args | string {
         break;
       case '--list':
         a.list = true;
+        break;
+      case '--hb':
+        if (val !== 'fast' && val !== 'default') return '--hb: fast or default';
+        a.hb = val;
+        i++;
         break;
       default:
         return `unknown argument ${opt ?? ''}`;
@@ -108,10 +121,10 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write('faults: needs root (namespaces, loop devices, LVM, nftables)\n');
     return 1;
   }
-  const plan = draw(a);
+  const plan = draw(a).map((s) => withHb(s, a.hb));
   const report = a.report ?? path.join(os.tmpdir(), `hasvc-faults-${a.seed}.json`);
   const log = (line: string) => process.stdout.write(`${new Date().toISOString().slice(11, 23)} ${line}\n`);
-  log(`seed ${a.seed}: ${plan.map((s) => s.name).join(', ')}`);
+  log(`seed ${a.seed}, heartbeats ${a.hb}: ${plan.map((s) => s.name).join(', ')}`);
 
   let interrupted = false;
   process.on('SIGINT', () => {
