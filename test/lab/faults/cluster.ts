@@ -49,7 +49,8 @@ export async function buildCluster(info: LabInfo, o: ClusterOptions, log: (line:
   const t0 = Date.now();
   const step = (what: string) => log(`+${((Date.now() - t0) / 1000).toFixed(1)}s ${what}`);
   // Each daemon runs before anything is recorded: a node's events recorded with its daemon down wait
-  // in its spool stamped with its first cluster name, and a start after the join hangs on them.
+  // in its spool stamped with its first cluster name, and after the join they are kept aside, not
+  // in the cluster's log (SpoolSidelined, README): the scenarios compare the two nodes' logs whole.
   await Promise.all(
     info.nodeNames.map(async (n) => {
       await inNode(n, ['nodemgr', 'daemon', 'start']);
