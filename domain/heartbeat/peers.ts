@@ -5,7 +5,10 @@
  *
  *   up       a network heartbeat hears it: its status and events are current
  *   alive    only a disk heartbeat sees it beating: it lives, the network
- *            to it is cut (its status is as last heard)
+ *            to it is cut (its status is as last heard); or its heartbeats
+ *            stopped but its host's kernel still answers on its address (a
+ *            connection refused or accepted on the heartbeat port): its
+ *            daemon died, not the node, and what it ran may still run
  *   down     proven gone: a disk heartbeat that reads well saw its beat
  *            stop, or it fell silent while this side holds the quorum
  *   lost     silent on the network, and nothing proves it down: it may
@@ -35,13 +38,15 @@ const rids = (ps: readonly PathReading[]) => ps.map((p) => p.rid).join(', ');
  * silence: its services may run on while the daemon is away (an upgrade,
  * a restart), and the disk beat stops with the daemon.
  */
-export function peerLiveness(paths: readonly PathReading[], o: { readonly daemonStopped?: boolean } = {}): Liveness {
+export function peerLiveness(paths: readonly PathReading[], o: { readonly daemonStopped?: boolean; readonly hostAnswers?: string } = {}): Liveness {
   const net = paths.filter((p) => p.kind === 'net');
   const disk = paths.filter((p) => p.kind === 'disk');
   const netUp = net.filter((p) => p.state === 'up');
   if (netUp.length > 0) return { state: 'up', why: `beating on ${rids(netUp)}` };
   const diskUp = disk.filter((p) => p.state === 'up');
   if (diskUp.length > 0) return { state: 'alive', why: `beating on ${rids(diskUp)} (disk) only: the network to it is cut` };
+  // the disk beat stops with the daemon: a host that answers is no dead node
+  if (o.hostAnswers !== undefined) return { state: 'alive', why: `its heartbeats stopped but its host answers (${o.hostAnswers}): its daemon is down, not the node` };
   const diskDown = disk.filter((p) => p.state === 'down');
   if (o.daemonStopped === true && (net.length === 0 || net.every((p) => p.state === 'down'))) return { state: 'lost', why: 'its daemon stopped (its services may still run): no proof it is down' };
   if (diskDown.length > 0) return { state: 'down', why: `no beat on ${rids(diskDown)} (disk)${net.length > 0 ? ` nor ${rids(net)}` : ''}: proven down` };

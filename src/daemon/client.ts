@@ -64,9 +64,27 @@ function decodeJson(bytes: Buffer): unknown {
   }
 }
 
+/**
+ * What a failed request says of the host it went to, beside its error: its
+ * kernel refused the connection (nothing listens: the process is gone) or
+ * accepted it and nothing answered (the process is frozen). Either way the
+ * host lives. undefined: nothing heard from the host (a timeout before any
+ * connection, unreachable), or not a peer request.
+ */
+export function hostAnswerOf(e: unknown): 'refused' | 'accepted' | undefined {
+  const a = (e as { hostAnswer?: unknown } | null)?.hostAnswer;
+  return a === 'refused' || a === 'accepted' ? a : undefined;
+}
+
 function send<T>(target: http.RequestOptions | https.RequestOptions, method: string, urlPath: string, w: Wire, o: RequestOptions, down: (e: Error) => Error, secure = false, agent: http.Agent | false = false): Promise<DaemonResponse<T>> {
   const payload = w.payload;
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve, reject0) => {
+    // a connection made for this request (a kept one proves nothing of now)
+    let connected = false;
+    const reject = (e: Error & { code?: string }) => {
+      const answer = e.code === 'ECONNREFUSED' || (e.cause as { code?: string } | undefined)?.code === 'ECONNREFUSED' ? 'refused' : connected ? 'accepted' : undefined;
+      reject0(answer !== undefined ? Object.assign(e, { hostAnswer: answer }) : e);
+    };
     const req = (secure ? https.request : http.request)(
       {
         ...target,
@@ -88,11 +106,14 @@ function send<T>(target: http.RequestOptions | https.RequestOptions, method: str
             const body = w.decode ? w.decode(status, String(res.headers['content-type'] ?? ''), bytes) : decodeJson(bytes);
             resolve({ status, body: body as T });
           } catch (e) {
-            reject(e);
+            reject0(e);
           }
         });
       },
     );
+    req.on('socket', (sock) => {
+      if (sock.connecting) sock.once('connect', () => (connected = true));
+    });
     req.on('timeout', () => req.destroy(new UnavailableError(`the daemon did not answer ${method} ${urlPath} within ${o.timeoutMs ?? 10_000} ms`)));
     req.on('error', (e: NodeJS.ErrnoException) => {
       if (e instanceof HasvcError || e.name === 'AbortError') reject(e);

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import https from 'node:https';
 import type { EventStore } from '../../../adapters/nats/eventStore.js';
 import type { HeartbeatConfig, NodeConfig } from '../../../domain/config/node.js';
@@ -12,7 +13,7 @@ import { peerLiveness, quorum, withQuorum, type Liveness, type PathReading, type
 import { Arbitrators } from './arbitrators.js';
 import { DiskPaths } from './diskPaths.js';
 import { admit, answer, GateError, type Admitted, type GateOptions } from '../gate.js';
-import { KEPT_IDLE_MS, peerRequest } from '../client.js';
+import { hostAnswerOf, KEPT_IDLE_MS, peerRequest } from '../client.js';
 import type { DaemonLogger } from '../log.js';
 import type { ThreadTable } from '../threads.js';
 import { OriginIndex } from './originIndex.js';
@@ -20,6 +21,7 @@ import { peerAddress } from './peers.js';
 import { BEAT_VERSION, BeatError, MAX_BEAT_BYTES, parseAck, parseBeat, selectBatch } from './protocol.js';
 import type { Beat, PeerStatus } from './protocol.js';
 import { appendReplicated } from './replicate.js';
+import { probeHost } from '../../../adapters/heartbeat/hostProbe.js';
 
 export interface HeartbeatsOptions {
   readonly paths: NodePaths;
@@ -113,6 +115,11 @@ export class Heartbeats {
   private loadedStamp: string | undefined;
   private mustLoad = true;
   private stopped = false;
+  /** per peer, when its host last answered a beat that got no heartbeat answer (connection refused or accepted): its kernel lives */
+  private readonly hostAnswered = new Map<string, { readonly at: number; readonly what: string }>();
+  /** per peer silent for two intervals, when its host was last probed (one probe at a time) */
+  private readonly probedAt = new Map<string, number>();
+  private readonly probing = new Set<string>();
   /** the last stream sequence the index holds, and whether the follow feeding it stalled */
   private indexed = 0;
   private followStall: { at: number; indexed: number } | undefined;
@@ -227,6 +234,10 @@ export class Heartbeats {
       }
       const disk = this.disk.nextJudgementIn(n);
       if (disk !== undefined) next = Math.min(next, now + Math.max(1, Math.ceil(disk)));
+      const host = this.hostAnswered.get(n);
+      if (host !== undefined && host.at + this.hostWindowMs(conf) + 1 > now) next = Math.min(next, host.at + this.hostWindowMs(conf) + 1);
+      const probe = this.nextProbeAt(conf, n);
+      if (probe !== undefined) next = Math.min(next, Math.max(probe, now + 1));
     }
     if (next === Infinity) return;
     this.evalTimer = setTimeout(() => {
@@ -240,6 +251,7 @@ export class Heartbeats {
   private evaluate(): void {
     const conf = this.conf;
     if (!conf || this.stopped) return;
+    this.probeSilent(conf);
     this.armEvaluate(conf);
     const { peers, q } = this.livenessAll(conf);
     for (const [node, l] of Object.entries(peers)) {
@@ -271,9 +283,56 @@ export class Heartbeats {
 
   private livenessAll(conf: NodeConfig): { peers: Record<string, Liveness>; q: QuorumView } {
     const raw: Record<string, Liveness> = {};
-    for (const n of this.peersOf(conf)) raw[n] = peerLiveness([...this.netReadings(conf, n), ...this.disk.readings(n)], { daemonStopped: this.status.get(n)?.stopping === true });
+    for (const n of this.peersOf(conf)) {
+      const host = this.hostAnswered.get(n);
+      const hostAnswers = host !== undefined && this.now() - host.at <= this.hostWindowMs(conf) ? host.what : undefined;
+      raw[n] = peerLiveness([...this.netReadings(conf, n), ...this.disk.readings(n)], { daemonStopped: this.status.get(n)?.stopping === true, ...(hostAnswers !== undefined ? { hostAnswers } : {}) });
+    }
     const q = quorum(conf.cluster.quorum, raw, { total: this.arbitrators.total, reached: this.arbitrators.reached });
     return { peers: withQuorum(raw, q), q };
+  }
+
+  /**
+   * A peer silent on every unicast heartbeat for two intervals has its host
+   * probed (a TCP connection to its heartbeat port), again each interval
+   * while it stays silent: well before its timeout, this side knows whether
+   * its kernel still answers (its daemon died or froze: no dead node), and a
+   * dead node (no answer) is judged at its timeout as before.
+   */
+  private nextProbeAt(conf: NodeConfig, n: string): number | undefined {
+    const net = conf.hbs.filter((h) => h.type === 'unicast');
+    if (net.length === 0) return undefined;
+    const interval = Math.min(...net.map((h) => h.interval * 1000));
+    const last = Math.max(...net.map((h) => this.seen.get(n)?.get(h.rid) ?? this.startedAt));
+    const silentFrom = last + 2 * interval;
+    const probed = this.probedAt.get(n);
+    return probed !== undefined && probed >= silentFrom ? probed + interval : silentFrom;
+  }
+
+  private probeSilent(conf: NodeConfig): void {
+    const now = this.now();
+    for (const n of this.peersOf(conf)) {
+      const at = this.nextProbeAt(conf, n);
+      if (at === undefined || at > now || this.probing.has(n)) continue;
+      const hb = conf.hbs.find((h) => h.type === 'unicast')!;
+      const { host } = peerAddress(conf, n);
+      if (isThisHost(host)) continue;
+      this.probing.add(n);
+      this.probedAt.set(n, now);
+      void probeHost(host, hb.port, Math.min(1000, hb.interval * 1000))
+        .then((answer) => {
+          if (answer === undefined || this.stopped) return;
+          const first = !this.hostAnswered.has(n);
+          this.hostAnswered.set(n, { at: this.now(), what: `${host}:${hb.port} ${answer === 'refused' ? 'refused the connection' : 'accepted the connection, no answer'}` });
+          if (first) this.evaluate();
+        })
+        .finally(() => this.probing.delete(n));
+    }
+  }
+
+  /** How long a host's answer counts: the longest heartbeat timeout (beats to a dead daemon are refused every interval). */
+  private hostWindowMs(conf: NodeConfig): number {
+    return Math.max(1000, ...conf.hbs.map((h) => h.timeout * 1000));
   }
 
   /** The last sequence of this node's own events a peer acknowledged holding, on any heartbeat (0: none yet). */
@@ -621,12 +680,20 @@ export class Heartbeats {
       const ack = parseAck(r.body);
       t.acks.set(peer, new Map(Object.entries(ack.acks)));
       t.ok.set(peer, true);
+      this.hostAnswered.delete(peer);
       if (wasOk !== true) this.o.log.info({ to: peer, hb: t.hb.rid, host, port: t.hb.port }, 'heartbeats reach the peer');
       return true;
     } catch (e) {
       t.ok.set(peer, false);
       // a peer that restarted answers afresh: ask where it stands before sending more
       t.acks.delete(peer);
+      // its kernel answered where its daemon did not: the node lives (a host of ours proves nothing: the tests' nodes share it)
+      const answer = hostAnswerOf(e);
+      if (answer !== undefined && !isThisHost(host)) {
+        const first = !this.hostAnswered.has(peer);
+        this.hostAnswered.set(peer, { at: this.now(), what: `${host}:${t.hb.port} ${answer === 'refused' ? 'refused the connection' : 'accepted the connection, no answer'}` });
+        if (first) this.evaluate();
+      }
       if (wasOk !== false) this.o.log.warn({ to: peer, hb: t.hb.rid, host, port: t.hb.port, err: (e as Error).message }, 'heartbeat not delivered');
       return false;
     }
@@ -666,4 +733,10 @@ function closeServer(s: http.Server): Promise<void> {
     s.close(() => resolve());
     s.closeAllConnections();
   });
+}
+
+/** Whether host names this machine (loopback, or one of its own addresses): its answer says nothing of another node. */
+function isThisHost(host: string): boolean {
+  if (host === 'localhost' || host.startsWith('127.') || host === '::1') return true;
+  return Object.values(os.networkInterfaces()).some((list) => (list ?? []).some((a) => a.address === host));
 }

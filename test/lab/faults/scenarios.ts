@@ -253,6 +253,10 @@ const daemonKilled: Scenario = {
     await ctx.obs.holdsFor('svc1 stays up on node1 alone while its daemon is dead (3 × timeout)', 3 * ctx.timeoutMs, () => runsOnly(ctx, 'node1'));
     const s2 = await ctx.status('node2', 'node2 answers', () => true, 5000);
     ctx.note(`node2: node1 ${peerState(s2, 'node1')?.state ?? '?'} (${peerState(s2, 'node1')?.why ?? ''}); svc1: ${svc1Of(s2)?.decision ?? '?'}`);
+    // its disk beat stopped with its daemon, but its kernel refuses the heartbeat's connection: no dead node
+    ctx.check(peerState(s2, 'node1')?.state === 'alive' && /host answers/.test(peerState(s2, 'node1')?.why ?? ''), 'node2 says node1 alive: its host answers, its daemon is down', peerState(s2, 'node1')?.why);
+    const tried = agentLog(ctx.info, 'node2').filter((l) => l.msg === 'orchestrator: acting' && l.action === 'start' && Number(l.time ?? 0) >= t);
+    ctx.check(tried.length === 0, 'node2 never tried to take svc1 over', tried.map((l) => String(l.reason ?? '')).join('; '));
     await checkTags(ctx, ['node1']);
     ctx.obs.mark('node1\'s daemon restarted');
     await daemonStart(ctx.info, 'node1');
@@ -276,6 +280,10 @@ const daemonPaused: Scenario = {
     await ctx.obs.holdsFor('svc1 never on both nodes while node1\'s daemon is frozen (3 × timeout)', 3 * ctx.timeoutMs, () => true);
     const s2 = await ctx.status('node2', 'node2 answers', () => true, 5000);
     ctx.note(`node2: node1 ${peerState(s2, 'node1')?.state ?? '?'} (${peerState(s2, 'node1')?.why ?? ''}); svc1: ${svc1Of(s2)?.decision ?? '?'}`);
+    // a frozen daemon's kernel still accepts the heartbeat's connection: no dead node
+    ctx.check(peerState(s2, 'node1')?.state === 'alive' && /host answers/.test(peerState(s2, 'node1')?.why ?? ''), 'node2 says node1 alive: its host answers, its daemon is frozen', peerState(s2, 'node1')?.why);
+    const tried = agentLog(ctx.info, 'node2').filter((l) => l.msg === 'orchestrator: acting' && l.action === 'start' && Number(l.time ?? 0) >= t);
+    ctx.check(tried.length === 0, 'node2 never tried to take svc1 over', tried.map((l) => String(l.reason ?? '')).join('; '));
     await checkTags(ctx, ['node1']);
     ctx.obs.mark('SIGCONT of node1\'s daemon');
     daemonContinue(pid);

@@ -23,6 +23,17 @@ describe('a peer\'s liveness from every heartbeat path', () => {
     expect(peerLiveness([net('down'), disk('unknown')])).toEqual({ state: 'lost', why: 'silent on hb#1, hb#2 (disk) cannot tell' });
   });
 
+  it('alive, never down, when its heartbeats stopped but its host answers: its daemon died, its services may run on', () => {
+    const refused = '10.199.0.11:10000 refused the connection 0.4s ago';
+    expect(peerLiveness([net('down'), disk('down')], { hostAnswers: refused })).toEqual({ state: 'alive', why: `its heartbeats stopped but its host answers (${refused}): its daemon is down, not the node` });
+    expect(peerLiveness([net('down')], { hostAnswers: refused }).state).toBe('alive');
+    // a beat heard says more than the host
+    expect(peerLiveness([net('up'), disk('down')], { hostAnswers: refused }).state).toBe('up');
+    // a quorum never turns it down: it is no silent node
+    const q = quorum(true, { node1: peerLiveness([net('down'), disk('down')], { hostAnswers: refused }) }, { total: 1, reached: 1 });
+    expect(withQuorum({ node1: peerLiveness([net('down'), disk('down')], { hostAnswers: refused }) }, q).node1!.state).toBe('alive');
+  });
+
   it('unknown before anything could be said', () => {
     expect(peerLiveness([net('unknown')]).state).toBe('unknown');
     expect(peerLiveness([]).state).toBe('unknown');
