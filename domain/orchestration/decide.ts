@@ -23,7 +23,8 @@
  *     the node: the node tries again later, each time waiting twice as long;
  *  4. a start waits until the decision has held for `ready_period` (a
  *     peer's beat in flight may say it runs or starts the service), unless
- *     every other node is known down; when every node is penalised it waits
+ *     every other node is known down or just relocated the service away
+ *     (penalised, it defers to this node); when every node is penalised it waits
  *     too, twice as long with each failure (a service failing everywhere
  *     does not flap from node to node at full speed);
  *  5. a peer never heard from since the daemon started makes the decision
@@ -313,7 +314,12 @@ function placeStart(c: ClusterFacts, s: ServiceFacts, now: number, o: { readonly
   // Only a peer known down cannot start it too. One seen frozen or without the
   // instance may be thawed this very moment (a cluster-wide thaw), seeing this
   // node frozen in turn: both would skip the wait and both start.
-  if (s.nodes.some((n) => n !== c.node && peerState(c, n) !== 'down')) waits.push({ until: since + c.readyPeriodMs, reason: (left) => `waiting ready_period (${left}s left)` });
+  // Nor one that just relocated the service away: it defers to this node by the same rules (it is
+  // penalised, this node is not), so no beat in flight can say it starts it: a relocation is not slowed.
+  const relocatedAway = (n: string) => lastPenalty(n)?.why === 'relocation';
+  const others = s.nodes.filter((n) => n !== c.node && peerState(c, n) !== 'down');
+  const allDeferred = others.length > 0 && lastPenalty(c.node) === undefined && others.every((n) => s.instances[n] !== undefined && relocatedAway(n));
+  if (others.length > 0 && !allDeferred) waits.push({ until: since + c.readyPeriodMs, reason: (left) => `waiting ready_period (${left}s left)` });
   // the node last heard running it, proven down since: its vg is taken over from it
   const from = s.nodes.find((n) => n !== c.node && peerState(c, n) === 'down' && running(s.instances[n]));
   const wait = waits.reduce<(typeof waits)[number] | undefined>((w, x) => (w === undefined || x.until > w.until ? x : w), undefined);

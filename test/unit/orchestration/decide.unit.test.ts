@@ -234,6 +234,16 @@ describe('ready_period: a start decision holds before it is carried out', () => 
     expect(on('node2', svc({ node2: down }), { node1: 'up' }, opts).reason).toBe('waiting ready_period (5s left)');
   });
 
+  it('not after a relocation away: the node that relocated it defers to this one, the start is not slowed', () => {
+    const after = svc({ node1: { ...down, penalties: [relocated(T0)] }, node2: down });
+    expect(on('node2', after, { node1: 'up' }, { ...opts, now: T0 + S })).toMatchObject({ kind: 'RunAction', action: 'start' });
+    // and node1 defers indeed
+    expect(on('node1', after, { node2: 'up' }, { ...opts, now: T0 + S }).reason).toMatch(/^node2 comes first in placement/);
+    // a third node that did not relocate it could start it: the wait holds
+    const three = svc({ node1: { ...down, penalties: [relocated(T0)] }, node2: down, node3: down }, { nodes: ['node1', 'node2', 'node3'] });
+    expect(on('node2', three, { node1: 'up', node3: 'up' }, { ...opts, now: T0 + S }).reason).toBe('waiting ready_period (5s left)');
+  });
+
   it('a penalised peer could still start it: the wait holds', () => {
     expect(on('node1', svc({ node1: down, node2: { ...down, penalties: [startFailed(T0)] } }), { node2: 'up' }, { ...opts, now: T0 + S }).reason).toBe('waiting ready_period (5s left)');
   });
