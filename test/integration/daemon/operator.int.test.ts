@@ -59,7 +59,11 @@ describe("the service's operator commands: logs, print schedule, print devs, ena
     expect(tail).toEqual(['node1.svc1             stop by root', ...stop.stdout.split('\n'), expect.stringMatching(/stop done in/)]);
 
     // print schedule: the daemon's jobs, every run counted
-    await waitFor('svc1 status checked twice', async () => ((await n.status()).jobs.find((j) => j.svc === 'svc1' && j.job === 'status')?.runs ?? 0) >= 2, 15_000);
+    // a run during the stop above is `skipped: action in progress`: wait for one after it
+    await waitFor('svc1 status checked twice, the last one ok', async () => {
+      const j = (await n.status()).jobs.find((x) => x.svc === 'svc1' && x.job === 'status');
+      return (j?.runs ?? 0) >= 2 && j?.lastResult === 'ok';
+    }, 15_000);
     const schedule = await n.svcmgr(['-s', 'svc1', 'print', 'schedule']);
     expect(schedule.exitCode).toBe(0);
     const rows = schedule.stdout.split('\n');
