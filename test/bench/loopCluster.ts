@@ -1,7 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort } from '../../adapters/nats/server.js';
 import { loadClusterIdentity } from '../../src/config/identity.js';
@@ -10,19 +9,10 @@ import { daemonJson } from '../../src/daemon/client.js';
 import type { DaemonStatus } from '../../src/daemon/readModel.js';
 import { nodePaths, type NodePaths } from '../../src/paths.js';
 import type { BenchCleanup } from './cleanup.js';
+import { repoRoot } from './daemon.bench.js';
 
 const exec = promisify(execFile);
 
-export function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = path.join(dir, 'package.json');
-    if (fs.existsSync(pkg) && (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { name?: string }).name === 'hasvc') return dir;
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('hasvc repository not found above the bench');
-    dir = up;
-  }
-}
 
 export async function until(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
