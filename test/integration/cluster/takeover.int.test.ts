@@ -110,6 +110,38 @@ describe('node loss: a takeover with proof, none without', () => {
     await n2.stop();
   }, 120_000);
 
+  test('with a disk heartbeat: node1 back after the takeover runs nothing and stops nothing; node2 keeps svc1 (rule 10)', async () => {
+    const disk = await sharedDisk(scope());
+    const { n1, n2 } = await runningOnNode1(scope(), { disk });
+    powerLoss(n1);
+    await waitFor('svc1 taken over by node2', () => running(n2), 30_000);
+    trackPid(scope(), appPid(n2));
+    const tookOver = (await n2.events()).length;
+
+    // node1 comes back: its log still says svc1 runs there, from before the loss
+    await n1.start();
+    await waitFor('node2 sees node1 up again', async () => (await n2.status()).nodes.find((x) => x.name === 'node1')?.state === 'up', 30_000);
+    await waitFor('node1\'s first status check since its start, in node2\'s log', async () => {
+      const after = (await n2.events()).slice(tookOver);
+      const started = after.findIndex((e) => e.event.origin === 'node1' && e.event.type === 'DaemonStarted');
+      return started >= 0 && after.slice(started).some((e) => e.event.origin === 'node1' && e.event.type === 'InstanceStatusChanged' && e.event.svc === 'svc1');
+    }, 30_000);
+    // three heartbeat timeouts: nothing moves
+    const until = Date.now() + 9000;
+    while (Date.now() < until) {
+      expect(running(n2)).toBe(true);
+      expect(running(n1)).toBe(false);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const after = (await n2.events()).slice(tookOver).map((e) => e.event);
+    expect(after.filter((e) => e.type === 'ActionStarted' && e.svc === 'svc1').map((e) => `${e.origin} ${String((e.data as { action: string }).action)}`)).toEqual([]);
+    const check = after.filter((e) => e.origin === 'node1' && e.type === 'InstanceStatusChanged' && e.svc === 'svc1').at(-1);
+    expect(check?.data).toMatchObject({ avail: 'down' });
+    await recordFixture('power-loss-return-disk', 'node2', 'node1 loses power, node2 takes svc1 over; node1 comes back with its log saying svc1 runs there: node2 keeps it, node1 starts nothing', await n2.events());
+    await n2.stop();
+    await n1.stop();
+  }, 150_000);
+
   test('with a disk heartbeat: node1\'s daemon stopped for an upgrade (its services running) is not taken for dead: node2 does not take svc1 over', async () => {
     const disk = await sharedDisk(scope());
     const { n1, n2 } = await runningOnNode1(scope(), { disk });
