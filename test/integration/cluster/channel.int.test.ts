@@ -49,6 +49,9 @@ describe('the cluster channel refuses replays, forgeries and floods', () => {
     const cluster = loadClusterIdentity(n1.paths).name;
     const converge = async (what: string) =>
       waitFor(what, async () => JSON.stringify(idsOf(await n1.events(), 'node2')) === JSON.stringify(idsOf(await n2.events(), 'node2')), 20_000, 250);
+    // node2's own news of node1 (its PeerStateChanged to up) is in, so that node2 records nothing more meanwhile
+    await waitFor('node2 sees node1 up', async () => (await n2.status()).nodes.find((x) => x.name === 'node1')?.state === 'up', 20_000);
+    await waitFor('node1 up recorded by node2', async () => (await n2.events()).some((e) => e.event.origin === 'node2' && e.event.type === 'PeerStateChanged' && (e.event.data as { to?: string }).to === 'up'), 20_000);
     await converge('node2 events on node1');
 
     // keys were exchanged at the join: node1 holds node2's, node2 holds node1's
