@@ -36,7 +36,8 @@ describe('embedded nats-server supervised by the daemon', () => {
     }
     expect(new Spool(n.paths.spool).isEmpty()).toBe(true);
 
-    const all = await waitForEvents(n, 'NatsServerStarted after the restart', (a) => eventsOf(a, 'NatsServerStarted').length === 2 && eventsOf(a, 'NatsServerExited').length === 1);
+    // under a loaded machine the monitor's follow may take its stall recovery (2 s without progress) more than once
+    const all = await waitForEvents(n, 'NatsServerStarted after the restart', (a) => eventsOf(a, 'NatsServerStarted').length === 2 && eventsOf(a, 'NatsServerExited').length === 1, 45_000);
     expect(eventsOf(all, 'NatsServerExited')[0]).toMatchObject({ data: { pid: first, signal: 'SIGKILL' } });
     expect(eventsOf(all, 'InstanceFrozen', 'svc1')).toHaveLength(20);
     expect(eventsOf(all, 'InstanceThawed', 'svc1')).toHaveLength(21);
