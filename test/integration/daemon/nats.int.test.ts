@@ -50,5 +50,5 @@ describe('embedded nats-server supervised by the daemon', () => {
     const s = await n.status();
     expect(s.services.find((x) => x.name === 'svc1')?.frozen).toBe('thawed');
     await n.stop();
-  });
+  }, 120_000);
 });
