@@ -65,6 +65,8 @@ export const EVENT_CATALOGUE = {
   QuorumChanged: { v: 1, scope: 'node', doc: 'this side of the cluster gained or lost the quorum (cluster.quorum = true): votes held of the total', fields: { held: 'boolean', votes: 'number', total: 'number' } },
   SplitActionRan: { v: 1, scope: 'node', doc: 'the quorum lost, this node ran node.split_action (done: what was actually done, as crash and reboot are refused where HASVC_NO_HOST_ACTIONS is set)', fields: { action: 'string', done: 'string', reason: 'string' } },
   ListenerStarted: { v: 1, scope: 'node', doc: 'the daemon listener accepts requests: TCP address (signed requests) and unix socket (local, root only)', fields: { addr: 'string', port: 'number', socket: 'string' } },
+  ExportStalled: { v: 1, scope: 'node', doc: 'the export of this node\'s events to the NATS system of [nats] export_url has failed for some seconds (url without its credentials, stream: the stream storing them there): recorded once per outage; the events wait in the node\'s log, nothing else waits for them. waiting: this node\'s events not exported yet, when known', fields: { url: 'string', stream: 'string', reason: 'string', waiting: 'number?' } },
+  ExportResumed: { v: 1, scope: 'node', doc: 'the export stalled before works again and has caught up: caughtUp events sent since it stalled, stalledSec seconds from its first failure to now', fields: { url: 'string', stream: 'string', caughtUp: 'number', stalledSec: 'number' } },
 
   // service
   ServiceCreated: { v: 1, scope: 'svc', doc: 'a service config was created; text: its content as the log keeps it (comments dropped, values that may be secrets hidden), so decisions replay from the log', fields: { id: 'string', checksum: 'string', text: 'string?' } },

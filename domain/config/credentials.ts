@@ -11,8 +11,8 @@ export function urlHoldsCredentials(url: string): boolean {
 
 /**
  * The keywords of a node config document holding a credential, as
- * `section.key`: the secret ones (cluster.secret) and a `[nats] url` with a
- * user, password or token in it. A file holding any is for root's eyes only.
+ * `section.key`: the secret ones (cluster.secret) and a `[nats] url` or
+ * `export_url` with a user, password or token in it. A file holding any is for root's eyes only.
  */
 export function credentialKeywords(doc: IniDocument): string[] {
   const found: string[] = [];
@@ -20,7 +20,7 @@ export function credentialKeywords(doc: IniDocument): string[] {
     for (const k of keywordsOf(s)) {
       const l = lookupKeyword(NODE_SCHEMA, doc.file, { section: s.name, key: k.key });
       const secret = l.ok && l.spec?.secret === true;
-      if (secret || (s.name === 'nats' && k.key === 'url' && urlHoldsCredentials(k.value))) found.push(`${s.name}.${k.key}`);
+      if (secret || (s.name === 'nats' && (k.key === 'url' || k.key === 'export_url') && urlHoldsCredentials(k.value))) found.push(`${s.name}.${k.key}`);
     }
   }
   return found;

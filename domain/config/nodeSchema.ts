@@ -46,6 +46,17 @@ const NATS: SectionSchema = {
     audit_max_bytes: { type: 'integer', default: '0', help: 'size limit of the audit stream in bytes, oldest events dropped first; 0 keeps everything' },
     audit_max_age: { type: 'duration', default: '0', help: 'age limit of the audit stream (e.g. 365d); 0 keeps everything' },
     hb_max_age: { type: 'duration', default: '1d', help: 'how long heartbeats are kept in the heartbeat stream' },
+    export_url: {
+      type: 'string',
+      pattern: { re: /^(?:nats|tls):\/\/(?:.*@)?(?:\[[0-9a-fA-F:.]+\]|[^@/:[\]\s]+)(?::\d{1,5})?\/?$/, expected: 'a nats:// or tls:// URL, like nats://user:password@nats.example.com:4222' },
+      help: 'a NATS system of your own (JetStream on) that this node\'s events are exported to, each once, under the cluster\'s subjects; the cluster never waits for it (docs/nats.md)',
+    },
+    export_stream: {
+      type: 'string',
+      pattern: { re: /^[A-Za-z0-9_-]{1,255}$/, expected: 'a JetStream stream name (letters, digits, "_", "-")' },
+      help: 'the stream of the export_url system that stores the exported events; created there for osvc.<cluster>.evt.> when it does not exist (default: the name of the cluster\'s own stream, OSVC_<CLUSTER>_EVT)',
+    },
+    export_creds: { type: 'string', pattern: { re: /^\/\S*$/, expected: 'an absolute path' }, help: 'a NATS credentials file (JWT and nkey seed) to log in to the export_url system with, instead of a user and password in the URL' },
   },
 };
 

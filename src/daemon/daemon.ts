@@ -39,6 +39,7 @@ import { loadServiceConfig } from '../config/serviceStore.js';
 import { ConflictError, UnavailableError } from '../../domain/errors.js';
 import type { DaemonLogger } from './log.js';
 import { Monitor } from './monitor.js';
+import { startExporter, type Exporter } from './export.js';
 import { startNats } from './nats.js';
 import type { NatsHandle } from './nats.js';
 import { daemonStatus, serviceStatus } from './readModel.js';
@@ -82,6 +83,7 @@ export class Daemon {
   private listener: Listener | undefined;
   private peerKeys: PeerKeys | undefined;
   private hb: Heartbeats | undefined;
+  private exporter: Exporter | undefined;
   private catalog: ServiceCatalog;
   private nodeConf: NodeConfig | undefined;
   private cluster = '';
@@ -242,6 +244,8 @@ export class Daemon {
       },
     });
     await this.hb.start();
+    // last, and not waited for: the cluster never depends on the export
+    this.exporter = startExporter(conf, { node: this.node, cluster: this.cluster, local: this.nats.endpoint, paths, log, emit: (e) => this.emit(e) });
 
     this.recoveryTimer = setInterval(() => void this.recover(), this.o.recoveryEveryMs ?? 30_000);
     this.recoveryTimer.unref();
@@ -640,7 +644,7 @@ export class Daemon {
     this.hb?.refreshCells();
     return daemonStatus({
       decisions: this.orchestrator?.reasons() ?? {},
-      warnings: clusterWarnings(this.nodeConf),
+      warnings: [...clusterWarnings(this.nodeConf), ...(this.exporter?.warnings() ?? [])],
       node: this.node,
       cluster: this.cluster,
       pid: process.pid,
@@ -678,6 +682,7 @@ export class Daemon {
       await step('listener', () => this.listener?.stop());
       await step('heartbeats', () => this.hb?.stop());
       await step('orchestrator', () => this.orchestrator?.stop());
+      await step('export', () => this.exporter?.stop());
       await step('scheduler', () => this.scheduler?.stop(() => this.ac.abort()));
       this.ac.abort();
       await step('monitor', () => this.monitor?.stop());
