@@ -153,7 +153,7 @@ export class ExportTarget {
    */
   async publish(subject: string, data: Uint8Array, msgId: string | undefined): Promise<void> {
     try {
-      await this.js.publish(subject, data, { ...(msgId ? { msgID: msgId } : {}), expect: { streamName: this.o.stream }, retries: 0 });
+      await this.js.publish(subject, data, { ...(msgId ? { msgID: msgId } : {}), expect: { streamName: this.o.stream }, retries: 1 });
     } catch (e) {
       throw new ExportError(`${subject} not stored in stream ${this.o.stream}: ${why(e)}`, { cause: e });
     }
