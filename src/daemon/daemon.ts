@@ -42,7 +42,7 @@ import { Monitor } from './monitor.js';
 import { startExporter, type Exporter } from './export.js';
 import { startNats } from './nats.js';
 import type { NatsHandle } from './nats.js';
-import { daemonStatus, serviceStatus } from './readModel.js';
+import { changedServices, daemonStatus, serviceStatus } from './readModel.js';
 import type { DaemonStatus, ServiceStatusOptions } from './readModel.js';
 import type { ServiceStatusView } from '../../projections/statusView.js';
 import { recoverInterruptedActions } from './recovery.js';
@@ -662,6 +662,7 @@ export class Daemon {
         return p ? { load15m: p.status?.load15m, state: p.state, why: p.why } : undefined;
       },
       logged: this.configs,
+      changedSince: (seq) => changedServices(monitor.eventsSince(seq, 5000), seq, monitor.projection.lastSeq),
       ...(this.hb ? { heartbeats: this.hb.traffic() } : {}),
     });
   }

@@ -4,7 +4,8 @@ import { knownProvisioned } from '../../domain/instance/status.js';
 import type { Avail, ResourceState } from '../../domain/instance/status.js';
 import type { InstanceState, InstancesProjection } from '../../projections/instances.js';
 import { serviceView, upOnMany } from '../../projections/statusView.js';
-import { targetLabel, targetOf } from '../../projections/targets.js';
+import { serviceTarget, targetLabel, targetOf } from '../../projections/targets.js';
+import type { StoredEvent } from '../../adapters/nats/eventStore.js';
 import type { InstanceView, ServiceStatusView } from '../../projections/statusView.js';
 import type { ThreadView } from './threads.js';
 import type { PeerLiveness } from '../../domain/heartbeat/peers.js';
@@ -121,6 +122,13 @@ export interface StatusInputs {
   /** the services' configs as the log holds them */
   readonly logged?: LoggedConfigView;
   readonly heartbeats?: HeartbeatTraffic;
+  /**
+   * The services the projection's events touched after `seq`
+   * (changedServices over the monitor's recent events); undefined when
+   * that is not known. Given, each service's summary is computed again
+   * only when it changed: the status is kept up to date from the events.
+   */
+  readonly changedSince?: (seq: number) => ReadonlySet<string> | undefined;
 }
 
 /** A peer's instance that the heartbeats no longer vouch for: shown as unknown, never as its last state. */
@@ -134,9 +142,8 @@ const unknownInstance = (i: InstanceSummary): InstanceSummary => ({ ...i, avail:
 export function serviceSummary(name: string, projection: InstancesProjection, local: LocalConfig | undefined, stale: (node: string) => boolean = () => false, logged?: LoggedConfigView): ServiceSummary {
   const cfg = logged?.newest(name) ?? local?.config;
   const nodes = union(cfg?.nodes ?? [], projection.nodesOf(name));
-  const instances = nodes
-    .map((n) => projection.get(name, n))
-    .filter((s): s is InstanceState => s !== undefined)
+  const states = nodes.map((n) => projection.get(name, n)).filter((s): s is InstanceState => s !== undefined);
+  const instances = states
     .map(summary)
     .map((i) => (stale(i.node) ? unknownInstance(i) : i));
   const topology = cfg?.topology ?? 'failover';
@@ -154,14 +161,83 @@ export function serviceSummary(name: string, projection: InstancesProjection, lo
     nodes,
     instances,
     ...(local?.error !== undefined ? { error: local.error } : {}),
-    ...targetField(projection, name),
+    // the instances just read: asking the projection again for each node of the service is most of a status's cost
+    ...targetFrom(serviceTarget(states)),
   };
+}
+
+function targetFrom(t: ReturnType<typeof serviceTarget>): { target?: string } {
+  return t === undefined ? {} : { target: targetLabel(t) };
 }
 
 /** The service's target (OpenSVC's global expect) as svcmon and print status show it: started, stopped, placed@node2. */
 function targetField(projection: InstancesProjection, svc: string): { target?: string } {
   const t = targetOf(projection, svc);
   return t === undefined ? {} : { target: targetLabel(t) };
+}
+
+/**
+ * The services the events after `seq` touched, from a page of the recent
+ * events; undefined when the page cannot tell (events missing from it, or
+ * an event of no service: a node's start changes all its instances).
+ */
+export function changedServices(page: { readonly events: readonly StoredEvent[]; readonly more: boolean; readonly truncated: unknown }, seq: number, lastSeq: number): ReadonlySet<string> | undefined {
+  if (page.more || page.truncated !== false) return undefined;
+  const out = new Set<string>();
+  let last = seq;
+  for (const e of page.events) {
+    if (e.event.svc === undefined) return undefined;
+    out.add(e.event.svc);
+    last = e.streamSeq;
+  }
+  // the projection went further than the events held: not known
+  return last >= lastSeq ? out : undefined;
+}
+
+/** A service's summary as last computed, with what it was computed from. */
+interface MemoEntry {
+  readonly summary: ServiceSummary;
+  readonly local: LocalConfig | undefined;
+  /** the nodes of the service shown as unknown (their heartbeats stopped) */
+  readonly stale: string;
+}
+
+/** The status's per-service part as of a projection's lastSeq: one per projection (a new one after a restore). */
+interface StatusMemo {
+  seq: number;
+  readonly entries: Map<string, MemoEntry>;
+}
+
+const memos = new WeakMap<InstancesProjection, StatusMemo>();
+
+/**
+ * Each service's summary: from the memo when no event touched the service
+ * since (the logged configs change with the service's events only), and
+ * its local config and its stale nodes are the same as then; computed
+ * again otherwise. Without changedSince, every summary is computed.
+ */
+function summaries(i: StatusInputs, names: readonly string[], stale: (n: string) => boolean): ServiceSummary[] {
+  if (i.changedSince === undefined) return names.map((n) => serviceSummary(n, i.projection, i.localConfig(n), stale, i.logged));
+  let memo = memos.get(i.projection);
+  const seq = i.projection.lastSeq;
+  const changed = memo === undefined ? undefined : memo.seq === seq ? new Set<string>() : i.changedSince(memo.seq);
+  if (memo === undefined || changed === undefined) {
+    memo = { seq, entries: new Map() };
+    memos.set(i.projection, memo);
+  }
+  memo.seq = seq;
+  const entries = memo.entries;
+  for (const n of changed ?? []) entries.delete(n);
+  const kept = new Set(names);
+  for (const n of entries.keys()) if (!kept.has(n)) entries.delete(n);
+  return names.map((n) => {
+    const local = i.localConfig(n);
+    const had = entries.get(n);
+    if (had !== undefined && had.local === local && had.stale === had.summary.nodes.filter(stale).join(',')) return had.summary;
+    const summary = serviceSummary(n, i.projection, local, stale, i.logged);
+    entries.set(n, { summary, local, stale: summary.nodes.filter(stale).join(',') });
+    return summary;
+  });
 }
 
 export function daemonStatus(i: StatusInputs): DaemonStatus {
@@ -171,8 +247,8 @@ export function daemonStatus(i: StatusInputs): DaemonStatus {
     const st = i.peer?.(n)?.state;
     return st !== undefined && st !== 'up';
   };
-  const services = names.map((n) => {
-    const s = serviceSummary(n, i.projection, i.localConfig(n), stale, i.logged);
+  const services = summaries(i, names, stale).map((s) => {
+    const n = s.name;
     const d = i.decisions?.[n];
     return d === undefined ? s : { ...s, decision: d };
   });
