@@ -62,6 +62,7 @@ export class Exporter {
   private readonly target: string;
   private readonly ac = new AbortController();
   private loop: Promise<void> | undefined;
+  private savedAt = 0;
 
   constructor(private readonly o: ExporterOptions) {
     this.settings = { shownUrl: redact(o.config.url), stream: o.config.stream ?? auditStreamName(o.cluster), stallAfterMs: o.stallAfterMs ?? STALL_AFTER_MS };
@@ -161,14 +162,18 @@ export class Exporter {
     }
   }
 
-  /** One read of the log: send what comes, acknowledged in order, WINDOW at most unacknowledged. */
+  /**
+   * One read of the log: send what comes, a sliding window of at most
+   * WINDOW unacknowledged, counted exported in order as acknowledged.
+   */
   private async round(cursor: OwnCursor, remote: ExportTarget, skipUpTo: number, stop: AbortSignal): Promise<void> {
     const inflight: { readonly done: Promise<void>; readonly rec: OwnRecord }[] = [];
     let lastPending = -1;
-    const settle = async () => {
+    /** until at most `keep` are unacknowledged; the position saved when all are, or once a second */
+    const settle = async (keep: number) => {
       let count = 0;
       try {
-        while (inflight.length > 0) {
+        while (inflight.length > keep) {
           const head = inflight[0]!;
           await head.done;
           inflight.shift();
@@ -177,28 +182,27 @@ export class Exporter {
         }
       } finally {
         if (count > 0) {
-          this.savePosition();
+          if (inflight.length === 0 || this.now() - this.savedAt >= 1000) this.savePosition();
           this.apply({ kind: 'exported', count });
         }
       }
-      if (lastPending === 0) this.apply({ kind: 'caughtUp' });
+      if (keep === 0 && lastPending === 0) this.apply({ kind: 'caughtUp' });
     };
     try {
-      const n = await cursor.round({ max: WINDOW, expiresMs: ROUND_MS, stop }, async (rec) => {
+      const n = await cursor.round({ max: 4 * WINDOW, expiresMs: ROUND_MS, stop }, async (rec) => {
         lastPending = rec.pending;
         if (rec.originSeq !== undefined && rec.originSeq <= skipUpTo) {
-          // held there already; not acknowledged ones before it settle first, so the position only moves forward in order
-          if (inflight.length === 0) this.advance(rec);
-          else inflight.push({ done: Promise.resolve(), rec });
-          if (rec.pending === 0) await settle();
-          return;
+          // held there already; passed over in order behind those not acknowledged yet
+          inflight.push({ done: Promise.resolve(), rec });
+        } else {
+          const done = remote.publish(rec.subject, rec.data, rec.msgId);
+          done.catch(() => undefined); // observed in order by settle
+          inflight.push({ done, rec });
         }
-        const done = remote.publish(rec.subject, rec.data, rec.msgId);
-        done.catch(() => undefined); // observed in order by settle
-        inflight.push({ done, rec });
-        if (inflight.length >= WINDOW || rec.pending === 0) await settle();
+        if (rec.pending === 0) await settle(0);
+        else if (inflight.length >= WINDOW) await settle(WINDOW - 1);
       });
-      await settle();
+      await settle(0);
       if (n === 0 && !stop.aborted) this.apply({ kind: 'caughtUp' });
     } finally {
       if (inflight.length > 0) await Promise.allSettled(inflight.map((i) => i.done));
@@ -225,6 +229,7 @@ export class Exporter {
       const tmp = `${this.o.positionFile}.tmp`;
       fs.writeFileSync(tmp, JSON.stringify({ target: this.target, ...this.position }));
       fs.renameSync(tmp, this.o.positionFile);
+      this.savedAt = this.now();
     } catch (e) {
       this.o.log.warn({ file: this.o.positionFile, err: (e as Error).message }, 'export position not saved');
     }
