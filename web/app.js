@@ -10,6 +10,10 @@ const MAX_EVENTS = 1000;
 
 const state = {
   status: undefined,
+  /** the status frame last drawn, as received: an identical one is not drawn again */
+  statusText: undefined,
+  /** the services table's rows by service, with what each was drawn from */
+  rows: new Map(),
   session: { user: null, csrf: null, public: true, operator: false, loginAllowed: false },
   events: [],
   lastSeq: 0,
@@ -97,26 +101,56 @@ function renderCluster(s) {
       ...s.nodes.map((n) => el('td', { class: `peer ${n.state ?? 'up'}`, 'data-node': n.name, 'data-peer-state': n.local ? 'local' : (n.state ?? 'unknown'), 'data-frozen': String(n.frozen), title: n.why ?? (n.local ? 'this node' : ''), text: `${n.frozen ? '*' : ''}${PEER[n.state ?? 'up'] ?? ''}${n.local ? ' (this node)' : ''}` }))),
   );
 
-  const services = $('#services');
-  services.replaceChildren(head('service'));
-  for (const x of s.services) {
-    const byNode = new Map(x.instances.map((i) => [i.node, i]));
-    const row = el('tr', { 'data-svc': x.name, 'data-avail': x.avail, 'data-overall': x.overall, 'data-frozen': x.frozen, title: x.decision ?? x.error ?? '' },
-      el('td', {}, el('a', { href: `#/svc/${encodeURIComponent(x.name)}`, text: x.name })),
-      el('td', { class: `avail ${x.overall === 'warn' ? 'warn' : x.avail}`, text: serviceAvail(x) }),
-      el('td', { text: `${x.topology}${x.orchestrate !== 'no' ? ` ${x.orchestrate}` : ''}` }),
-      ...nodes.map((n) => {
-        const i = byNode.get(n);
-        if (!i) return el('td', { class: 'cell' });
-        return el('td', { class: `cell avail ${i.avail}`, 'data-svc': x.name, 'data-node': n, 'data-avail': i.avail, 'data-overall': i.overall, 'data-frozen': String(i.frozen), 'data-state': i.monitorState, title: `${i.avail}${i.overall !== i.avail ? ` (overall ${i.overall})` : ''}${i.frozen ? ', frozen' : ''}, ${i.monitorState}`, text: instanceCell(i) });
-      }),
-    );
-    services.append(row);
-  }
+  renderServices(s.services, nodes, head);
 
   const warnings = s.warnings ?? [];
   $('#warnings').hidden = warnings.length === 0;
   $('#warning-list').replaceChildren(...warnings.map((w) => el('li', { text: w })));
+}
+
+function serviceRow(x, nodes) {
+  const byNode = new Map(x.instances.map((i) => [i.node, i]));
+  return el('tr', { 'data-svc': x.name, 'data-avail': x.avail, 'data-overall': x.overall, 'data-frozen': x.frozen, title: x.decision ?? x.error ?? '' },
+    el('td', {}, el('a', { href: `#/svc/${encodeURIComponent(x.name)}`, text: x.name })),
+    el('td', { class: `avail ${x.overall === 'warn' ? 'warn' : x.avail}`, text: serviceAvail(x) }),
+    el('td', { text: `${x.topology}${x.orchestrate !== 'no' ? ` ${x.orchestrate}` : ''}` }),
+    ...nodes.map((n) => {
+      const i = byNode.get(n);
+      if (!i) return el('td', { class: 'cell' });
+      return el('td', { class: `cell avail ${i.avail}`, 'data-svc': x.name, 'data-node': n, 'data-avail': i.avail, 'data-overall': i.overall, 'data-frozen': String(i.frozen), 'data-state': i.monitorState, title: `${i.avail}${i.overall !== i.avail ? ` (overall ${i.overall})` : ''}${i.frozen ? ', frozen' : ''}, ${i.monitorState}`, text: instanceCell(i) });
+    }),
+  );
+}
+
+/**
+ * The services × nodes table: a row is built again only when its service
+ * (or the nodes) changed; the first picture goes into the document in one
+ * insertion, a change replaces just the rows that changed.
+ */
+function renderServices(list, nodes, head) {
+  const services = $('#services');
+  const cols = nodes.join('\u0000');
+  const before = state.rows;
+  const rows = new Map();
+  const wanted = list.map((x) => {
+    const key = `${cols}\u0001${JSON.stringify(x)}`;
+    const had = before.get(x.name);
+    const tr = had && had.key === key ? had.tr : serviceRow(x, nodes);
+    rows.set(x.name, { key, tr });
+    return tr;
+  });
+  state.rows = rows;
+  const shown = services.rows;
+  const same = services.dataset.cols === cols && shown.length === wanted.length + 1;
+  if (!same) {
+    services.dataset.cols = cols;
+    services.replaceChildren(head('service'), ...wanted);
+    return;
+  }
+  wanted.forEach((tr, k) => {
+    const old = shown[k + 1];
+    if (old !== tr) old.replaceWith(tr);
+  });
 }
 
 // ---- service view ----
@@ -167,7 +201,7 @@ function refreshServiceSoon() {
 
 function renderActionsHint() {
   const s = state.session;
-  const hint = !s.operator ? 'no operator is set on this node (nodemgr web password): read-only' : s.user ? `acting as ${s.user} on ${state.status?.node ?? 'this node'}` : 'log in as the operator to act';
+  const hint = !s.operator ? 'no operator is set on this node (nodemgr web password): read-only' : s.user ? `acting as ${s.user}: start and stop for the cluster, freeze and thaw on ${state.status?.node ?? 'this node'}` : 'log in as the operator to act';
   $('#svc-actions-hint').textContent = hint;
 }
 
@@ -175,7 +209,9 @@ function confirmAction(action, svc) {
   const dialog = $('#confirm');
   const input = $('#confirm-input');
   const ok = $('#confirm-ok');
-  $('#confirm-text').textContent = `${action[0].toUpperCase()}${action.slice(1)} ${svc} on ${state.status?.node ?? 'this node'}?`;
+  // start and stop are the service's target for the whole cluster, as svcmgr -s svc1 start: said before it is confirmed
+  const where = action === 'start' ? 'on the cluster (where its placement says)' : action === 'stop' ? 'on every node of the cluster' : `on ${state.status?.node ?? 'this node'}`;
+  $('#confirm-text').textContent = `${action[0].toUpperCase()}${action.slice(1)} ${svc} ${where}?`;
   input.value = '';
   ok.disabled = true;
   input.oninput = () => (ok.disabled = input.value !== svc);
@@ -192,7 +228,8 @@ async function act(action) {
   say(`${action} ${svc}…`);
   try {
     const r = await api(`services/${encodeURIComponent(svc)}/actions`, { method: 'POST', body: { action, confirm: svc } });
-    say(`${action} ${svc}: ${r.ok ? 'done' : 'failed'}${r.lines?.length ? `\n${r.lines.join('\n')}` : ''}`, r.ok ? 'ok' : 'error');
+    const outcome = r.target !== undefined ? `target ${r.target} recorded` : r.ok ? 'done' : 'failed';
+    say(`${action} ${svc}: ${outcome}${r.lines?.length ? `\n${r.lines.join('\n')}` : ''}`, r.ok ? 'ok' : 'error');
   } catch (e) {
     say(`${action} ${svc} refused: ${e.message}`, 'error');
     if (e.status === 401) await loadSession();
@@ -245,6 +282,14 @@ async function loadEvents() {
 
 // ---- live ----
 
+function showStatus(text) {
+  if (text === state.statusText) return;
+  state.statusText = text;
+  state.status = JSON.parse(text);
+  renderCluster(state.status);
+  renderActionsHint();
+}
+
 function follow() {
   state.source?.close();
   const src = new EventSource('/web/api/live');
@@ -258,11 +303,7 @@ function follow() {
     live.dataset.state = 'disconnected';
     live.textContent = 'disconnected, retrying';
   };
-  src.addEventListener('status', (m) => {
-    state.status = JSON.parse(m.data);
-    renderCluster(state.status);
-    renderActionsHint();
-  });
+  src.addEventListener('status', (m) => showStatus(m.data));
   src.addEventListener('events', (m) => {
     const page = JSON.parse(m.data);
     state.lastSeq = page.lastSeq;
@@ -369,6 +410,12 @@ $('#event-filters').addEventListener('submit', (ev) => {
 for (const b of document.querySelectorAll('#svc-actions button')) b.addEventListener('click', () => void act(b.dataset.action));
 $('#message').addEventListener('click', () => say(''));
 
+// the status of the moment the page was served, inside it: drawn before anything else is asked for
+const inlined = document.getElementById('status-now');
+if (inlined) {
+  showStatus(inlined.textContent);
+  inlined.remove();
+}
 // a public view answers the live feed at once: it is asked for while the session is read
 follow();
 await loadSession();

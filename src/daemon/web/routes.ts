@@ -9,7 +9,7 @@ import { formatHistory } from '../../cli/status/printHistory.js';
 import { renderStatus } from '../../cli/status/render.js';
 import { serviceExists } from '../../config/serviceFiles.js';
 import type { NodePaths } from '../../paths.js';
-import type { ActionBody, ListenerApi } from '../listener.js';
+import type { ListenerApi } from '../listener.js';
 import type { DaemonLogger } from '../log.js';
 import { loadAssets, type Asset } from './assets.js';
 import { LiveFeed } from './feed.js';
@@ -134,7 +134,6 @@ export class WebRoutes {
   private readonly feed: LiveFeed;
   private readonly probes: StoreProbes;
   readonly metrics: DaemonMetrics;
-  private readonly closing = new AbortController();
   private readonly refusedScrapes = new Map<string, number>();
   private readonly now: () => number;
 
@@ -162,7 +161,6 @@ export class WebRoutes {
   }
 
   async stop(): Promise<void> {
-    this.closing.abort();
     await this.feed.stop();
   }
 
@@ -177,7 +175,9 @@ export class WebRoutes {
         return;
       }
       if (u.pathname.startsWith('/web/api/')) return await this.api(req, res, u, s);
-      return this.asset(req, res, u.pathname === '/web/' ? 'index.html' : u.pathname.slice('/web/'.length));
+      const name = u.pathname === '/web/' ? 'index.html' : u.pathname.slice('/web/'.length);
+      if (name === 'index.html') return this.page(req, res, s);
+      return this.asset(req, res, name);
     } catch (e) {
       const status = e instanceof WebError ? e.status : 500;
       if (status === 500) this.o.log.error({ url: u.pathname, err: (e as Error).message }, 'web request failed');
@@ -219,6 +219,32 @@ export class WebRoutes {
     }
     res.writeHead(200, { ...headers, 'content-length': a.body.length });
     res.end(req.method === 'HEAD' ? undefined : a.body);
+  }
+
+  /**
+   * The page, with the status it draws first inside it (a JSON block the
+   * browser does not run): the first picture needs no request after the
+   * page's own files. Only for a reader allowed to see it; the page then
+   * follows /web/api/live as ever. Never cached: the status is of now.
+   */
+  private page(req: http.IncomingMessage, res: http.ServerResponse, s: WebSettings): void {
+    const a = this.assets.get('index.html');
+    if (req.method !== 'GET' || a === undefined || (!s.web.public && !this.session(req, s))) return this.asset(req, res, 'index.html');
+    const html = a.body.toString('utf8');
+    const at = html.indexOf('</head>');
+    if (at < 0) return this.asset(req, res, 'index.html');
+    let status: string;
+    try {
+      status = this.feed.statusJson();
+    } catch {
+      // the daemon is starting: the page reads the status from the live feed
+      return this.asset(req, res, 'index.html');
+    }
+    // `<` escaped: nothing in the JSON can close the block
+    const block = `<script type="application/json" id="status-now">${status.replace(/</g, '\\u003c')}</script>\n`;
+    const body = Buffer.from(html.slice(0, at) + block + html.slice(at));
+    res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': a.type, 'cache-control': 'no-store', 'content-length': body.length });
+    res.end(body);
   }
 
   /** The session of this request's cookie, if alive with the configured operator. */
@@ -337,6 +363,33 @@ export class WebRoutes {
     throw new WebError(404, `no route ${u.pathname}`);
   }
 
+  /**
+   * start / stop: the service's target (OpenSVC's global expect), checked
+   * and recorded by the daemon as for `svcmgr -s svc1 start`; every node's
+   * orchestrator then drives its instance toward it (started where the
+   * placement says, stopped everywhere). The answer comes once it is
+   * recorded: the page follows the rest live.
+   */
+  private async target(svc: string, verb: 'start' | 'stop', user: string): Promise<TargetReply> {
+    const ask = this.o.api.requestTarget;
+    if (ask === undefined) throw new WebError(503, `${verb}: this node's daemon takes no target`);
+    let r: { readonly status: number; readonly body: unknown };
+    try {
+      r = await ask(svc, { target: verb === 'start' ? 'started' : 'stopped', node: undefined, action: verb, by: user });
+    } catch (e) {
+      if (e instanceof HasvcError) throw new WebError(e.code === 'NOT_FOUND' ? 404 : e.code === 'UNAVAILABLE' ? 503 : 409, e.message);
+      throw e;
+    }
+    const b = r.body as { readonly error?: string; readonly id?: string; readonly target?: string; readonly replaced?: string };
+    if (r.status !== 200 || b.id === undefined || b.target === undefined) throw new WebError(r.status === 404 ? 404 : 409, b.error ?? `the daemon answered ${r.status}`);
+    return {
+      ok: true,
+      target: b.target,
+      id: b.id,
+      lines: [...(b.replaced !== undefined ? [`${svc}: target ${b.replaced} replaced by ${b.target}`] : []), `${svc}: target ${b.target} for the cluster, asked by ${user}`],
+    };
+  }
+
   /** TLS, or a client on this host (an ssh tunnel, a local proxy): the only ways a password may come in. */
   private secureTransport(req: http.IncomingMessage): boolean {
     return (req.socket as TLSSocket).encrypted === true || isLoopback(req.socket.remoteAddress);
@@ -367,10 +420,11 @@ export class WebRoutes {
   }
 
   /**
-   * An operator's action on this node's instance, confirmed with the
-   * service name: recorded first (OperatorActionRequested, with the user
-   * and where from), then done as `svc1 <action> --local` would, the
-   * action's own events naming the user.
+   * An operator's action, confirmed with the service name: recorded first
+   * (OperatorActionRequested, with the user and where from), then done as
+   * the CLI does it: a start or stop is the service's target for the
+   * cluster (`svcmgr -s svc1 start`, without --local), a freeze or thaw is
+   * of this node's instance (`svc1 freeze --local`).
    */
   private async act(req: http.IncomingMessage, res: http.ServerResponse, svc: string, s: WebSettings): Promise<void> {
     const session = this.operator(req, s);
@@ -392,27 +446,22 @@ export class WebRoutes {
         return json(res, 200, { ok: true, lines: [`${this.o.node}.${svc}: ${frozen ? 'frozen' : 'thawed'} by ${session.user}`] });
       }
       case 'start':
-      case 'stop': {
-        const lines: string[] = [];
-        const req2: ActionBody = { action: verb, rids: [], tags: [], subsets: [], force: false, argv: ['web', verb], user: session.user };
-        // an action asked for and confirmed runs to its end, even if the page is closed meanwhile
-        try {
-          const ok = await this.o.api.runAction(svc, req2, (l) => {
-            if (lines.length < MAX_LINES) lines.push(l);
-          }, this.closing.signal);
-          return json(res, 200, { ok, lines });
-        } catch (e) {
-          // not run (its config unreadable, another action holding the service): said as the CLI says it
-          if (e instanceof HasvcError) throw new WebError(e.code === 'NOT_FOUND' ? 404 : 409, e.message);
-          throw e;
-        }
-      }
+      case 'stop':
+        return json(res, 200, await this.target(svc, verb, session.user));
       default: {
         const never: never = verb;
         throw new WebError(400, `unknown action ${String(never)}`);
       }
     }
   }
+}
+
+/** What the page shows of a start or stop: the target recorded for the cluster, or why not. */
+interface TargetReply {
+  readonly ok: true;
+  readonly target: string;
+  readonly id: string;
+  readonly lines: readonly string[];
 }
 
 /** The event stream's filters: svc, node (the origin), type (comma-separated); each absent or empty matches all. */

@@ -4,7 +4,7 @@ import { chromium, type Page } from 'playwright-core';
 import { useTestScope } from '../../support/jest.js';
 import type { TestScope } from '../../support/scope.js';
 import { ensureBuilt, eventsOf, sleepAppRunning, waitForEvents } from '../daemon/support.js';
-import { ofType, OPERATOR, webNode, type WebNode } from './support.js';
+import { ofType, OPERATOR, request, webNode, type WebNode } from './support.js';
 
 /** Debian's chromium: browsers cannot be downloaded here, and need not be. */
 const CHROMIUM = '/usr/bin/chromium';
@@ -44,7 +44,13 @@ describe('the web view in a real browser (headless Chromium)', () => {
     const n = await webNode(scope());
     await n.start();
     expect((await n.svcmgr(['-s', 'svc1', 'start', '--local'])).exitCode).toBe(0);
+    // the page comes with the status of the moment inside it, as /web/api/status says it: drawn before any other request
+    const html = await request(n.listenerPort, 'GET', '/web/');
+    expect(html.headers['cache-control']).toBe('no-store');
+    const inlined = /<script type="application\/json" id="status-now">(.*?)<\/script>/s.exec(html.body);
+    expect(JSON.parse(inlined![1]!)).toMatchObject({ node: 'node1', services: [expect.objectContaining({ name: 'svc1', avail: 'up' })] });
     const page = await browse(scope(), `${n.base}/web/`);
+    expect(await page.$('#status-now')).toBeNull();
     await page.waitForSelector('#live[data-state=live]', { timeout: 10_000 });
     // svcmon's picture: threads, the node, svc1 up on node1
     await page.waitForSelector(cell('svc1', 'node1', '[data-avail=up]'), { timeout: LIVE_MS });
@@ -77,7 +83,7 @@ describe('the web view in a real browser (headless Chromium)', () => {
     await n.stop();
   });
 
-  test('the service page: print status and history; an action is refused without login, done with it after a confirmation, recorded with the user', async () => {
+  test('the service page: print status and history; an action is refused without login, done with it after a confirmation, recorded with the user; start and stop are targets for the cluster', async () => {
     const n = await webNode(scope());
     await n.start();
     expect((await n.svcmgr(['-s', 'svc1', 'start', '--local'])).exitCode).toBe(0);
@@ -116,21 +122,43 @@ describe('the web view in a real browser (headless Chromium)', () => {
     await page.click('#confirm button[value=cancel]');
     expect(await page.isVisible('#confirm')).toBe(false);
 
-    expect(await act(page, 'stop', 'svc1')).toMatch(/^stop svc1: done\n/);
+    // stop: the service's target for the cluster, as svcmgr -s svc1 stop; the orchestrator freezes and stops the instance
+    expect(await page.textContent('#svc-actions-hint')).toBe('acting as admin: start and stop for the cluster, freeze and thaw on node1');
+    await page.click('#svc-actions button[data-action=stop]');
+    expect(await page.textContent('#confirm-text')).toBe('Stop svc1 on every node of the cluster?');
+    await page.click('#confirm button[value=cancel]');
+    expect(await act(page, 'stop', 'svc1')).toBe('stop svc1: target stopped recorded\nsvc1: target stopped for the cluster, asked by admin');
     await page.waitForSelector('#svc-status[data-avail=down]', { timeout: LIVE_MS });
     expect(sleepAppRunning(path.join(n.root, 'svc1.pid'))).toBe(false);
+    // the history shown follows: the web stop's target, by the operator
+    await page.locator('#svc-history', { hasText: 'target stopped (stop by admin)' }).first().waitFor({ timeout: LIVE_MS });
+    await waitForEvents(n, 'the stop target reached', (a) => ofType(a, 'ServiceTargetReached', 'svc1').length === 1);
     expect(await act(page, 'thaw', 'svc1')).toBe('thaw svc1: done\nnode1.svc1: thawed by admin');
     await page.waitForSelector('#svc-status[data-frozen=false]', { timeout: LIVE_MS });
-    // the history shown follows: the web stop, by the operator
-    await page.locator('#svc-history', { hasText: '(by admin)' }).first().waitFor({ timeout: LIVE_MS });
+    // start: the target started, reached here (the service's only node)
+    expect(await act(page, 'start', 'svc1')).toBe('start svc1: target started recorded\nsvc1: target started for the cluster, asked by admin');
+    await page.waitForSelector('#svc-status[data-avail=up]', { timeout: 15_000 });
+    expect(sleepAppRunning(path.join(n.root, 'svc1.pid'))).toBe(true);
 
-    const all = await waitForEvents(n, 'the thaw recorded', (a) => ofType(a, 'OperatorActionRequested').length === 2 && ofType(a, 'InstanceThawed').some((e) => e.causation === ofType(a, 'OperatorActionRequested')[1]!.id));
+    const all = await waitForEvents(n, 'the start target reached', (a) => ofType(a, 'ServiceTargetReached', 'svc1').length === 2);
     expect(ofType(all, 'OperatorActionRequested').map((e) => e.data)).toEqual([
       { action: 'stop', user: 'admin', via: 'web', from: '127.0.0.1' },
       { action: 'thaw', user: 'admin', via: 'web', from: '127.0.0.1' },
+      { action: 'start', user: 'admin', via: 'web', from: '127.0.0.1' },
     ]);
-    const stops = ofType(all, 'ActionStarted', 'svc1').filter((e) => e.data.action === 'stop');
-    expect(stops.map((e) => ({ user: e.data.user, argv: e.data.argv }))).toEqual([{ user: 'admin', argv: ['web', 'stop'] }]);
+    expect(ofType(all, 'InstanceThawed', 'svc1').some((e) => e.causation === ofType(all, 'OperatorActionRequested')[1]!.id)).toBe(true);
+    // each web request recorded before its target, which names the operator; the orchestrator runs the actions
+    const asked = ofType(all, 'OperatorActionRequested');
+    const targets = ofType(all, 'ServiceTargetRequested', 'svc1');
+    expect(targets.map((e) => e.data)).toEqual([
+      { target: 'stopped', action: 'stop', by: 'admin' },
+      { target: 'started', action: 'start', by: 'admin' },
+    ]);
+    const order = all.map((e) => e.event.id);
+    expect(order.indexOf(asked[0]!.id)).toBeLessThan(order.indexOf(targets[0]!.id));
+    expect(order.indexOf(asked[2]!.id)).toBeLessThan(order.indexOf(targets[1]!.id));
+    const actions = ofType(all, 'ActionStarted', 'svc1').filter((e) => e.data.user === 'orchestrator').map((e) => e.data.action);
+    expect(actions).toEqual(['stop', 'start']);
 
     // logged out: the next action is refused again
     await page.click('#logout');
@@ -147,11 +175,15 @@ describe('the web view in a real browser (headless Chromium)', () => {
     expect(await page.$$('#services tr[data-svc]')).toEqual([]);
     expect(await page.evaluate(async () => (await fetch('/web/api/status')).status)).toBe(401);
     expect(await page.evaluate(async () => (await fetch('/web/api/live')).status)).toBe(401);
+    // the page itself carries no status for a reader not logged in
+    const carries = () => page.evaluate(async () => (await (await fetch('/web/')).text()).includes('id="status-now"'));
+    expect(await carries()).toBe(false);
     await page.fill('#login input[name=user]', OPERATOR.user);
     await page.fill('#login input[name=password]', OPERATOR.password);
     await page.click('#login button[type=submit]');
     await page.waitForSelector('#services tr[data-svc=svc1]', { timeout: LIVE_MS });
     await page.waitForSelector('#live[data-state=live]');
+    expect(await carries()).toBe(true);
     await n.stop();
   });
 });
