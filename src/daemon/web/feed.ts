@@ -50,7 +50,7 @@ export class LiveFeed {
   private lastStatusAt = 0;
   private statusTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  /** the last status serialised: pages opening together share it (computing it is most of a page's first load) */
+  /** the last status serialised: the pages opening and the page itself (routes.ts) share it until an event is applied */
   private cached: { seq: number; at: number; json: string } | undefined;
 
   constructor(private readonly o: FeedOptions) {}
@@ -143,7 +143,9 @@ export class LiveFeed {
     return json;
   }
 
-  private broadcast(chunk: string): void {
+  private broadcast(text: string): void {
+    // encoded once for every page: a status is tens of KB
+    const chunk = Buffer.from(text);
     for (const c of this.clients) {
       if (!c.allowed()) {
         c.res.end('event: logout\ndata: {}\n\n');
