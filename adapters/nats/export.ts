@@ -236,18 +236,32 @@ export class OwnCursor {
     const msgs = await this.consumer.fetch({ max_messages: o.max, expires: o.expiresMs });
     const onStop = () => void msgs.close();
     o.stop.addEventListener('abort', onStop, { once: true });
+    // a pull lost with a restarted server may never end by itself: silence past its expiry ends it, as a failure
+    let silent = false;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      timer = setTimeout(() => {
+        silent = true;
+        void msgs.close();
+      }, o.expiresMs + 5000);
+    };
+    arm();
     let n = 0;
     try {
       for await (const m of msgs) {
+        clearTimeout(timer);
         if (o.stop.aborted) break;
         const msgId = m.headers?.get('Nats-Msg-Id') || undefined;
         await take({ streamSeq: m.seq, subject: m.subject, data: m.data, msgId, originSeq: originSeqOf(msgId, this.origin) ?? seqOfBody(m.data), pending: m.info.pending });
         n++;
+        arm();
       }
     } finally {
+      clearTimeout(timer);
       o.stop.removeEventListener('abort', onStop);
       await msgs.close();
     }
+    if (silent && !o.stop.aborted) throw new ExportError(`the node's own log did not answer a read for ${Math.round(o.expiresMs / 1000) + 5} s`);
     return n;
   }
 }

@@ -26,19 +26,19 @@ export interface ExportHealth {
   readonly waiting: number | undefined;
   /** set once ExportStalled is recorded, until ExportResumed: the outage's first failure */
   readonly stalledSince: number | undefined;
-  /** events exported since the stall */
-  readonly caughtUp: number;
+  /** the node's per-origin sequence exported through when it stalled */
+  readonly stalledThrough: number;
 }
 
-export const HEALTHY: ExportHealth = { failingSince: undefined, failures: 0, reason: undefined, waiting: undefined, stalledSince: undefined, caughtUp: 0 };
+export const HEALTHY: ExportHealth = { failingSince: undefined, failures: 0, reason: undefined, waiting: undefined, stalledSince: undefined, stalledThrough: 0 };
 
 export type ExportOutcome =
-  /** connecting, reading the stream or a publish failed */
-  | { readonly kind: 'failed'; readonly reason: string; readonly waiting?: number | undefined }
+  /** connecting, reading the stream or a publish failed; through: the node's per-origin sequence exported through */
+  | { readonly kind: 'failed'; readonly reason: string; readonly through: number; readonly waiting?: number | undefined }
   /** events stored by the organisation's stream, acknowledged */
-  | { readonly kind: 'exported'; readonly count: number }
-  /** connected and nothing left to send: every event of the node is exported */
-  | { readonly kind: 'caughtUp' };
+  | { readonly kind: 'exported' }
+  /** connected and nothing left to send: the node's events are exported through `through`, its last */
+  | { readonly kind: 'caughtUp'; readonly through: number };
 
 export interface ExportStep {
   readonly health: ExportHealth;
@@ -53,16 +53,17 @@ export function evolveExport(h: ExportHealth, o: ExportOutcome, now: number, s: 
       if (h.stalledSince !== undefined || now - failingSince < s.stallAfterMs) return { health: next, events: [] };
       const waiting = next.waiting;
       return {
-        health: { ...next, stalledSince: failingSince, caughtUp: 0 },
+        health: { ...next, stalledSince: failingSince, stalledThrough: o.through },
         events: [{ type: 'ExportStalled', data: { url: s.shownUrl, stream: s.stream, reason: o.reason, ...(waiting !== undefined ? { waiting } : {}) } }],
       };
     }
     case 'exported':
-      return { health: { ...h, failingSince: undefined, failures: 0, reason: undefined, caughtUp: h.stalledSince === undefined ? 0 : h.caughtUp + o.count }, events: [] };
+      return { health: { ...h, failingSince: undefined, failures: 0, reason: undefined }, events: [] };
     case 'caughtUp': {
       const health: ExportHealth = { ...HEALTHY, waiting: 0 };
       if (h.stalledSince === undefined) return { health, events: [] };
-      return { health, events: [{ type: 'ExportResumed', data: { url: s.shownUrl, stream: s.stream, caughtUp: h.caughtUp, stalledSec: Math.round((now - h.stalledSince) / 1000) } }] };
+      // counted by sequence, not by acknowledgement: some may have been stored there before a connection dropped their acks
+      return { health, events: [{ type: 'ExportResumed', data: { url: s.shownUrl, stream: s.stream, caughtUp: Math.max(0, o.through - h.stalledThrough), stalledSec: Math.round((now - h.stalledSince) / 1000) } }] };
     }
     default: {
       const never: never = o;

@@ -125,7 +125,7 @@ export class Exporter {
           local = undefined;
         }
         if (this.health.failingSince === undefined) this.o.log.warn({ url: this.settings.shownUrl, reason }, 'export failing, trying again');
-        this.apply({ kind: 'failed', reason, waiting });
+        this.apply({ kind: 'failed', reason, waiting, through: this.position.originSeq });
       } finally {
         await remote?.close();
       }
@@ -152,9 +152,9 @@ export class Exporter {
     });
     try {
       const cursor = await local.cursor(this.position.streamSeq + 1);
-      if (last === undefined || last.originSeq <= skipUpTo) this.apply({ kind: 'caughtUp' });
+      if (last === undefined || last.originSeq <= skipUpTo) this.apply({ kind: 'caughtUp', through: skipUpTo });
       while (!ended.signal.aborted) {
-        await this.round(cursor, remote, skipUpTo, ended.signal);
+        await this.round(local, cursor, remote, skipUpTo, ended.signal);
       }
       if (gone !== undefined && !stop.aborted) throw new SessionEnded(gone);
     } finally {
@@ -166,7 +166,7 @@ export class Exporter {
    * One read of the log: send what comes, a sliding window of at most
    * WINDOW unacknowledged, counted exported in order as acknowledged.
    */
-  private async round(cursor: OwnCursor, remote: ExportTarget, skipUpTo: number, stop: AbortSignal): Promise<void> {
+  private async round(local: OwnEvents, cursor: OwnCursor, remote: ExportTarget, skipUpTo: number, stop: AbortSignal): Promise<void> {
     const inflight: { readonly done: Promise<void>; readonly rec: OwnRecord }[] = [];
     let lastPending = -1;
     /** until at most `keep` are unacknowledged; the position saved when all are, or once a second */
@@ -183,10 +183,15 @@ export class Exporter {
       } finally {
         if (count > 0) {
           if (inflight.length === 0 || this.now() - this.savedAt >= 1000) this.savePosition();
-          this.apply({ kind: 'exported', count });
+          this.apply({ kind: 'exported' });
         }
       }
-      if (keep === 0 && lastPending === 0) this.apply({ kind: 'caughtUp' });
+      if (keep === 0 && lastPending === 0) await caughtUp();
+    };
+    // a delivery's pending count is a hint only (it reads 0 while a backlog is still coming): the log's last event says
+    const caughtUp = async () => {
+      const through = this.position.originSeq;
+      if ((this.health.stalledSince === undefined && this.health.failingSince === undefined) || ((await local.last())?.originSeq ?? 0) <= through) this.apply({ kind: 'caughtUp', through });
     };
     try {
       const n = await cursor.round({ max: 4 * WINDOW, expiresMs: ROUND_MS, stop }, async (rec) => {
@@ -203,7 +208,7 @@ export class Exporter {
         else if (inflight.length >= WINDOW) await settle(WINDOW - 1);
       });
       await settle(0);
-      if (n === 0 && !stop.aborted) this.apply({ kind: 'caughtUp' });
+      if (n === 0 && !stop.aborted) await caughtUp();
     } finally {
       if (inflight.length > 0) await Promise.allSettled(inflight.map((i) => i.done));
     }

@@ -10,7 +10,7 @@ import { loadClusterIdentity } from '../../../src/config/identity.js';
 import { openEventSink } from '../../../src/events/open.js';
 import { useTestScope } from '../../support/jest.js';
 import { pidAlive } from '../../support/proc.js';
-import { spawnTracked } from '../../support/process.js';
+import { spawnTracked, trackPid } from '../../support/process.js';
 import type { TestScope } from '../../support/scope.js';
 import { createTempDir } from '../../support/tmp.js';
 import { waitFor } from '../../support/wait.js';
@@ -170,7 +170,11 @@ describe('[nats] export to the organisation\'s NATS system', () => {
     const all = await waitForEvents(n, 'ExportResumed', (a) => eventsOf(a, 'ExportResumed').length === 1, 20_000);
     const resumed = eventsOf(all, 'ExportResumed')[0]!;
     expect(resumed.data).toMatchObject({ stream });
-    expect((resumed.data as { caughtUp: number }).caughtUp).toBeGreaterThanOrEqual(300);
+    // every event of node1 between the position it stalled at and ExportResumed: those waiting then, ExportStalled, any since
+    const st = eventsOf(all, 'ExportStalled')[0]!;
+    const waiting = (st.data as { waiting: number }).waiting;
+    expect(waiting).toBeGreaterThanOrEqual(300);
+    expect((resumed.data as { caughtUp: number }).caughtUp).toBe(waiting + resumed.seq - st.seq);
     await waitFor('the warning gone', async () => !(await n.svcmon()).stdout.includes('[nats] export'), 10_000);
 
     // a daemon restart resumes where it stopped: what it records after is exported, nothing twice
@@ -180,9 +184,24 @@ describe('[nats] export to the organisation\'s NATS system', () => {
     const again = await waitExported(n, org, stream, 20_000);
     expect(again.records.map((r) => r.msgId)).toEqual(again.ids);
 
+    // the node's own nats-server killed: restarted by the daemon, the export goes on from its log
+    const natsPid = n.natsPid()!;
+    process.kill(natsPid, 'SIGKILL');
+    await waitFor('the node\'s nats-server restarted', () => {
+      const pid = n.natsPid();
+      return pid !== undefined && pid !== natsPid && pidAlive(pid);
+    }, 20_000);
+    trackPid(scope(), n.natsPid()!);
+    expect((await n.svcmgr(['-s', 'svc1', 'freeze'])).exitCode).toBe(0);
+    const local = await timed(() => waitExported(n, org, stream, 45_000));
+    const afterLocal = local.value;
+    expect(afterLocal.records.map((r) => r.msgId)).toEqual(afterLocal.ids);
+    expect(afterLocal.ids.length).toBeGreaterThan(again.ids.length);
+
     process.stdout.write(
       `export: live ${live.ms} ms; freeze ${before.ms} ms before the kill, thaw ${during.ms} ms and restart ${restart.ms} ms during; ` +
-        `stalled recorded ${stalledAfterMs} ms after the kill; ${(resumed.data as { caughtUp: number }).caughtUp} events caught up in ${caughtUp.ms} ms after the restart\n`,
+        `stalled recorded ${stalledAfterMs} ms after the kill; ${(resumed.data as { caughtUp: number }).caughtUp} events caught up in ${caughtUp.ms} ms after the restart; ` +
+        `exported again ${local.ms} ms after a freeze that followed the node's own nats-server's restart\n`,
     );
     await n.svcmgr(['-s', 'svc1', 'stop', '--local']);
     await n.stop();
