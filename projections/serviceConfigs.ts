@@ -16,6 +16,8 @@ interface Logged {
 
 const key = (svc: string, node: string) => `${svc}\u0000${node}`;
 
+export type LoggedConfigsCheckpoint = readonly (readonly [string, { readonly seq: number; readonly time: string; readonly id: string; readonly text?: string; readonly deleted: boolean }])[];
+
 /**
  * Each node's config of each service, as that node's own records carry it
  * (ServiceCreated and ServiceConfigChanged hold the content, secrets
@@ -29,6 +31,17 @@ export class LoggedConfigs {
   static readonly types: readonly EventType[] = ['ServiceCreated', 'ServiceConfigChanged', 'ServiceDeleted'];
 
   private readonly byInstance = new Map<string, Logged>();
+
+  /** What a checkpoint keeps: each instance's last record (its parse is redone on use). */
+  checkpoint(): LoggedConfigsCheckpoint {
+    return [...this.byInstance].map(([k, l]) => [k, { seq: l.seq, time: l.time, id: l.id, ...(l.text !== undefined ? { text: l.text } : {}), deleted: l.deleted }]);
+  }
+
+  static restore(cp: LoggedConfigsCheckpoint): LoggedConfigs {
+    const c = new LoggedConfigs();
+    for (const [k, l] of cp) c.byInstance.set(k, { seq: l.seq, time: l.time, id: l.id, text: l.text, deleted: l.deleted });
+    return c;
+  }
 
   apply(e: AnyEvent): void {
     if (e.svc === undefined || (e.type !== 'ServiceCreated' && e.type !== 'ServiceConfigChanged' && e.type !== 'ServiceDeleted')) return;

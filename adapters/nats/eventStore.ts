@@ -33,6 +33,8 @@ export interface StoreLimits {
 export interface ReplayOptions {
   /** first stream sequence to deliver (1 by default) */
   readonly fromSeq?: number;
+  /** last stream sequence to deliver (the stream's last when the replay begins, by default) */
+  readonly toSeq?: number;
   /** or the first event stored at or after this time */
   readonly fromTime?: Date;
   /** subject filter, e.g. osvc.c1.evt.node1.svc.svc1.> */
@@ -153,6 +155,11 @@ export class EventStore {
     this.tailKnown = true;
   }
 
+  /** The audit stream's last sequence (0 when empty). */
+  async lastSeq(): Promise<number> {
+    return (await this.jsm.streams.info(this.auditStream)).state.last_seq;
+  }
+
   /** The last per-origin sequence stored for an origin (0 when none). */
   async lastSeqOf(origin: string): Promise<number> {
     try {
@@ -247,7 +254,7 @@ export class EventStore {
    */
   async replayRecords(o: ReplayOptions, open: (end: number) => (streamSeq: number, subject: string, record: StoredRecord) => void | Promise<void>): Promise<number> {
     const info = await this.jsm.streams.info(this.auditStream);
-    const end = info.state.last_seq;
+    const end = Math.min(info.state.last_seq, o.toSeq ?? Infinity);
     const from = o.fromSeq ?? 1;
     if (end === 0 || (o.fromTime === undefined && from > end)) return end;
     const consumer = await this.js.consumers.get(this.auditStream, {
@@ -262,6 +269,8 @@ export class EventStore {
     try {
       for await (const m of msgs) {
         const seq = m.seq;
+        // a filtered replay bounded by toSeq: the first record past it ends it
+        if (seq > end) break;
         const wait = take(seq, m.subject, m);
         if (wait) await wait;
         last = seq;

@@ -33,9 +33,9 @@ export type LogMix = 'recorded' | 'one-line';
 const MIX_NAMES: Record<LogMix, string> = { recorded: 'actions as recorded', 'one-line': 'one line per resource, worst case' };
 
 /** Starts and stops of 100 services, each as a real action is recorded: request, lines, result per resource, then statuses. */
-export function* actionLog(cluster: string, n: number, mix: LogMix = 'recorded', origin = 'node1'): Generator<AnyEvent> {
+export function* actionLog(cluster: string, n: number, mix: LogMix = 'recorded', origin = 'node1', startMs = Date.UTC(2026, 0, 1)): Generator<AnyEvent> {
   const shapes = mix === 'recorded' ? RECORDED : ONE_LINE;
-  const t = Date.UTC(2026, 0, 1);
+  const t = startMs;
   let seq = 0;
   let i = 0;
   const ev = <T extends NewEvent['type']>(e: NewEvent<T>): AnyEvent => makeEvent(e, { cluster, origin, seq: ++seq, time: new Date(t + seq).toISOString() }) as AnyEvent;

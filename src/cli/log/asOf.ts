@@ -1,20 +1,17 @@
 import { NotFoundError } from '../../../domain/errors.js';
-import { AS_OF_TYPES, ClusterAsOf } from '../../../projections/asOf.js';
+import type { ClusterAsOf } from '../../../projections/asOf.js';
+import { rebuildAsOf } from '../../events/asOfLog.js';
 import { loadServiceConfig } from '../../config/serviceStore.js';
 import type { LocalConfig } from '../../daemon/readModel.js';
 import type { CliContext } from '../context.js';
-import { readLog } from './read.js';
-import { describeBound, parseBound, withinBound } from './when.js';
+import { describeBound, parseBound } from './when.js';
 import type { LogBound } from './when.js';
 
 /** The read models rebuilt from this node's log up to --at (TIME or seq:N). */
 export async function clusterAt(ctx: CliContext, what: string, at: string): Promise<{ readonly model: ClusterAsOf; readonly bound: LogBound }> {
   const bound = parseBound(`${what}: --at`, at, new Date());
-  const model = new ClusterAsOf();
-  await readLog(ctx, { types: AS_OF_TYPES }, (a) => {
-    if (withinBound(bound, a)) model.apply(a);
-    return false;
-  });
+  // from the nearest checkpoint of the log (kept beside it, cut every 20,000 records, rebuilt when missing)
+  const model = await rebuildAsOf(ctx.paths, 'seq' in bound ? { seq: bound.seq } : { time: bound.time.getTime() }, (m) => ctx.err(`warning: ${m}`));
   if (model.last === undefined) {
     model.stop();
     throw new NotFoundError(`${what}: nothing in the log at or before ${describeBound(bound)}`);

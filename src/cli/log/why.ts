@@ -49,7 +49,8 @@ export async function run(ctx: CliContext): Promise<number> {
   if ([words.length > 0, at !== undefined, last !== undefined].filter(Boolean).length > 1) throw new UsageError('why: give an EVENT_ID, --at TIME or --last ACTION, not several');
   const target: WhyTarget = words[0] !== undefined ? { event: words[0] } : at !== undefined ? { at: parseTime('why: --at', at, new Date()).getTime() } : { last };
   const svc = ctx.svc;
-  const events = await readLog(ctx, { types: WHY_TYPES }, (a) => a.event.svc === svc || a.event.svc === undefined);
+  // the service's records and the nodes' own, read by two filtered consumers: the rest of the log is not even sent
+  const events = await readLog(ctx, { svc, nodeEvents: true, types: WHY_TYPES });
   const r = explain(events, svc, target);
   if (!r.ok) throw new NotFoundError(`why: ${r.reason}`);
   if (opt(ctx.args, 'format') === 'json') ctx.out(JSON.stringify(r.why, null, 2));

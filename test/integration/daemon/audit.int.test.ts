@@ -96,4 +96,42 @@ describe('audit commands on a real log: why, the past, history, decisions re-che
     await n.svcmgr(['-s', 'svc1', 'freeze']);
     await n.svcmgr(['-s', 'svc1', 'stop', '--local']);
   });
+
+  test('--at from checkpoints of the log: the same views as a whole replay, cut once, dropped when the stream no longer holds what they were cut from', async () => {
+    const n = await daemonNode(scope());
+    n.writeAppService('svc1', sleepAppLauncher(path.join(n.root, 'app.pid')), { monitor: true });
+    await n.start();
+    for (const a of ['start', 'freeze', 'stop', 'thaw', 'start', 'stop']) expect((await n.svcmgr(['-s', 'svc1', a, '--local'])).exitCode).toBe(0);
+    const all = await waitForEvents(n, 'the actions', (a) => eventsOf(a, 'ActionFinished', 'svc1').length === 4, 10_000);
+    // the daemon down: the log no longer grows under the views compared (its stop adds a few events past those bounds)
+    await n.stop();
+    const dir = path.join(n.root, 'var/lib/opensvc/projections/asof');
+    // every sequence and every event time of the log: a view from checkpoints cut every 7 records is the whole replay's
+    const bounds = [...all.filter((_, i) => i % 3 === 1).map((a) => `seq:${a.streamSeq}`), ...all.filter((_, i) => i % 4 === 0).map((a) => a.event.time)];
+    const view = async (at: string, every: string) => {
+      n.env.OSVC_ASOF_EVERY = every;
+      const r = await n.svcmon(['--at', at, '--format', 'json']);
+      return { at, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr.replace(/\(as of .*\)/, '') };
+    };
+    const whole: unknown[] = [];
+    for (const at of bounds) whole.push(await view(at, '1000000000'));
+    expect(fs.existsSync(dir) ? fs.readdirSync(dir) : []).toEqual([]);
+    const cut: unknown[] = [];
+    for (const at of bounds) cut.push(await view(at, '7'));
+    expect(cut).toEqual(whole);
+    const files = fs.readdirSync(dir).sort((a, b) => parseInt(a) - parseInt(b));
+    expect(files.length).toBeGreaterThanOrEqual(Math.floor(all.at(-1)!.streamSeq / 7));
+    expect(files[0]).toBe('7.json');
+    // a checkpoint whose last event is not the one the stream holds at its place (a store wiped and refilled): it and those after it are dropped and cut again
+    const f = path.join(dir, files[1]!);
+    const cp = JSON.parse(fs.readFileSync(f, 'utf8')) as { checkpoint: { state: { last: { event: { id: string } } } } };
+    cp.checkpoint.state.last.event.id = 'node1:999999';
+    fs.writeFileSync(f, JSON.stringify(cp));
+    expect(await view(bounds.at(-1)!, '7')).toEqual(whole.at(-1));
+    expect(JSON.parse(fs.readFileSync(f, 'utf8')).checkpoint.state.last.event.id).not.toBe('node1:999999');
+    // a file that does not read is as if missing
+    fs.writeFileSync(path.join(dir, files[0]!), '{');
+    expect(await view(bounds[3]!, '7')).toEqual(whole[3]);
+    delete n.env.OSVC_ASOF_EVERY;
+  }, 300_000);
 });
