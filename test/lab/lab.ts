@@ -401,10 +401,7 @@ export async function labDown(o: DownOptions = {}): Promise<void> {
   }
 
   for (const link of [...nodes.map((n) => n.hostVeth), BRIDGE]) {
-    if ((await cmd(['ip', 'link', 'show', link])).exitCode === 0) {
-      log(`network: ip link del ${link}`);
-      await must(['ip', 'link', 'del', link]);
-    }
+    await delLink(link, log);
   }
 
   await fs.rm(RUN_DIR, { recursive: true, force: true });
@@ -426,7 +423,20 @@ export async function observerDown(log: (line: string) => void = () => undefined
     log(`observer: ip netns del ${OBSERVER_NETNS}`);
     await must(['ip', 'netns', 'del', OBSERVER_NETNS]);
   }
-  if ((await cmd(['ip', 'link', 'show', OBSERVER_VETH])).exitCode === 0) await must(['ip', 'link', 'del', OBSERVER_VETH]);
+  await delLink(OBSERVER_VETH);
+}
+
+/**
+ * Delete a link if it is there. The host end of a veth goes by itself,
+ * a moment later, when the namespace holding its peer is deleted: a link
+ * seen, then gone before its delete, is deleted all the same.
+ */
+async function delLink(link: string, log?: (line: string) => void): Promise<void> {
+  if ((await cmd(['ip', 'link', 'show', link])).exitCode !== 0) return;
+  log?.(`network: ip link del ${link}`);
+  const r = await cmd(['ip', 'link', 'del', link]);
+  if (r.exitCode === 0 || (await cmd(['ip', 'link', 'show', link])).exitCode !== 0) return;
+  throw new LabError(`lab: \`ip link del ${link}\` exited ${r.exitCode}: ${r.stderr.trim()}`);
 }
 
 /** A loop still held by a dying mount is released asynchronously: retry a little. */
