@@ -40,6 +40,7 @@ import { ConflictError, UnavailableError } from '../../domain/errors.js';
 import type { DaemonLogger } from './log.js';
 import { Monitor } from './monitor.js';
 import { startExporter, type Exporter } from './export.js';
+import { AsOfKeeper } from './asOfKeeper.js';
 import { startNats } from './nats.js';
 import type { NatsHandle } from './nats.js';
 import { changedServices, daemonStatus, serviceStatus } from './readModel.js';
@@ -61,6 +62,8 @@ export interface DaemonOptions {
   readonly snapshotEvery?: number;
   /** how often actions left in progress by a dead process are looked for, after the start-up pass */
   readonly recoveryEveryMs?: number;
+  /** how often the log's --at checkpoints are looked at (60 s; the first look 30 s after the start) */
+  readonly asOfCheckMs?: number;
   /** how often the orchestrator looks, besides on every new event */
   readonly orchestrateEveryMs?: number;
 }
@@ -84,6 +87,7 @@ export class Daemon {
   private peerKeys: PeerKeys | undefined;
   private hb: Heartbeats | undefined;
   private exporter: Exporter | undefined;
+  private asOf: AsOfKeeper | undefined;
   private catalog: ServiceCatalog;
   private nodeConf: NodeConfig | undefined;
   private cluster = '';
@@ -246,6 +250,9 @@ export class Daemon {
     await this.hb.start();
     // last, and not waited for: the cluster never depends on the export
     this.exporter = startExporter(conf, { node: this.node, cluster: this.cluster, local: this.nats.endpoint, paths, log, emit: (e) => this.emit(e) });
+    // svcmon --at answers from checkpoints of the log: kept cut as it grows
+    this.asOf = new AsOfKeeper({ paths, cluster: this.cluster, endpoint: this.nats.endpoint, limits: natsTarget(paths).limits, store: () => this.store, log, ...(this.o.asOfCheckMs !== undefined ? { firstAfterMs: this.o.asOfCheckMs, everyMs: this.o.asOfCheckMs } : {}) });
+    this.asOf.start();
 
     this.recoveryTimer = setInterval(() => void this.recover(), this.o.recoveryEveryMs ?? 30_000);
     this.recoveryTimer.unref();
@@ -684,6 +691,7 @@ export class Daemon {
       await step('heartbeats', () => this.hb?.stop());
       await step('orchestrator', () => this.orchestrator?.stop());
       await step('export', () => this.exporter?.stop());
+      await step('as-of checkpoints', () => this.asOf?.stop());
       await step('scheduler', () => this.scheduler?.stop(() => this.ac.abort()));
       this.ac.abort();
       await step('monitor', () => this.monitor?.stop());

@@ -19,7 +19,9 @@ export interface RunOptions {
 export async function runDaemon(o: RunOptions): Promise<number> {
   acquirePidFile(o.paths);
   const log = daemonLogger(o.paths, nodename(o.env));
-  const daemon = new Daemon({ paths: o.paths, env: o.env, log });
+  // OSVC_ASOF_CHECK_MS: how often the --at checkpoints are looked at (tests look sooner than the 30 s default)
+  const asOfCheckMs = Number(o.env.OSVC_ASOF_CHECK_MS);
+  const daemon = new Daemon({ paths: o.paths, env: o.env, log, ...(asOfCheckMs > 0 ? { asOfCheckMs } : {}) });
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;

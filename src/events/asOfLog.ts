@@ -30,7 +30,7 @@ export function asOfDir(p: NodePaths): string {
  * multiple of asOfEvery(). Returns them, with the per-origin heads of the
  * whole stream (what a spooled event is compared with).
  */
-export async function extendCheckpoints(p: NodePaths, store: EventStore, onInvalid: (m: string) => void): Promise<{ readonly chain: AsOfCheckpoint[]; readonly heads: Readonly<Record<string, number>> }> {
+export async function extendCheckpoints(p: NodePaths, store: EventStore, onInvalid: (m: string) => void, signal?: AbortSignal): Promise<{ readonly chain: AsOfCheckpoint[]; readonly heads: Readonly<Record<string, number>> }> {
   const files = new AsOfCheckpointFiles(asOfDir(p), store.cluster);
   const chain: AsOfCheckpoint[] = [];
   const every = asOfEvery();
@@ -55,7 +55,11 @@ export async function extendCheckpoints(p: NodePaths, store: EventStore, onInval
   );
   const from = chain.at(-1)?.seq ?? 0;
   // the records read are those up to the stream's end when the read began: checkpoints are cut up to there only
-  const end = await readLogFrom(p, store, { fromSeq: from + 1, types: AS_OF_TYPES, spool: false, onInvalid }, (a) => builder.apply(a));
+  const end = await readLogFrom(p, store, { fromSeq: from + 1, types: AS_OF_TYPES, spool: false, onInvalid }, (a) => {
+    // stopped midway (a daemon stopping): the checkpoints cut so far are kept, the next run goes on from them
+    signal?.throwIfAborted();
+    builder.apply(a);
+  });
   builder.passTo(end);
   return { chain, heads: builder.model.originHeads };
 }

@@ -7,7 +7,7 @@ import type { Why } from '../../../projections/why.js';
 import { useTestScope } from '../../support/jest.js';
 import { trackPid } from '../../support/process.js';
 import { waitFor } from '../../support/wait.js';
-import { daemonNode, ensureBuilt, eventsOf, sleepAppLauncher, waitForEvents } from './support.js';
+import { agentLog, daemonNode, ensureBuilt, eventsOf, sleepAppLauncher, waitForEvents } from './support.js';
 
 describe('audit commands on a real log: why, the past, history, decisions re-checked', () => {
   const scope = useTestScope();
@@ -100,12 +100,19 @@ describe('audit commands on a real log: why, the past, history, decisions re-che
   test('--at from checkpoints of the log: the same views as a whole replay, cut once, dropped when the stream no longer holds what they were cut from', async () => {
     const n = await daemonNode(scope());
     n.writeAppService('svc1', sleepAppLauncher(path.join(n.root, 'app.pid')), { monitor: true });
+    // the daemon keeps them cut as the log grows: here every 7 records, looked at twice a second
+    n.env.OSVC_ASOF_EVERY = '7';
+    n.env.OSVC_ASOF_CHECK_MS = '500';
     await n.start();
     for (const a of ['start', 'freeze', 'stop', 'thaw', 'start', 'stop']) expect((await n.svcmgr(['-s', 'svc1', a, '--local'])).exitCode).toBe(0);
     const all = await waitForEvents(n, 'the actions', (a) => eventsOf(a, 'ActionFinished', 'svc1').length === 4, 10_000);
+    const dir = path.join(n.root, 'var/lib/opensvc/projections/asof');
+    const upTo = Math.floor(all.at(-1)!.streamSeq / 7) * 7;
+    await waitFor('the daemon cutting checkpoints up to the actions', () => fs.existsSync(path.join(dir, `${upTo}.json`)), 10_000);
+    expect(agentLog(n).some((l) => l.msg === 'as-of checkpoints cut')).toBe(true);
+    delete n.env.OSVC_ASOF_CHECK_MS;
     // the daemon down: the log no longer grows under the views compared (its stop adds a few events past those bounds)
     await n.stop();
-    const dir = path.join(n.root, 'var/lib/opensvc/projections/asof');
     // every sequence and every event time of the log: a view from checkpoints cut every 7 records is the whole replay's
     const bounds = [...all.filter((_, i) => i % 3 === 1).map((a) => `seq:${a.streamSeq}`), ...all.filter((_, i) => i % 4 === 0).map((a) => a.event.time)];
     const view = async (at: string, every: string) => {
