@@ -56,6 +56,8 @@ export interface TargetBody {
   readonly node: string | undefined;
   readonly action: string;
   readonly by: string;
+  /** the event that asked for it (the web view's OperatorActionRequested); never taken from a request body */
+  readonly causation?: string;
 }
 
 const TARGET_ACTIONS: Readonly<Record<string, TargetBody['target']>> = { start: 'started', stop: 'stopped', switch: 'placed', takeover: 'placed', giveback: 'placed', abort: 'aborted' };

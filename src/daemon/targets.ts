@@ -39,7 +39,7 @@ export async function requestTarget(d: TargetDeps, svc: string, req: TargetBody)
   const t = { target: req.target, node: req.node };
   const refused = refuseTarget(v.cluster, v.service, t);
   if (refused !== undefined) return { status: 409, body: { error: refused } };
-  const e = await d.sink.append({ type: 'ServiceTargetRequested', svc, data: { target: req.target, ...(req.node !== undefined ? { node: req.node } : {}), action: req.action, by: req.by } });
+  const e = await d.sink.append({ type: 'ServiceTargetRequested', svc, ...(req.causation !== undefined ? { causation: req.causation } : {}), data: { target: req.target, ...(req.node !== undefined ? { node: req.node } : {}), action: req.action, by: req.by } });
   d.poke();
   return { status: 200, body: { id: e.id, target: targetText(t), since, ...(current !== undefined ? { replaced: targetText(current) } : {}) } };
 }

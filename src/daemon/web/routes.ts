@@ -370,12 +370,12 @@ export class WebRoutes {
    * placement says, stopped everywhere). The answer comes once it is
    * recorded: the page follows the rest live.
    */
-  private async target(svc: string, verb: 'start' | 'stop', user: string): Promise<TargetReply> {
+  private async target(svc: string, verb: 'start' | 'stop', user: string, asked: string): Promise<TargetReply> {
     const ask = this.o.api.requestTarget;
     if (ask === undefined) throw new WebError(503, `${verb}: this node's daemon takes no target`);
     let r: { readonly status: number; readonly body: unknown };
     try {
-      r = await ask(svc, { target: verb === 'start' ? 'started' : 'stopped', node: undefined, action: verb, by: user });
+      r = await ask(svc, { target: verb === 'start' ? 'started' : 'stopped', node: undefined, action: verb, by: user, causation: asked });
     } catch (e) {
       if (e instanceof HasvcError) throw new WebError(e.code === 'NOT_FOUND' ? 404 : e.code === 'UNAVAILABLE' ? 503 : 409, e.message);
       throw e;
@@ -447,7 +447,7 @@ export class WebRoutes {
       }
       case 'start':
       case 'stop':
-        return json(res, 200, await this.target(svc, verb, session.user));
+        return json(res, 200, await this.target(svc, verb, session.user, asked.id));
       default: {
         const never: never = verb;
         throw new WebError(400, `unknown action ${String(never)}`);

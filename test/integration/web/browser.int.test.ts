@@ -154,6 +154,8 @@ describe('the web view in a real browser (headless Chromium)', () => {
       { target: 'stopped', action: 'stop', by: 'admin' },
       { target: 'started', action: 'start', by: 'admin' },
     ]);
+    // each target says which web request asked for it: why follows it back to the operator
+    expect(targets.map((e) => e.causation)).toEqual([asked[0]!.id, asked[2]!.id]);
     const order = all.map((e) => e.event.id);
     expect(order.indexOf(asked[0]!.id)).toBeLessThan(order.indexOf(targets[0]!.id));
     expect(order.indexOf(asked[2]!.id)).toBeLessThan(order.indexOf(targets[1]!.id));
