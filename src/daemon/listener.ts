@@ -5,60 +5,14 @@ import net from 'node:net';
 import path from 'node:path';
 import { ConflictError, UnavailableError } from '../../domain/errors.js';
 import { NODE_RE } from '../../domain/events.js';
-import type { ServiceStatusView } from '../../projections/statusView.js';
 import { admit, answer, GateError, type Admitted, type GateOptions } from './gate.js';
 import type { DaemonLogger } from './log.js';
-import type { EventsPage } from './monitor.js';
-import type { DaemonStatus } from './readModel.js';
+import type { ActionBody, ListenerApi, TargetBody } from './api.js';
 import type { ThreadTable } from './threads.js';
 import { MAX_CONFIG_BODY_BYTES } from '../sync/payload.js';
 import { WebRoutes, type WebOptions } from './web/routes.js';
 
 const parts0 = (pathname: string): string | undefined => pathname.split('/').filter(Boolean)[0];
-
-/** What the listener answers with: read models, and the one command it takes so far. */
-export interface ListenerApi {
-  ping(): { node: string; pid: number };
-  status(): DaemonStatus;
-  serviceStatus(svc: string): ServiceStatusView | undefined;
-  events(since: number, limit: number): EventsPage;
-  /** GET /events: a page of the whole log, read from the stream where the recent events held do not reach back (paging from 0 after a restart) */
-  eventsPage?(since: number, limit: number): Promise<EventsPage>;
-  waitForEvent(since: number, timeoutMs: number, signal: AbortSignal): Promise<void>;
-  /** called once the stop request has been answered */
-  stop(): void;
-  /** wait until the projections hold everything the stream held when asked (read your writes) */
-  sync(timeoutMs: number): Promise<void>;
-  /** probe the local instance now and record what changed; undefined when the service is not configured here */
-  refreshStatus?(svc: string): Promise<ServiceStatusView | undefined>;
-  /** run an action on the local instance; its output lines go to `print` as they come */
-  runAction(svc: string, req: ActionBody, print: (line: string) => void, signal: AbortSignal): Promise<boolean>;
-  /** freeze or thaw this node's instance of a service, asked by `by` (a peer's freeze/thaw, or the local CLI) */
-  setFrozen?(svc: string, frozen: boolean, by: string): Promise<boolean>;
-  /** a service config pushed by the peer `from` (sync nodes there): the status and body to answer */
-  receiveConfig?(svc: string, body: unknown, from: string): Promise<{ readonly status: number; readonly body: unknown }>;
-  /** the checksum of this node's copy of a service config, null when it has none */
-  configChecksum?(svc: string): { readonly checksum: string | null };
-  /** a node (the signer of the request, with its public key) joins the cluster: the answer is what it writes in its cluster.conf */
-  join?(node: string, key: string): Promise<unknown>;
-  /** nodemgr drain: this node frozen and its services stopped, the output to `print` as it comes; the stops that failed */
-  drain?(by: string, print: (line: string) => void, signal: AbortSignal): Promise<{ readonly failed: readonly { readonly svc: string; readonly why: string }[] }>;
-  /** an operator's target for a service, or its abort: the status and body to answer */
-  requestTarget?(svc: string, req: TargetBody): Promise<{ readonly status: number; readonly body: unknown }>;
-  /** this node leaves its cluster (nodemgr daemon leave): the answer says which peers heard of it */
-  leave?(): Promise<unknown>;
-}
-
-/** The body of POST /services/<svc>/target: svcmgr start, stop, switch, takeover, giveback (a target), abort (none). */
-export interface TargetBody {
-  readonly target: 'started' | 'stopped' | 'placed' | 'aborted';
-  /** placed: where */
-  readonly node: string | undefined;
-  readonly action: string;
-  readonly by: string;
-  /** the event that asked for it (the web view's OperatorActionRequested); never taken from a request body */
-  readonly causation?: string;
-}
 
 const TARGET_ACTIONS: Readonly<Record<string, TargetBody['target']>> = { start: 'started', stop: 'stopped', switch: 'placed', takeover: 'placed', giveback: 'placed', abort: 'aborted' };
 
@@ -72,17 +26,6 @@ export function parseTargetBody(raw: unknown): TargetBody {
   if (target === 'placed' && (typeof r.node !== 'string' || !NODE_RE.test(r.node))) throw new HttpError(400, 'target request: placed needs the node name');
   if (typeof r.by !== 'string' || r.by === '' || r.by.length > 256) throw new HttpError(400, 'target request: by must name who asks');
   return { target, node: target === 'placed' ? (r.node as string) : undefined, action, by: r.by };
-}
-
-/** The body of POST /services/<svc>/actions. */
-export interface ActionBody {
-  readonly action: 'start' | 'stop' | 'restart';
-  readonly rids: readonly string[];
-  readonly tags: readonly string[];
-  readonly subsets: readonly string[];
-  readonly force: boolean;
-  readonly argv: readonly string[];
-  readonly user: string | undefined;
 }
 
 const strings = (v: unknown): v is string[] => Array.isArray(v) && v.length <= 256 && v.every((x) => typeof x === 'string' && x.length <= 4096);

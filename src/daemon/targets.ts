@@ -1,7 +1,7 @@
 import { refuseTarget, targetText } from '../../domain/orchestration/decide.js';
 import type { ClusterFacts, ServiceFacts } from '../../domain/orchestration/decide.js';
 import type { EventSink } from '../events/sink.js';
-import type { TargetBody } from './listener.js';
+import type { TargetBody } from './api.js';
 
 export interface TargetDeps {
   readonly sink: EventSink;

@@ -1,5 +1,5 @@
 import type { DriverContext, ResourceStatus } from '../../adapters/resources/driver.js';
-import { driverFor } from '../../adapters/resources/registry.js';
+import type { DriverFor } from '../../adapters/resources/registry.js';
 import { syncTargets } from '../../domain/sync/conditions.js';
 import { loadNodeConfig } from '../config/nodeConfig.js';
 import { peerRequest } from '../daemon/client.js';
@@ -45,9 +45,10 @@ function clusterNodes(ctx: DriverContext): readonly string[] | undefined {
  *    hold ours, warn when one reachable peer holds another or none, n/a with
  *    an info line when some can't be asked.
  * What peers hold is remembered for the next status without the service up.
- * Never throws: a status check reports, it does not fail.
+ * Never throws: a status check reports, it does not fail. `driverFor`: the
+ * drivers the service's other resources are checked with.
  */
-export async function syncStatus(ctx: DriverContext): Promise<ResourceStatus> {
+export async function syncStatus(ctx: DriverContext, driverFor: DriverFor): Promise<ResourceStatus> {
   const svc = ctx.svc;
   const mine = localChecksum(ctx.paths, svc.name);
   const peers = syncTargets(ctx.nodename, svc.nodes, svc.drpnodes);

@@ -1,4 +1,4 @@
-import { driverFor } from '../../../adapters/resources/registry.js';
+import { driverFor } from '../../action/drivers.js';
 import type { ServiceConfig } from '../../../domain/config/types.js';
 import { UsageError } from '../../../domain/errors.js';
 import { nodename } from '../../config/identity.js';

@@ -46,7 +46,7 @@ async function refreshedByDaemon(ctx: CliContext, svc: string): Promise<ServiceS
  */
 async function probedHere(ctx: CliContext, svc: ServiceConfig): Promise<ServiceStatusView> {
   const [{ driverFor }, { probeInstance }, { readLocalLog }, { InstancesProjection }] = await Promise.all([
-    import('../../../adapters/resources/registry.js'),
+    import('../../action/drivers.js'),
     import('../../action/statusCache.js'),
     import('../../events/localLog.js'),
     import('../../../projections/instances.js'),

@@ -25,7 +25,7 @@ export async function run(ctx: CliContext): Promise<number> {
   noExtraWords(ctx, 'print devs');
   if (!ctx.svc) throw new UsageError('no service selected: use svcmgr -s SVC print devs, or the per-service command (svc1 print devs)');
   const svc = await loadServiceConfig(ctx.paths, ctx.svc, ctx.env);
-  const { driverFor } = await import('../../../adapters/resources/registry.js');
+  const { driverFor } = await import('../../action/drivers.js');
   const ctxOf = { signal: AbortSignal.timeout(120_000), nodename: nodename(ctx.env), svc, paths: ctx.paths, force: false, log: () => undefined };
   const out: DevsOfResource[] = [];
   for (const r of svc.resources) {

@@ -9,7 +9,7 @@ import { formatHistory } from '../../cli/status/printHistory.js';
 import { renderStatus } from '../../cli/status/render.js';
 import { serviceExists } from '../../config/serviceFiles.js';
 import type { NodePaths } from '../../paths.js';
-import type { ListenerApi } from '../listener.js';
+import type { ListenerApi } from '../api.js';
 import type { DaemonLogger } from '../log.js';
 import { loadAssets, type Asset } from './assets.js';
 import { LiveFeed } from './feed.js';

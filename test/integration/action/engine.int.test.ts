@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { Spool } from '../../../adapters/nats/spool.js';
-import { driverFor } from '../../../adapters/resources/registry.js';
+import { driverFor } from '../../../src/action/drivers.js';
 import type { ResourceConfig } from '../../../domain/config/types.js';
 import type { AnyEvent } from '../../../domain/events.js';
 import { runAction } from '../../../src/action/runner.js';

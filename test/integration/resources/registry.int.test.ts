@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { ConfigError } from '../../../domain/errors.js';
-import { driverFor } from '../../../adapters/resources/registry.js';
+import { driverFor } from '../../../src/action/drivers.js';
 import { recordingContext, resourceConfig, serviceConfig } from '../../support/driverContext.js';
 
 describe('driverFor', () => {

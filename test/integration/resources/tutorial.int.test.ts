@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ResourceDriver } from '../../../adapters/resources/driver.js';
-import { driverFor } from '../../../adapters/resources/registry.js';
+import { driverFor } from '../../../src/action/drivers.js';
 import { recordingContext, resourceConfig, serviceConfig } from '../../support/driverContext.js';
 import { useTestScope } from '../../support/jest.js';
 import { attachLoop, createExt4Loop, createImageFile } from '../../support/loop.js';

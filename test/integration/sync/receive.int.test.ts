@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
-import { driverFor } from '../../../adapters/resources/registry.js';
+import { driverFor } from '../../../src/action/drivers.js';
 import { openEventSink } from '../../../src/events/open.js';
 import { nodePaths, type NodePaths } from '../../../src/paths.js';
 import { buildPayload, payloadDigest, type ConfigPayload, type Launchers } from '../../../src/sync/payload.js';

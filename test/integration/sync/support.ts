@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DriverContext, ResourceStatus } from '../../../adapters/resources/driver.js';
-import { driverFor } from '../../../adapters/resources/registry.js';
+import { driverFor } from '../../../src/action/drivers.js';
 import { loadServiceConfig } from '../../../src/config/serviceStore.js';
 import { trackMount } from '../../support/mount.js';
 import type { TestScope } from '../../support/scope.js';
