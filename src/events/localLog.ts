@@ -96,10 +96,12 @@ export async function readLogFrom(p: NodePaths, store: EventStore | undefined, o
       // two filtered reads (a server before 2.10 takes one filter per consumer), merged in stream order
       const svcEvents: Applied[] = [];
       const nodeEvents: Applied[] = [];
-      const end = await replay(`osvc.${c}.evt.*.svc.${o.svc}.>`, (a) => svcEvents.push(a));
-      await replay(`osvc.${c}.evt.*.node.>`, (a) => {
-        if (a.streamSeq <= end) nodeEvents.push(a);
-      });
+      // at once: the server scans the stream for each filter, and can do both together
+      const [svcEnd, nodeEnd] = await Promise.all([replay(`osvc.${c}.evt.*.svc.${o.svc}.>`, (a) => svcEvents.push(a)), replay(`osvc.${c}.evt.*.node.>`, (a) => nodeEvents.push(a))]);
+      // the same end for both: what was stored after the first read began is left to the next read
+      const end = Math.min(svcEnd, nodeEnd);
+      while (svcEvents.length > 0 && svcEvents.at(-1)!.streamSeq > end) svcEvents.pop();
+      while (nodeEvents.length > 0 && nodeEvents.at(-1)!.streamSeq > end) nodeEvents.pop();
       let i = 0;
       let j = 0;
       while (i < svcEvents.length || j < nodeEvents.length) {
