@@ -11,7 +11,7 @@ export const NODEMGR: CommandTable = {
   'validate config': { summary: 'check cluster.conf and node.conf, listing every problem (exit 1 when any)', load: () => import('./node/validateConfig.js') },
   freeze: { summary: 'freeze this node: its daemon starts and stops nothing by itself, and no other node places a service here (an operator\'s target still applies)', load: () => import('./node/freeze.js').then((m) => m.freeze) },
   thaw: { summary: 'thaw this node: its daemon orchestrates its services again', load: () => import('./node/freeze.js').then((m) => m.thaw) },
-  drain: { summary: 'freeze this node, then stop every service running here, its output streamed: the other nodes take the orchestrated ones over (exit 1 naming a stop that failed)', load: () => import('./node/drain.js') },
+  drain: { summary: 'freeze this node, then stop every service running here, its output streamed: the other nodes take the orchestrated ones over; --wait [--time D]: until they run there (exit 1 naming a stop that failed or a service not taken over)', load: () => import('./node/drain.js') },
   ping: { summary: 'ask the other nodes (--node NODE,...: those) to answer through their listener, signed as the cluster\'s requests: `node2 is alive` (exit 1 when one does not)', load: () => import('./node/ping.js') },
   logs: { summary: 'the daemon\'s own log, human-readable (--format json: as written; --lines N; --follow)', load: () => import('./node/logs.js') },
   'print schedule': { summary: 'every service\'s scheduled jobs as the daemon runs them: schedule keyword, interval, last run and result, runs (--format json)', load: () => import('./svc/printSchedule.js').then((m) => m.node) },

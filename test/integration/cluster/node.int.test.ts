@@ -31,11 +31,13 @@ describe('the node commands: nodemgr ping, drain, freeze, thaw, logs', () => {
     expect(missing.stderr).toMatch(/^node3 is not alive: node3:\d+: getaddrinfo \w+ node3$/);
 
     // drain: node1 frozen first, then svc1 stopped there, its lines streamed; node2 starts it (node1 is no candidate)
-    const drain = await n1.nodemgr(['drain']);
+    // --wait: until node2 runs it
+    const drain = await n1.nodemgr(['drain', '--wait', '--time', '60']);
     expect(drain).toMatchObject({ exitCode: 0, stderr: '' });
     const lines = drain.stdout.split('\n');
     expect(lines[0]).toMatch(/^node1 {18}node frozen: no service starts here any more$/);
     expect(lines.slice(1).some((l) => /^node1\.svc1\.app#web +exec \S+\/weblauncher stop as user root$/.test(l))).toBe(true);
+    expect(lines.at(-1)).toBe('node1                  svc1 taken over: running on node2');
     await waitFor('svc1 started on node2', () => running(n2), 30_000);
     track(scope(), n2);
     expect(running(n1)).toBe(false);
