@@ -160,7 +160,7 @@ const APP: SectionSchema = {
     script: { type: 'string', required: true, help: 'the launcher: a basename is looked up in <svc>.d' },
     start: { type: 'integer', min: 0, help: 'the start sequence number: run "script start", lowest first' },
     stop: { type: 'integer', min: 0, help: 'the stop sequence number: run "script stop", lowest first' },
-    check: { type: 'integer', min: 0, help: 'the status sequence number: run "script status" for the resource status' },
+    check: { type: 'integer', min: 0, help: 'the status sequence number: run "script status" for the resource status (exit 0: up, 1: down, any other code: warn, the check itself failed)' },
     info: { type: 'integer', min: 0, help: 'the info sequence number: run "script info" for print status details' },
     timeout: { type: 'duration', default: '300', min: 1, help: 'how long an action of the launcher may run' },
     start_timeout: { type: 'duration', fallback: 'timeout', min: 1, help: 'how long "script start" may run (default: timeout)' },

@@ -22,6 +22,13 @@ const TIMEOUT_KW: Record<Action, readonly string[]> = {
   info: ['info_timeout', 'timeout'],
 };
 
+/**
+ * A launcher's status exit code that means "not running". As OpenSVC's app
+ * driver: 0 is up, 1 is down, any other code is the check itself failing
+ * (warn, "check reports errors"), which says nothing of the app.
+ */
+const STATUS_DOWN = 1;
+
 /** keys a launcher's `info` output may not set on a plain object */
 const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -160,8 +167,10 @@ export function createAppDriver(conf: ResourceConfig): ResourceDriver {
     if (action === 'stop') {
       // as OpenSVC: an app whose status says it is not running is not stopped again
       // (a launcher's `killall` fails when nothing runs, which would fail a relocation)
+      // Only a clean "not running" (exit 1) counts: a status that errs or hangs proves nothing, and
+      // skipping the stop then would leave the app running under a relocation.
       const st = await run(ctx, l, 'status', false).catch(() => undefined);
-      if (st !== undefined && !st.timedOut && st.exitCode !== 0) {
+      if (st !== undefined && !st.timedOut && st.exitCode === STATUS_DOWN) {
         await ctx.log('info', `${script} is already stopped`);
         return 'already';
       }
@@ -195,7 +204,10 @@ export function createAppDriver(conf: ResourceConfig): ResourceDriver {
         return { status: 'warn', log: [`warn: ${(err as Error).message}`] };
       }
       if (r.timedOut) return { status: 'warn', log: [`warn: status timed out after ${timeoutOf('status')}s`] };
-      return { status: r.exitCode === 0 ? 'up' : 'down', log: [] };
+      if (r.exitCode === 0) return { status: 'up', log: [] };
+      if (r.exitCode === STATUS_DOWN) return { status: 'down', log: [] };
+      const why = tail(r.stderr) || tail(r.stdout);
+      return { status: 'warn', log: [`warn: check reports errors (${r.exitCode})${why ? `: ${why}` : ''}`] };
     },
 
     // The tutorial's second start runs the launcher's start although the app

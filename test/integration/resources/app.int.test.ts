@@ -100,7 +100,7 @@ describe('app driver', () => {
     await waitFor('the launcher child to be killed', () => !pidAlive(Number(readFileSync(child, 'utf8'))), 3000);
   });
 
-  test('status: exit 0 is up, non-zero is down, a status that hangs is warn', async () => {
+  test('status: exit 0 is up, 1 is down, another code or a status that hangs is warn', async () => {
     const { root, dir, rc } = await node(scope());
     const flag = path.join(root, 'flag');
     caseLauncher(dir, 'probe', `status) test -f '${flag}' ;;`);
@@ -114,6 +114,19 @@ describe('app driver', () => {
     expect(await hang.status(rc.ctx)).toEqual({ status: 'warn', log: ['warn: status timed out after 1s'] });
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(rc.messages()).toEqual([]); // status is silent
+  });
+
+  test('a status check that errs is warn, and the stop still runs the launcher (the app may be running)', async () => {
+    const { root, dir, rc } = await node(scope());
+    const state = path.join(root, 'state');
+    caseLauncher(dir, 'broken', `start) touch '${state}' ;;\nstop) rm -f '${state}' ;;\nstatus) echo "pgrep: cannot read /proc" >&2; exit 3 ;;`);
+    const d = createAppDriver(resourceConfig('app#web', { script: 'broken' }));
+    await d.start(rc.ctx);
+    expect(await d.status(rc.ctx)).toEqual({ status: 'warn', log: ['warn: check reports errors (3): pgrep: cannot read /proc'] });
+    rc.clear();
+    await expect(d.stop(rc.ctx)).resolves.toBe('done');
+    expect(existsSync(state)).toBe(false);
+    expect(rc.messages()).not.toContain('broken is already stopped');
   });
 
   test('runs as `user` with `environment` added, values passed as data', async () => {
