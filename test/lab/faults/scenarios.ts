@@ -1,9 +1,9 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { nodeEnv, runIn, type LabNode } from '../lab.js';
-import { vgTags } from '../probes.js';
-import { agentLog, peerState, printStatus, svc1Of, svcmon, type ClusterOptions } from './cluster.js';
+import { FIXTURES_DIR, nodeEnv, runIn, type LabNode } from '../lab.js';
+import { daemonEvents, vgTags } from '../probes.js';
+import { agentLog, inNode, peerState, printStatus, svc1Of, svcmon, type ClusterOptions } from './cluster.js';
 import { daemonContinue, daemonKill, daemonPause, daemonStart, heal, natsKill, nodeReturn, packetLoss, clearPacketLoss, partition, powerLoss, simultaneousStart, type PartitionKind } from './faults.js';
 import type { Scenario, ScenarioContext } from './harness.js';
 
@@ -242,6 +242,113 @@ const appKilled: Scenario = {
   },
 };
 
+/** Put `src` of the lab's fixtures in place of the weblauncher in node (its /svc1/app mounted there). */
+async function installLauncher(node: LabNode, src: string): Promise<boolean> {
+  return (await runIn(node, ['install', '-m', '0755', path.join(FIXTURES_DIR, src), '/svc1/app/init.d/weblauncher'])).exitCode === 0;
+}
+
+/** The fixture's weblauncher back on the service's filesystem, wherever it is mounted now. */
+async function restoreLauncher(ctx: ScenarioContext): Promise<void> {
+  for (const n of ctx.info.nodeNames) {
+    if ((await runIn(n, ['mountpoint', '-q', '/svc1/app'])).exitCode === 0) await installLauncher(n, 'weblauncher');
+  }
+}
+
+const appHung: Scenario = {
+  name: 'app-hung',
+  title: 'the web server SIGSTOPped on node1 (alive, not answering), its launcher\'s status fetching the page: svc1 relocated, the hung server ended',
+  cluster: DISK,
+  async run(ctx) {
+    // the tutorial's launcher only looks for the process: a hung server stays "up" with it.
+    // weblauncher-probe's status fetches the page (exit 2 when it runs without answering: warn)
+    ctx.onCleanup(() => restoreLauncher(ctx));
+    ctx.check(await installLauncher('node1', 'weblauncher-probe'), 'weblauncher-probe installed as svc1\'s launcher on node1');
+    const t = ctx.obs.mark('SIGSTOP of the web server on node1');
+    const r = await runIn('node1', ['sh', '-c', 'pkill -STOP --ns $$ --nslist net -f "http\\.server 8080 "']);
+    ctx.check(r.exitCode === 0, 'pkill -STOP found the web server in node1');
+    ctx.onCleanup(() => runIn('node1', ['sh', '-c', 'pkill -CONT --ns $$ --nslist net -f "http\\.server 8080 "']));
+    await ctx.obs.until('the client gets no answer', () => ctx.obs.answering() === undefined, 10_000);
+    const on = await settled(ctx, 'svc1 running on one node and answering again (the hung server gone)', 90_000);
+    const out = ctx.obs.outage(t);
+    ctx.recovery(out.recoveryMs, `web server hung to the page answering (from ${on})`);
+    ctx.check(on === 'node2', 'svc1 relocated to node2', `on ${on}`);
+    const acted = agentLog(ctx.info, 'node1').find((l) => l.msg === 'orchestrator: acting' && l.action === 'stop' && /app#web down/.test(String(l.reason ?? '')) && Number(l.time ?? 0) >= t);
+    ctx.check(acted !== undefined, 'node1\'s agent.log: orchestrator: acting stop, "monitored resource app#web down: stopping to relocate"');
+    if (acted !== undefined) ctx.note(`node1 decided the relocation ${((Number(acted.time) - t) / 1000).toFixed(1)}s after the SIGSTOP`);
+    await ctx.obs.holdsFor(`svc1 stays on ${on} (2 × timeout)`, 2 * ctx.timeoutMs, () => runsOnly(ctx, on));
+    await ctx.converged();
+  },
+};
+
+const launcherStatusFails: Scenario = {
+  name: 'launcher-status-fails',
+  title: 'the launcher\'s status errs on node1 (its pgrep exits 3, "cannot allocate memory"): warn, svc1 relocated, the app stopped on node1 first',
+  cluster: DISK,
+  async run(ctx) {
+    // pgrep replaced in node1's mount namespace only; pkill, the same binary, still works
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'hasvc-fault-pgrep-'));
+    ctx.onCleanup(() => fs.rm(dir, { recursive: true, force: true }));
+    await fs.copyFile('/usr/bin/pgrep', path.join(dir, 'pgrep.real'));
+    await fs.chmod(path.join(dir, 'pgrep.real'), 0o755);
+    const fake = path.join(dir, 'pgrep');
+    await fs.writeFile(fake, `#!/bin/bash\n# lab fault: pgrep fails in this node; pkill (a link to it) still works\ncase \${0##*/} in\npkill) exec -a pkill '${dir}/pgrep.real' "$@" ;;\nesac\necho "pgrep: cannot allocate memory" >&2\nexit 3\n`, { mode: 0o755 });
+    const t = ctx.obs.mark('pgrep fails in node1 (exit 3)');
+    const m = await runIn('node1', ['mount', '--bind', fake, '/usr/bin/pgrep']);
+    if (!ctx.check(m.exitCode === 0, 'the failing pgrep bind-mounted in node1\'s mount namespace', m.stderr)) return;
+    ctx.onCleanup(() => runIn('node1', ['umount', '/usr/bin/pgrep']));
+    const st = await runIn('node1', ['/svc1/app/init.d/weblauncher', 'status']);
+    ctx.check(st.exitCode === 3, 'weblauncher status exits 3 on node1', `exit ${st.exitCode}: ${st.stderr.trim()}`);
+    const on = await settled(ctx, 'svc1 running on one node and answering again', 90_000, 'node2');
+    const out = ctx.obs.outage(t);
+    ctx.recovery(out.recoveryMs, `status failing to the page answering from ${on}`);
+    const acted = agentLog(ctx.info, 'node1').find((l) => l.msg === 'orchestrator: acting' && l.action === 'stop' && /app#web down/.test(String(l.reason ?? '')) && Number(l.time ?? 0) >= t);
+    ctx.check(acted !== undefined, 'node1\'s agent.log: orchestrator: acting stop, "monitored resource app#web down: stopping to relocate"');
+    const events = await daemonEvents(ctx.info, 'node1');
+    const warned = events.some((e) => e.origin === 'node1' && e.type === 'ResourceStatusChanged' && e.rid === 'app#web' && e.data.status === 'warn' && JSON.stringify(e.data.log).includes('check reports errors (3)'));
+    ctx.check(warned, 'node1 recorded app#web warn: "check reports errors (3): pgrep: cannot allocate memory"');
+    await ctx.obs.holdsFor('svc1 stays on node2 alone (2 × timeout)', 2 * ctx.timeoutMs, () => runsOnly(ctx, 'node2'));
+    await ctx.converged();
+  },
+};
+
+/**
+ * Power loss of node1 in the middle of a start: svc1 stopped (`svcmgr -s
+ * svc1 stop --wait`), then `svcmgr -s svc1 start` on node1, and the power cut
+ * as soon as the sampler sees node1's service address plumbed, before its app runs.
+ */
+const powerLossStarting: Scenario = {
+  name: 'power-loss-starting',
+  title: 'power loss of node1 while it starts svc1 (address plumbed, app not up yet), with a disk heartbeat: node2 starts it, never both',
+  cluster: DISK,
+  async run(ctx) {
+    ctx.obs.mark('svcmgr -s svc1 stop --wait');
+    await inNode('node1', ['svcmgr', '-s', 'svc1', 'stop', '--wait', '--time', '60'], 90_000);
+    await ctx.obs.until('svc1 stopped on both nodes', () => ctx.obs.holds('node1').length === 0 && ctx.obs.holds('node2').length === 0, 10_000);
+    const t = ctx.obs.mark('svcmgr -s svc1 start on node1');
+    await inNode('node1', ['svcmgr', '-s', 'svc1', 'start'], 60_000);
+    const addr = ctx.info.svcAddr;
+    await ctx.obs.until('node1 plumbed the service address', () => ctx.obs.latest('node1')?.addrs.includes(addr) === true, 60_000);
+    const held = ctx.obs.holds('node1');
+    const cut = ctx.obs.mark(`power loss of node1 (it held: ${held.join(', ')})`);
+    await powerLoss(ctx.info, 'node1', ctx.obs.samplerPids());
+    ctx.note(`node1 lost power ${((cut - t) / 1000).toFixed(1)}s after the start was asked, holding ${held.join(', ')}`);
+    ctx.check(!held.includes('app'), 'the power was cut before node1\'s app ran', held.join(', '));
+    await settled(ctx, 'svc1 running on node2 and answering the client from it', 60_000, 'node2');
+    const answered = ctx.obs.firstAnswerAfter(cut);
+    ctx.recovery(answered === undefined ? undefined : answered - cut, 'power loss to the page answering from node2');
+    await checkTags(ctx, ['node2']);
+    await ctx.status('node2', 'node2 says node1 is down (proven by the disk heartbeat)', (s) => peerState(s, 'node1')?.state === 'down', 10_000);
+
+    const back = ctx.obs.mark('node1 comes back');
+    await nodeReturn(ctx.info, 'node1');
+    await ctx.status('node1', 'node1 sees node2 up', (s) => peerState(s, 'node2')?.state === 'up', 30_000);
+    const what = 'svc1 stays on node2 alone, answering, once node1 is back (3 × timeout)';
+    const broke = await ctx.obs.watch(what, 3 * ctx.timeoutMs, () => runsOnly(ctx, 'node2') && ctx.obs.answering() === 'node2');
+    ctx.check(broke === undefined, what, broke === undefined ? undefined : `not after ${((broke - back) / 1000).toFixed(1)}s:\n${ctx.obs.describe()}`);
+    await ctx.converged();
+  },
+};
+
 const daemonKilled: Scenario = {
   name: 'daemon-kill-running',
   title: 'kill -9 of the running node\'s daemon, then its restart: svc1 is not left down',
@@ -394,7 +501,10 @@ export const SCENARIOS: readonly Scenario[] = [
   daemonKilled,
   // these move svc1 or restart the nodes
   appKilled,
+  appHung,
+  launcherStatusFails,
   powerLossDisk,
+  powerLossStarting,
   simultaneous(false),
   simultaneous(true),
   powerLossUnicast,
