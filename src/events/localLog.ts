@@ -4,6 +4,8 @@ import type { NatsEndpoint } from '../../adapters/nats/connect.js';
 import { EventStore } from '../../adapters/nats/eventStore.js';
 import type { InvalidRecord } from '../../adapters/nats/eventStore.js';
 import { NatsServerSupervisor, freePort } from '../../adapters/nats/server.js';
+import { FileLock } from '../../adapters/fs/lock.js';
+import { UnavailableError } from '../../domain/errors.js';
 import { Spool } from '../../adapters/nats/spool.js';
 import type { AnyEvent } from '../../domain/events.js';
 import type { Applied } from '../../projections/instances.js';
@@ -35,6 +37,9 @@ export interface ReadLogOptions {
   readonly onInvalid?: (message: string) => void;
 }
 
+/** how long a command waits for the store's server to answer, or to let go of the store */
+const STORE_WAIT_MS = 60_000;
+
 /**
  * This node's store, open: through the running server, or — daemon down —
  * a short-lived nats-server of our own on the node's store, on a free port.
@@ -56,10 +61,27 @@ export async function withLocalStore<T>(p: NodePaths, use: (store: EventStore | 
     if (store) return using(store);
   }
   if (cluster !== undefined && target.kind === 'embedded' && fs.existsSync(path.join(p.natsDir, 'store'))) {
+    // the store's server may be the daemon's, still starting (a long log takes
+    // seconds to load), or another command's reader: wait for whichever comes
+    // first, its answer or its lock, rather than fail on a lock held for a while
+    const lock = new FileLock(path.join(p.natsDir, 'server.lock'));
+    const deadline = Date.now() + STORE_WAIT_MS;
+    for (;;) {
+      const holder = lock.holder();
+      if (holder === undefined) break;
+      if (target.provisioned) {
+        const store = await open(target.endpoint).catch(() => undefined);
+        if (store) return using(store);
+      }
+      if (Date.now() > deadline) {
+        throw new UnavailableError(`${p.natsDir}: the event store is held by the nats-server of pid ${holder} (the daemon's, or another command's), which did not answer within ${STORE_WAIT_MS / 1000} s: see nodemgr daemon status`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
     const port = await freePort();
     const reader = new NatsServerSupervisor({ dir: p.natsDir, port, serverName: `reader_${process.pid}`, logFile: path.join(p.log, 'nats-reader.log') });
     try {
-      await reader.start();
+      await reader.start(STORE_WAIT_MS);
       return await using(await open(reader.endpoint));
     } finally {
       await reader.stop();
