@@ -312,13 +312,15 @@ const launcherStatusFails: Scenario = {
 };
 
 /**
- * Power loss of node1 in the middle of a start: svc1 stopped (`svcmgr -s
- * svc1 stop --wait`), then `svcmgr -s svc1 start` on node1, and the power cut
- * as soon as the sampler sees node1's service address plumbed, before its app runs.
+ * Power loss of the node starting svc1, in the middle of its start: svc1
+ * stopped (`svcmgr -s svc1 stop --wait`), then `svcmgr -s svc1 start` on
+ * node1, and the power of the node placement chose (node1, or node2 when a
+ * kept cluster left node1 a penalty) cut as soon as the sampler sees the
+ * service address plumbed there, before its app runs.
  */
 const powerLossStarting: Scenario = {
   name: 'power-loss-starting',
-  title: 'power loss of node1 while it starts svc1 (address plumbed, app not up yet), with a disk heartbeat: node2 starts it, never both',
+  title: 'power loss of the node starting svc1 (address plumbed, app not up yet), with a disk heartbeat: the other node starts it, never both',
   cluster: DISK,
   async run(ctx) {
     ctx.obs.mark('svcmgr -s svc1 stop --wait');
@@ -327,23 +329,26 @@ const powerLossStarting: Scenario = {
     const t = ctx.obs.mark('svcmgr -s svc1 start on node1');
     await inNode('node1', ['svcmgr', '-s', 'svc1', 'start'], 60_000);
     const addr = ctx.info.svcAddr;
-    await ctx.obs.until('node1 plumbed the service address', () => ctx.obs.latest('node1')?.addrs.includes(addr) === true, 60_000);
-    const held = ctx.obs.holds('node1');
-    const cut = ctx.obs.mark(`power loss of node1 (it held: ${held.join(', ')})`);
-    await powerLoss(ctx.info, 'node1', ctx.obs.samplerPids());
-    ctx.note(`node1 lost power ${((cut - t) / 1000).toFixed(1)}s after the start was asked, holding ${held.join(', ')}`);
-    ctx.check(!held.includes('app'), 'the power was cut before node1\'s app ran', held.join(', '));
-    await settled(ctx, 'svc1 running on node2 and answering the client from it', 60_000, 'node2');
+    const plumbed = () => ctx.info.nodeNames.find((n) => ctx.obs.latest(n)?.addrs.includes(addr) === true);
+    await ctx.obs.until('a node plumbed the service address', () => plumbed() !== undefined, 60_000);
+    const starter = plumbed()!;
+    const other = OTHER[starter];
+    const held = ctx.obs.holds(starter);
+    const cut = ctx.obs.mark(`power loss of ${starter} (it held: ${held.join(', ')})`);
+    await powerLoss(ctx.info, starter, ctx.obs.samplerPids());
+    ctx.note(`${starter} lost power ${((cut - t) / 1000).toFixed(1)}s after the start was asked, holding ${held.join(', ')}`);
+    ctx.check(!held.includes('app'), `the power was cut before ${starter}'s app ran`, held.join(', '));
+    await settled(ctx, `svc1 running on ${other} and answering the client from it`, 60_000, other);
     const answered = ctx.obs.firstAnswerAfter(cut);
-    ctx.recovery(answered === undefined ? undefined : answered - cut, 'power loss to the page answering from node2');
-    await checkTags(ctx, ['node2']);
-    await ctx.status('node2', 'node2 says node1 is down (proven by the disk heartbeat)', (s) => peerState(s, 'node1')?.state === 'down', 10_000);
+    ctx.recovery(answered === undefined ? undefined : answered - cut, `power loss to the page answering from ${other}`);
+    await checkTags(ctx, [other]);
+    await ctx.status(other, `${other} says ${starter} is down (proven by the disk heartbeat)`, (s) => peerState(s, starter)?.state === 'down', 10_000);
 
-    const back = ctx.obs.mark('node1 comes back');
-    await nodeReturn(ctx.info, 'node1');
-    await ctx.status('node1', 'node1 sees node2 up', (s) => peerState(s, 'node2')?.state === 'up', 30_000);
-    const what = 'svc1 stays on node2 alone, answering, once node1 is back (3 × timeout)';
-    const broke = await ctx.obs.watch(what, 3 * ctx.timeoutMs, () => runsOnly(ctx, 'node2') && ctx.obs.answering() === 'node2');
+    const back = ctx.obs.mark(`${starter} comes back`);
+    await nodeReturn(ctx.info, starter);
+    await ctx.status(starter, `${starter} sees ${other} up`, (s) => peerState(s, other)?.state === 'up', 30_000);
+    const what = `svc1 stays on ${other} alone, answering, once ${starter} is back (3 × timeout)`;
+    const broke = await ctx.obs.watch(what, 3 * ctx.timeoutMs, () => runsOnly(ctx, other) && ctx.obs.answering() === other);
     ctx.check(broke === undefined, what, broke === undefined ? undefined : `not after ${((broke - back) / 1000).toFixed(1)}s:\n${ctx.obs.describe()}`);
     await ctx.converged();
   },
