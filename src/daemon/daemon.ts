@@ -241,6 +241,9 @@ export class Daemon {
         this.emit({ type: 'PeerStateChanged', data: { node, ...(from ? { from: from.state } : {}), to: to.state, why: to.why } });
         this.orchestrator?.poke();
       },
+      onConfig: (c) => {
+        this.nodeConf = c;
+      },
       onQuorumChange: (q) => {
         this.emit({ type: 'QuorumChanged', data: { held: q.has, votes: q.votes, total: q.total } });
         if (!q.has) void this.splitAction(`quorum lost: ${q.votes} of ${q.total} votes`);

@@ -41,6 +41,8 @@ export interface HeartbeatsOptions {
   readonly onPeerChange?: (node: string, from: Liveness | undefined, to: Liveness) => void;
   /** the quorum (cluster.quorum = true) was lost or regained by this side */
   readonly onQuorumChange?: (q: QuorumView) => void;
+  /** node.conf or cluster.conf was read again, changed (an edit, `nodemgr set`) */
+  readonly onConfig?: (conf: NodeConfig) => void;
   /** how often hb#N sections are looked for in the config (added, changed, removed) */
   readonly reconcileMs?: number;
   readonly now?: () => number;
@@ -392,6 +394,7 @@ export class Heartbeats {
       this.loadedStamp = stamp;
       try {
         this.conf = loadNodeConfig(this.o.paths, this.o.env);
+        this.o.onConfig?.(this.conf);
       } catch (e) {
         if (!this.conf) this.o.log.warn({ err: (e as Error).message }, 'heartbeats: node config unreadable');
       }

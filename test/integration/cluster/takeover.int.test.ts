@@ -175,6 +175,21 @@ describe('node loss: a takeover with proof, none without', () => {
     await n2.stop();
   }, 120_000);
 
+  test('a disk heartbeat added to a running cluster: the warning that a silent node is never proven down goes', async () => {
+    const { n1, n2, listenerPort, secret } = await clusterPair(scope(), { interval: 1, timeout: 3 });
+    await n1.start();
+    await n2.start();
+    expect((await n2.nodemgr(['daemon', 'join', '--secret', secret, '--node', 'node1', '--addr', `127.0.0.1:${listenerPort}`])).exitCode).toBe(0);
+    trackPid(scope(), n2.daemonPid()!, true);
+    const noProof = (w: readonly string[] | undefined) => w?.some((x) => x.startsWith('a cluster of 2 nodes with no disk heartbeat')) === true;
+    await waitFor('node2 warns that a silent node is never proven down', async () => noProof((await n2.status()).warnings), 20_000);
+    const disk = await sharedDisk(scope());
+    fs.appendFileSync(n2.paths.clusterConf, ['', '[hb#2]', 'type = disk', `dev = ${disk}`, 'interval = 1', 'timeout = 3', ''].join('\n'));
+    await waitFor('node2 no longer warns so, its daemon not restarted', async () => !noProof((await n2.status()).warnings), 20_000);
+    await n2.stop();
+    await n1.stop();
+  }, 120_000);
+
   test('quorum on, node2 gone and no arbitrator: node1 holds 1 of 2 votes and runs its split action (crash refused here: freezestop)', async () => {
     const { n1, n2 } = await runningOnNode1(scope(), {});
     expect((await n1.nodemgr(['set', '--param', 'cluster.quorum', '--value', 'true'])).exitCode).toBe(0);
