@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LabError, labDown, labUp } from './lab.js';
-import { TUTORIAL } from './tutorial.js';
+import { TUTORIAL, WEB_SHOT } from './tutorial.js';
 import { StepFailed, Walk } from './walk.js';
 
 /**
@@ -75,6 +75,11 @@ async function main(argv: readonly string[]): Promise<number> {
     // a check the next steps build on failed, or something broke in the walk itself (lab, host)
     stopped = err instanceof StepFailed ? err.message : `unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
   } finally {
+    // the web step's picture of the cluster after the node failure: kept beside the README, which shows it
+    if (existsSync(path.join(workDir, WEB_SHOT))) {
+      copyFileSync(path.join(workDir, WEB_SHOT), path.join(info.repoRoot, WEB_SHOT));
+      out(`\nthe web view after the node failure: ${path.join(info.repoRoot, WEB_SHOT)}`);
+    }
     rmSync(workDir, { recursive: true, force: true });
     await teardown();
   }

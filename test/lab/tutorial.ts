@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { chromium } from 'playwright-core';
 import { cmd } from './host.js';
 import { installWebApp, svc1Conf, type LabNode } from './lab.js';
 import { powerLoss } from './faults/faults.js';
@@ -615,6 +616,46 @@ export const nodeFailure: Step = {
   },
 };
 
+/** Debian's chromium (npm run setup installs it): browsers are not downloaded here. */
+const CHROMIUM = '/usr/bin/chromium';
+
+/** Where the web step saves its picture of the cluster, under the walk's work dir (npm run demo copies it to demo-web.png). */
+export const WEB_SHOT = 'demo-web.png';
+
+export const webView: Step = {
+  section: 'Beyond the tutorial',
+  title: 'the web view after the node failure: the cluster as svcmon shows it, in a real browser',
+  async run(w) {
+    const on = w.state.runningOn;
+    if (on === undefined) {
+      w.skip('the web view', 'needs svc1 running after the node failure step');
+      return;
+    }
+    await w.run(on, ['nodemgr', 'set', '--kw', 'web.enable=true']);
+    const url = `http://${w.info.nodes[on].addr}:1214/web/`;
+    w.note(`a browser on the lab's network (the host) opens ${url}: read-only, live from ${on}'s log`);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
+      await page.goto(url);
+      const cell = `#services td.cell[data-svc=${SVC}][data-node=${on}][data-avail=up]`;
+      const shown = await page.waitForSelector(cell, { timeout: 15_000 }).then(
+        () => true,
+        () => false,
+      );
+      w.check(shown, `the page shows ${SVC} up on ${on}, as svcmon does`, `no ${cell} on the page within 15 s`);
+      const text = (await page.textContent('body')) ?? '';
+      const other = OTHER[on];
+      w.check(text.includes(other), `the page names ${other}, the node that lost power`);
+      const file = path.join(w.workDir, WEB_SHOT);
+      await page.screenshot({ path: file, fullPage: true });
+      w.note(`screenshot: ${WEB_SHOT}`);
+    } finally {
+      await browser.close();
+    }
+  },
+};
+
 export const stopAtEnd: Step = {
   section: 'End of the walk',
   title: 'stop svc1 where it runs: nothing of it is left on either node',
@@ -651,5 +692,6 @@ export const TUTORIAL: readonly Step<unknown>[] = [
   conflict,
   highAvailability,
   nodeFailure,
+  webView,
   stopAtEnd,
 ];
