@@ -50,7 +50,13 @@
  *     says so before its events follow); it still counts as running where
  *     a start would duplicate it.
  *     An instance found down by that first check expects nothing (what it
- *     was started for went with the node): it is not stopped to relocate.
+ *     was started for went with the node): it is not stopped to relocate;
+ * 11. a start whose process died (its daemon killed mid-start: the log says
+ *     ActionInterrupted) and left the instance half up (some resources up,
+ *     others down) is stopped here, as a failed start rolls back; the node
+ *     is penalised as for a failed start, so another node comes first. Its
+ *     peers wait for that stop: the half-started instance holds the address
+ *     and the vg.
  *
  * A target requested by an operator (OpenSVC's global expect: svcmgr start,
  * stop, switch, takeover, giveback) replaces these rules for its service
@@ -181,6 +187,11 @@ export type PublishedEvent = NewEvent<'InstanceFrozen'> | NewEvent<'InstanceThaw
 
 const running = (i: InstanceFacts | undefined) => i !== undefined && (i.avail === 'up' || i.avail === 'warn' || i.monitorState === 'starting');
 
+/** Rule 11: an interrupted start left some resources up and others down (avail warn: a mix). */
+const halfStarted = (i: InstanceFacts | undefined) => i !== undefined && i.monitorState === 'start failed' && i.lastAction?.action === 'start' && i.lastAction.result === 'interrupted' && i.avail === 'warn';
+
+const ROLL_BACK = 'start interrupted (the process running it died), resources left half up: stopping them, as a failed start rolls back';
+
 function peerState(c: ClusterFacts, n: string): PeerState {
   return n === c.node ? 'up' : (c.peers[n] ?? 'unknown');
 }
@@ -201,6 +212,7 @@ export function decideService(c: ClusterFacts, s: ServiceFacts, now: number): In
   if (local === undefined || local.frozen) return ignore('instance frozen');
   if (local.monitorState === 'starting' || local.monitorState === 'stopping') return ignore(`${local.monitorState} in progress`);
   if (local.monitorState === 'stop failed') return ignore('stop failed: waiting for an operator (clear)');
+  if (halfStarted(local)) return { kind: 'RunAction', svc: s.name, action: 'stop', relocation: false, reason: ROLL_BACK };
 
   const duplicate = stopDuplicate(c, s, local);
   if (duplicate !== undefined) return duplicate;
@@ -372,6 +384,10 @@ function decideTarget(c: ClusterFacts, s: ServiceFacts, t: ServiceTarget, local:
   // a failed stop leaves resources half up: stopping again would fail the same way
   const stuck = live.filter((n) => inst(n).monitorState === 'stop failed');
   if (stuck.length > 0) return end(`stop failed on ${list(stuck)}: svcmgr clear there once it is looked at`);
+  // rule 11: what an interrupted start left up is stopped before anything else; a half-started instance is not running it
+  if (halfStarted(local)) return act('stop', ROLL_BACK);
+  const halves = live.filter((n) => halfStarted(inst(n)));
+  if (halves.length > 0) return ignore(`waiting for ${list(halves)} to stop what an interrupted start left up`);
   const misfrozen = live.filter((n) => inst(n).frozen !== wantFrozen);
   const runs = live.filter((n) => running(inst(n)));
 

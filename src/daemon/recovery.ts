@@ -30,8 +30,9 @@ const IN_PROGRESS: Readonly<Record<string, 'start' | 'stop'>> = { starting: 'sta
  * service's action lock: the process running them died (kill -9, crash,
  * reboot). Each gets an ActionInterrupted event (the instance goes to
  * `start failed` / `stop failed`) and its resources' real status is
- * re-evaluated. Nothing is started or stopped: what to do next is the
- * user's (or, later, the orchestrator's) decision.
+ * re-evaluated. Nothing is started or stopped here: the orchestrator
+ * decides what comes next (rule 11 of domain/orchestration/decide.ts: a
+ * start left half up is stopped, then placed on another node first).
  */
 export async function recoverInterruptedActions(d: RecoveryDeps): Promise<string[]> {
   const recovered: string[] = [];

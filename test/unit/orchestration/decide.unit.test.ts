@@ -353,3 +353,35 @@ describe('a monitored failure with nowhere to relocate to', () => {
     expect(on('node1', svc({ node1: failing, node2: { ...down, frozen: true } }), { node2: 'up' })).toMatchObject({ action: 'start', relocation: false });
   });
 });
+
+describe('rule 11: a start whose process died mid-way is rolled back, then placed elsewhere', () => {
+  // node1's daemon killed after the address and the vg, before the filesystems and the app
+  const half: InstanceFacts = { ...down, avail: 'warn', monitorState: 'start failed', penalties: [startFailed(T0)], lastAction: { action: 'start', result: 'interrupted', at: T0 } };
+
+  it('the node that was starting it stops what the start left up', () => {
+    expect(on('node1', svc({ node1: half, node2: down }), { node2: 'up' }, { now: T0 + S })).toEqual({
+      kind: 'RunAction',
+      svc: 'svc1',
+      action: 'stop',
+      relocation: false,
+      reason: 'start interrupted (the process running it died), resources left half up: stopping them, as a failed start rolls back',
+    });
+  });
+
+  it('its peer waits for that stop (the half-started instance holds the address), then comes first in placement', () => {
+    expect(on('node2', svc({ node1: half, node2: down }), { node1: 'up' }, { now: T0 + S }).reason).toBe('running on node1');
+    const rolledBack: InstanceFacts = { ...down, penalties: [startFailed(T0)], lastAction: { action: 'stop', result: 'ok', at: T0 + 2 * S } };
+    expect(on('node2', svc({ node1: rolledBack, node2: down }), { node1: 'up' }, { now: T0 + 3 * S })).toMatchObject({ kind: 'RunAction', action: 'start', reason: 'not running on any live node: node2 is first of node2, node1 (penalised: node1 start failed 3s ago)' });
+  });
+
+  it('an interrupted start that brought everything up, or nothing, is left as it is', () => {
+    expect(on('node1', svc({ node1: { ...half, avail: 'up' }, node2: down }), { node2: 'up' }).reason).toBe('running here');
+    expect(on('node1', svc({ node1: { ...half, avail: 'down' }, node2: down }), { node2: 'up' }, { now: T0 + S })).toMatchObject({ kind: 'Ignore', reason: 'node2 comes first in placement (penalised: node1 start failed 1s ago)' });
+  });
+
+  it('a start that failed and rolled back itself, or a frozen instance, is not stopped again', () => {
+    const failed: InstanceFacts = { ...half, lastAction: { action: 'start', result: 'failed', at: T0 } };
+    expect(on('node1', svc({ node1: failed, node2: down }), { node2: 'up' }).reason).toBe('running here');
+    expect(on('node1', svc({ node1: { ...half, frozen: true }, node2: down }), { node2: 'up' }).reason).toBe('instance frozen');
+  });
+});

@@ -104,6 +104,15 @@ describe('target started (svcmgr start): thawed everywhere, started where placem
     expect(on('node2', both, { node1: 'up' })).toMatchObject({ kind: 'Publish', event: { type: 'ServiceTargetFailed', data: { reason: 'start failed on node1, node2' } } });
   });
 
+  it('a start interrupted half-way (its daemon killed) is rolled back before the target is reached, then placed elsewhere', () => {
+    const half = acted({ ...down, avail: 'warn', monitorState: 'start failed', penalties: [{ at: T0 + S, why: 'start failed' }] }, 'start', 'interrupted', T0 + S);
+    const s = svc({ node1: half, node2: down }, started);
+    expect(on('node1', s, { node2: 'up' })).toMatchObject({ kind: 'RunAction', action: 'stop', reason: 'target started (start by root on node2): start interrupted (the process running it died), resources left half up: stopping them, as a failed start rolls back' });
+    expect(on('node2', s, { node1: 'up' }).reason).toBe('target started: waiting for node1 to stop what an interrupted start left up');
+    const rolledBack = svc({ node1: acted({ ...down, penalties: [{ at: T0 + S, why: 'start failed' }] }, 'stop', 'ok', T0 + 2 * S), node2: down }, started);
+    expect(on('node2', rolledBack, { node1: 'up' })).toMatchObject({ kind: 'RunAction', action: 'start', reason: expect.stringContaining('node2 is first of node2, node1') });
+  });
+
   it('running on both after a partition: the node placement prefers less stops, as without a target', () => {
     expect(on('node2', svc({ node1: up, node2: up }, started), { node1: 'up' })).toMatchObject({ kind: 'RunAction', action: 'stop', reason: 'also running on node1 (node1 preferred by placement): stopping here' });
   });
