@@ -28,7 +28,9 @@ export class ThreadTable {
     const prev = this.threads.get(name);
     const address = o.address ?? prev?.address;
     const peers = o.peers ?? prev?.peers;
-    this.threads.set(name, { name, state, ...(address !== undefined ? { address } : {}), ...(o.detail !== undefined ? { detail: o.detail } : {}), ...(peers !== undefined ? { peers } : {}) });
+    // why it failed stays while its state does: a refresh of its cells alone does not forget it
+    const detail = o.detail ?? (prev?.state === state ? prev.detail : undefined);
+    this.threads.set(name, { name, state, ...(address !== undefined ? { address } : {}), ...(detail !== undefined ? { detail } : {}), ...(peers !== undefined ? { peers } : {}) });
   }
 
   delete(name: string): void {
