@@ -16,7 +16,7 @@ export interface TargetDeps {
 /** What POST /services/<svc>/target answers: the request recorded, or why not. */
 export interface TargetAnswer {
   readonly status: number;
-  readonly body: { readonly error: string } | { readonly id: string; readonly target: string; readonly since: number; readonly replaced?: string };
+  readonly body: { readonly error: string } | { readonly id: string; readonly target: string; readonly since: number; readonly replaced?: string; /** the request's event time: a request on another node replaces it only when newer (projections/targets.ts) */ readonly at?: string };
 }
 
 /**
@@ -41,5 +41,5 @@ export async function requestTarget(d: TargetDeps, svc: string, req: TargetBody)
   if (refused !== undefined) return { status: 409, body: { error: refused } };
   const e = await d.sink.append({ type: 'ServiceTargetRequested', svc, ...(req.causation !== undefined ? { causation: req.causation } : {}), data: { target: req.target, ...(req.node !== undefined ? { node: req.node } : {}), action: req.action, by: req.by } });
   d.poke();
-  return { status: 200, body: { id: e.id, target: targetText(t), since, ...(current !== undefined ? { replaced: targetText(current) } : {}) } };
+  return { status: 200, body: { id: e.id, target: targetText(t), since, at: e.time, ...(current !== undefined ? { replaced: targetText(current) } : {}) } };
 }

@@ -36,8 +36,14 @@ export function waitSeconds(ctx: CliContext, action: string): number | undefined
   return s;
 }
 
-/** How the target the daemon recorded ended, read from the log the daemon follows: undefined while it has not. */
-function endOf(e: AnyEvent, svc: string, id: string): { ok: boolean; why: string } | undefined {
+/**
+ * How the target the daemon recorded ended, read from the log the daemon
+ * follows: undefined while it has not. Another request replaces it only when
+ * it is the newer (time, then id, as every node picks the service's target):
+ * two operators asking on two nodes at once, the older one's log may hold the
+ * newer after it, and the newer one's the older after it.
+ */
+function endOf(e: AnyEvent, svc: string, id: string, at: string | undefined): { ok: boolean; why: string } | undefined {
   if (e.svc !== svc) return undefined;
   switch (e.type) {
     case 'ServiceTargetReached':
@@ -47,7 +53,7 @@ function endOf(e: AnyEvent, svc: string, id: string): { ok: boolean; why: string
     case 'ServiceTargetAborted':
       return e.data.of === id ? { ok: false, why: `aborted by ${e.data.by} on ${e.origin}` } : undefined;
     case 'ServiceTargetRequested':
-      return e.id !== id ? { ok: false, why: `replaced by ${e.data.action} (${e.data.target}${e.data.node !== undefined ? `@${e.data.node}` : ''}) by ${e.data.by} on ${e.origin}` } : undefined;
+      return e.id !== id && (at === undefined || e.time > at || (e.time === at && e.id > id)) ? { ok: false, why: `replaced by ${e.data.action} (${e.data.target}${e.data.node !== undefined ? `@${e.data.node}` : ''}) by ${e.data.by} on ${e.origin}` } : undefined;
     default:
       return undefined;
   }
@@ -58,7 +64,7 @@ function endOf(e: AnyEvent, svc: string, id: string): { ok: boolean; why: string
  * time is up: 0 reached; 1 failed, aborted, replaced or still going, with
  * why and what the orchestrator last said.
  */
-async function waitForEnd(ctx: CliContext, svc: string, recorded: { id: string; target: string; since: number }, seconds: number): Promise<number> {
+async function waitForEnd(ctx: CliContext, svc: string, recorded: { id: string; target: string; since: number; at?: string }, seconds: number): Promise<number> {
   const { daemonJson } = await import('../../daemon/client.js');
   const deadline = Date.now() + seconds * 1000;
   let since = recorded.since;
@@ -66,7 +72,7 @@ async function waitForEnd(ctx: CliContext, svc: string, recorded: { id: string; 
     const wait = Math.max(1, Math.min(30, Math.ceil((deadline - Date.now()) / 1000)));
     const page = await daemonJson<EventsPage>(ctx.paths, 'GET', `/events?since=${since}&wait=${wait}&limit=1000`, undefined, { timeoutMs: (wait + 10) * 1000 });
     for (const s of page.events) {
-      const end = endOf(s.event, svc, recorded.id);
+      const end = endOf(s.event, svc, recorded.id, recorded.at);
       if (end === undefined) continue;
       if (end.ok) return 0;
       ctx.err(`${svc}: target ${recorded.target} ${end.why}`);

@@ -138,4 +138,41 @@ describe('targets: svcmgr start, stop, switch, takeover, giveback, abort through
     await n1.stop();
     await n2.stop();
   }, 240_000);
+
+  test('two operators at once, one per node (Flip): the newer request is carried out and its --wait exits 0, the older one\'s exits 1, replaced', async () => {
+    const { n1, n2 } = await runningOnNode1(scope());
+    const nodes = { node1: n1, node2: n2 };
+    const rounds: Record<'node1' | 'node2', string[]>[] = [
+      { node1: ['-s', 'svc1', 'stop', '--wait', '--time', '60'], node2: ['-s', 'svc1', 'start', '--wait', '--time', '60'] },
+      { node1: ['-s', 'svc1', 'switch', '--node', 'node2', '--wait', '--time', '60'], node2: ['-s', 'svc1', 'switch', '--node', 'node1', '--wait', '--time', '60'] },
+    ];
+    for (const argv of rounds) {
+      const before = eventsOf(await n1.events(), 'ServiceTargetRequested', 'svc1').length;
+      const [r1, r2] = await Promise.all([n1.svcmgr(argv.node1), n2.svcmgr(argv.node2)]);
+      const res = { node1: r1, node2: r2 };
+      const asked = eventsOf(await waitForEvents(n1, 'both requests', (a) => eventsOf(a, 'ServiceTargetRequested', 'svc1').length === before + 2), 'ServiceTargetRequested', 'svc1').slice(before);
+      // the order every node picks a service's target by: event time, then id
+      const newer = asked.reduce((a, b) => (b.time > a.time || (b.time === a.time && b.id > a.id) ? b : a));
+      const older = asked.find((e) => e !== newer)!;
+      expect([newer.origin, res[newer.origin as 'node1' | 'node2'].exitCode]).toEqual([newer.origin, 0]);
+      // the older one was replaced, unless it was already reached when the newer one came (a start of a running service)
+      const olderReached = eventsOf(await n1.events(), 'ServiceTargetReached', 'svc1').some((x) => (x.data as { of?: string }).of === older.id);
+      expect(res[older.origin as 'node1' | 'node2']).toMatchObject(
+        olderReached ? { exitCode: 0 } : { exitCode: 1, stderr: expect.stringMatching(/^svc1: target \S+ replaced by (start|stop|switch) \((started|stopped|placed@node\d)\) by \S+ on node\d$/) },
+      );
+      const e = newer as Extract<AnyEvent, { type: 'ServiceTargetRequested' }>;
+      if (e.data.target === 'stopped') expect(running(n1) || running(n2)).toBe(false);
+      // an action the older request started may still be finishing: what the newer one asked is where it settles
+      else if (e.data.target === 'placed') await waitFor(`svc1 on ${e.data.node ?? '?'} only`, () => running(n1) === (e.data.node === 'node1') && running(n2) === (e.data.node === 'node2'), 30_000);
+      else await waitFor('svc1 running on one node', () => running(n1) !== running(n2), 30_000);
+      for (const n of Object.values(nodes)) if (running(n)) track(scope(), n);
+    }
+
+    await n1.svcmgr(['-s', 'svc1', 'freeze']);
+    await n2.svcmgr(['-s', 'svc1', 'freeze']);
+    await n1.svcmgr(['-s', 'svc1', 'stop', '--local']);
+    await n2.svcmgr(['-s', 'svc1', 'stop', '--local']);
+    await n1.stop();
+    await n2.stop();
+  }, 240_000);
 });
