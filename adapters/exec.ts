@@ -1,4 +1,13 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DriverLog, LogLevel } from './resources/driver.js';
+
+/** Who is told the pid of each command runCommand spawns, within reportingSpawns (an action's runner). */
+const spawnWatch = new AsyncLocalStorage<(pid: number) => void>();
+
+/** Run `fn`, telling `onSpawn` the pid of every command runCommand starts within it, as it starts. */
+export function reportingSpawns<T>(onSpawn: (pid: number) => void, fn: () => Promise<T>): Promise<T> {
+  return spawnWatch.run(onSpawn, fn);
+}
 
 /**
  * execa is loaded on the first command, not with this module: its ~260
@@ -48,7 +57,7 @@ export async function runCommand(argv: readonly string[], o: RunOptions = {}): P
   if (o.log && o.echo !== false) await o.log('info', argv.map(quoteForDisplay).join(' '));
   const { execa } = await loadExeca();
   const t0 = performance.now();
-  const r = await execa(file, args, {
+  const sub = execa(file, args, {
     reject: false,
     all: false,
     stdin: o.input !== undefined ? 'pipe' : 'ignore',
@@ -63,6 +72,8 @@ export async function runCommand(argv: readonly string[], o: RunOptions = {}): P
     gid: o.gid,
     stripFinalNewline: true,
   });
+  if (sub.pid !== undefined) spawnWatch.getStore()?.(sub.pid);
+  const r = await sub;
   const result: CommandResult = {
     exitCode: typeof r.exitCode === 'number' ? r.exitCode : r.timedOut ? 124 : 1,
     stdout: typeof r.stdout === 'string' ? r.stdout : '',

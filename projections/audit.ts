@@ -37,6 +37,8 @@ export interface AuditInputs {
   readonly configAt: (svc: string, checksum: string, decider: string) => ServiceConfig | { readonly unusable: string };
   /** node.ready_period as this node's node.conf says now, ms */
   readonly readyPeriodMs: number;
+  /** node.rejoin_grace_period as this node's node.conf says now, ms (rule 12; none: not checked) */
+  readonly rejoinGraceMs?: number;
   /** decisions before this time (ms) are replayed, not re-checked */
   readonly since?: number;
 }
@@ -165,6 +167,8 @@ export function audit(events: readonly Applied[], inputs: AuditInputs): AuditRep
       services: [serviceFacts(cfg, decider, instances)],
       readyPeriodMs,
       pending: { [svc]: HELD },
+      // rule 12: the peers the decider reported heard since its daemon started, the grace from its start
+      ...(inputs.rejoinGraceMs !== undefined && f.daemonStartedAt !== undefined ? { rejoin: { until: Date.parse(f.daemonStartedAt) + inputs.rejoinGraceMs, joined: f.joined ?? [] } } : {}),
     });
     const now = Date.parse(e.time);
     const recorded = recordedOf(e);
@@ -183,7 +187,7 @@ export function audit(events: readonly Applied[], inputs: AuditInputs): AuditRep
     decisions,
     assumptions: [
       "a service's config: as the deciding node's records carried it then; one recorded without its content (before configs were carried): this node's file, when its checksum is the one recorded",
-      `node.ready_period: ${inputs.readyPeriodMs / 1000}s, as ${inputs.node}'s node.conf says now (a hand edit of node.conf is not in the log)`,
+      `node.ready_period: ${inputs.readyPeriodMs / 1000}s${inputs.rejoinGraceMs !== undefined ? `, node.rejoin_grace_period: ${inputs.rejoinGraceMs / 1000}s` : ''}, as ${inputs.node}'s node.conf says now (a hand edit of node.conf is not in the log)`,
       'waits are not re-checked: when a start began to wait (ready_period) is not in the log, it is taken as held; what was decided is',
       `only ${inputs.node}'s decisions are re-checked here: each node's log holds its peers' events in the order it received them`,
     ],

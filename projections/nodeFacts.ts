@@ -14,7 +14,11 @@ export interface PeerSeen {
 export interface NodeFacts {
   /** the id of its last DaemonStarted: the peers it has not reported since are unknown to it */
   readonly daemonStarted: string | undefined;
+  /** its time (ISO 8601): rule 12's rejoin grace counts from it */
+  readonly daemonStartedAt?: string;
   readonly peers: Readonly<Record<string, PeerSeen>>;
+  /** the peers it reported up or alive since its daemon started (rule 12: heard since) */
+  readonly joined?: readonly string[];
   readonly frozen: boolean;
 }
 
@@ -40,10 +44,11 @@ export function evolveNodeFacts(m: NodesFacts, e: AnyEvent): NodesFacts {
   const was = nodeFactsOf(m, e.origin);
   switch (e.type) {
     case 'DaemonStarted':
-      return { ...m, [e.origin]: { ...was, daemonStarted: e.id, peers: {} } };
+      return { ...m, [e.origin]: { ...was, daemonStarted: e.id, daemonStartedAt: e.time, peers: {}, joined: [] } };
     case 'PeerStateChanged': {
       const state = PEER_STATES.has(e.data.to) ? (e.data.to as PeerState) : 'unknown';
-      return { ...m, [e.origin]: { ...was, peers: { ...was.peers, [e.data.node]: { state, why: e.data.why, id: e.id, time: e.time } } } };
+      const heard = (state === 'up' || state === 'alive') && !(was.joined ?? []).includes(e.data.node);
+      return { ...m, [e.origin]: { ...was, peers: { ...was.peers, [e.data.node]: { state, why: e.data.why, id: e.id, time: e.time } }, ...(heard ? { joined: [...(was.joined ?? []), e.data.node] } : {}) } };
     }
     case 'NodeFrozen':
     case 'NodeThawed':

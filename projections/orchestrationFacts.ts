@@ -26,6 +26,8 @@ export function instanceFacts(s: InstanceState, monitored: ReadonlySet<string>, 
     if (at !== undefined) penalties.push({ at, why: p.why });
   }
   const conflictAt = ms(s.conflict?.at);
+  // rule 11: an interrupted start that left some of its resources up and others down
+  const leftUp = interruptedLeftUp(s);
   const restartableDown = Object.entries(s.resources)
     .filter(([rid, r]) => restartable.has(rid) && (r.status === 'down' || r.status === 'warn'))
     .map(([rid]) => rid)
@@ -44,7 +46,23 @@ export function instanceFacts(s: InstanceState, monitored: ReadonlySet<string>, 
     restartableDown,
     restarts: s.restarts ?? {},
     ...(s.lastAction !== undefined && ms(s.lastAction.at) !== undefined ? { lastAction: { action: s.lastAction.action, result: s.lastAction.result, at: ms(s.lastAction.at)! } } : {}),
+    ...(leftUp.length > 0 ? { interruptedLeftUp: leftUp } : {}),
   };
+}
+
+/**
+ * The resources an interrupted start (its daemon killed) left up, when it
+ * left others of its own down: what a rollback stops. None when it brought
+ * all of them up (it ran to its end but for its record) or none.
+ * A start recorded before its rids were kept: every resource of the instance.
+ */
+function interruptedLeftUp(s: InstanceState): string[] {
+  const a = s.lastAction;
+  if (s.monitorState !== 'start failed' || a?.action !== 'start' || a.result !== 'interrupted') return [];
+  const rids = a.rids ?? Object.keys(s.resources);
+  const up = rids.filter((r) => s.resources[r]?.status === 'up');
+  const down = rids.filter((r) => s.resources[r]?.status === 'down');
+  return down.length > 0 ? up.sort() : [];
 }
 
 /**

@@ -33,8 +33,8 @@ export type SplitAction = 'crash' | 'reboot' | 'freezestop';
 export interface NodeConfig {
   readonly cluster: { readonly name: string | undefined; readonly secret: string | undefined; readonly nodes: readonly string[]; readonly quorum: boolean };
   readonly arbitrators: readonly ArbitratorConfig[];
-  /** readyPeriod: seconds */
-  readonly node: { readonly env: string; readonly ruser: string | undefined; readonly readyPeriod: number; readonly splitAction: SplitAction };
+  /** readyPeriod, rejoinGracePeriod: seconds */
+  readonly node: { readonly env: string; readonly ruser: string | undefined; readonly readyPeriod: number; readonly rejoinGracePeriod: number; readonly splitAction: SplitAction };
   readonly nats: { readonly url: string | undefined; readonly port: number };
   readonly listener: {
     readonly addr: string;
@@ -114,7 +114,7 @@ export function checkNodeDocuments(docs: { node: IniDocument; cluster: IniDocume
     arbitrators: Object.entries(sections)
       .filter(([name]) => name.startsWith('arbitrator#'))
       .map(([rid, kw]) => ({ rid, uri: str(kw.uri) ?? '', insecure: kw.insecure === true, timeout: num(kw.timeout, 2) })),
-    node: { env: str(get('node').env) ?? 'TST', ruser: str(get('node').ruser), readyPeriod: num(get('node').ready_period, 5), splitAction: (str(get('node').split_action) ?? 'crash') as SplitAction },
+    node: { env: str(get('node').env) ?? 'TST', ruser: str(get('node').ruser), readyPeriod: num(get('node').ready_period, 5), rejoinGracePeriod: num(get('node').rejoin_grace_period, 90), splitAction: (str(get('node').split_action) ?? 'crash') as SplitAction },
     nats: { url: str(get('nats').url), port: num(get('nats').port, 4222) },
     listener: {
       addr: str(get('listener').addr) ?? '0.0.0.0',

@@ -29,6 +29,12 @@ const NODE: SectionSchema = {
       min: 0,
       help: 'how long the daemon\'s decision to start a service here must hold before it starts it, so a peer\'s beat in flight (a start, a thaw) is heard first; not waited when no other node could start the service',
     },
+    rejoin_grace_period: {
+      type: 'duration',
+      default: '90s',
+      min: 0,
+      help: 'after the daemon starts, how long the services not running on a live node wait for every peer to be heard before one is started or taken over here (as OpenSVC): a cluster booting together places them as placement says, not where the first node up finds itself; an operator\'s target does not wait',
+    },
     split_action: {
       type: 'string',
       default: 'crash',

@@ -7,7 +7,10 @@ export interface InstanceContext {
   readonly expect: string | undefined;
   /** id of the ActionStarted event of the action in progress */
   readonly actionId: string | undefined;
-  readonly lastAction: { readonly action: string; readonly result: string; readonly at: string; readonly relocation: boolean; readonly by: string | undefined } | undefined;
+  /** rids: the resources the action was to act on (an interrupted one's: what a rollback looks at) */
+  readonly lastAction: { readonly action: string; readonly result: string; readonly at: string; readonly relocation: boolean; readonly by: string | undefined; readonly rids?: readonly string[] } | undefined;
+  /** the resources the action in progress acts on (its ActionStarted's rids) */
+  readonly actionRids?: readonly string[];
   /** the orchestrator ran the action in progress to relocate the service */
   readonly relocating: boolean;
   /** who runs the action in progress (ActionStarted's user: `orchestrator` for the daemon's own) */
@@ -101,6 +104,7 @@ export const instanceMachine = setup({
   actions: {
     beginAction: assign(({ event, context }) => ({
       actionId: event.id,
+      actionRids: event.type === 'ActionStarted' ? event.data.rids : undefined,
       relocating: event.type === 'ActionStarted' && event.data.relocation === true,
       actionBy: event.type === 'ActionStarted' ? event.data.user : undefined,
       // any action but an in-place restart (a start, a stop, a relocation) begins the count anew
@@ -112,6 +116,7 @@ export const instanceMachine = setup({
       const expect = event.data.action === 'start' && ok ? 'started' : event.data.action === 'stop' && ok ? undefined : context.expect;
       return {
         actionId: undefined,
+        actionRids: undefined,
         relocating: false,
         actionBy: undefined,
         expect,
@@ -124,7 +129,8 @@ export const instanceMachine = setup({
       actionId: undefined,
       relocating: false,
       actionBy: undefined,
-      ...(event.type === 'ActionInterrupted' ? { lastAction: { action: event.data.action, result: 'interrupted', at: event.time, relocation: context.relocating, by: context.actionBy } } : {}),
+      actionRids: undefined,
+      ...(event.type === 'ActionInterrupted' ? { lastAction: { action: event.data.action, result: 'interrupted', at: event.time, relocation: context.relocating, by: context.actionBy, ...(context.actionRids !== undefined ? { rids: context.actionRids } : {}) } } : {}),
       ...(event.type === 'ActionInterrupted' && event.data.action === 'start' ? { penalties: withPenalty(context.penalties, { at: event.time, why: 'start failed' }) } : {}),
     })),
     clear: assign(({ event }) => ({ penalties: [], conflict: undefined, clearedAt: event.time })),

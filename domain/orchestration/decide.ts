@@ -52,11 +52,19 @@
  *     An instance found down by that first check expects nothing (what it
  *     was started for went with the node): it is not stopped to relocate;
  * 11. a start whose process died (its daemon killed mid-start: the log says
- *     ActionInterrupted) and left the instance half up (some resources up,
- *     others down) is stopped here, as a failed start rolls back; the node
+ *     ActionInterrupted) and left some of its resources up, others down, has
+ *     those it left up stopped here, as a failed start rolls back; the node
  *     is penalised as for a failed start, so another node comes first. Its
  *     peers wait for that stop: the half-started instance holds the address
- *     and the vg.
+ *     and the vg;
+ * 12. for `node.rejoin_grace_period` after this node's daemon started, a
+ *     service running on no live node is neither started nor taken over
+ *     here while one of its nodes has not been heard (up, or alive on the
+ *     disk heartbeat) since: nodes powered on together place their services
+ *     as placement says, not where the first daemon up finds itself alone,
+ *     and a peer still booting (its disk beat stale: proven down) is not
+ *     taken over from. Once all are heard, or the period is over, rules 3
+ *     to 6 decide. A target (an operator's) does not wait.
  *
  * A target requested by an operator (OpenSVC's global expect: svcmgr start,
  * stop, switch, takeover, giveback) replaces these rules for its service
@@ -111,6 +119,8 @@ export interface InstanceFacts {
   readonly restarts?: Readonly<Record<string, number>>;
   /** the last action finished (or interrupted): what, its result, when (ms) */
   readonly lastAction?: { readonly action: string; readonly result: string; readonly at: number };
+  /** rule 11: the resources an interrupted start left up while others of it are down (what its rollback stops) */
+  readonly interruptedLeftUp?: readonly string[];
 }
 
 /** A target requested by an operator (projections/targets.ts): the newest on any node, not ended. */
@@ -163,6 +173,12 @@ export interface ClusterFacts {
   readonly readyPeriodMs: number;
   /** per service, since when (ms) starting it here has been the decision: what the last pass returned (pendingStarts) */
   readonly pending: Readonly<Record<string, number>>;
+  /**
+   * rule 12, node.rejoin_grace_period: until when (ms: the daemon's start
+   * plus the period) the rules start nothing while a peer has not been heard
+   * (up or alive) since this daemon started, and the peers heard since
+   */
+  readonly rejoin?: { readonly until: number; readonly joined: readonly string[] };
 }
 
 export type Intent =
@@ -187,10 +203,12 @@ export type PublishedEvent = NewEvent<'InstanceFrozen'> | NewEvent<'InstanceThaw
 
 const running = (i: InstanceFacts | undefined) => i !== undefined && (i.avail === 'up' || i.avail === 'warn' || i.monitorState === 'starting');
 
-/** Rule 11: an interrupted start left some resources up and others down (avail warn: a mix). */
-const halfStarted = (i: InstanceFacts | undefined) => i !== undefined && i.monitorState === 'start failed' && i.lastAction?.action === 'start' && i.lastAction.result === 'interrupted' && i.avail === 'warn';
+/** Rule 11: an interrupted start left some of its resources up and others down. */
+const halfStarted = (i: InstanceFacts | undefined): i is InstanceFacts & { readonly interruptedLeftUp: readonly string[] } =>
+  i !== undefined && i.monitorState === 'start failed' && (i.interruptedLeftUp?.length ?? 0) > 0;
 
-const ROLL_BACK = 'start interrupted (the process running it died), resources left half up: stopping them, as a failed start rolls back';
+const rollBackReason = (i: InstanceFacts & { readonly interruptedLeftUp: readonly string[] }) =>
+  `start interrupted (the process running it died), ${i.interruptedLeftUp.join(' ')} left up: stopping them, as a failed start rolls back`;
 
 function peerState(c: ClusterFacts, n: string): PeerState {
   return n === c.node ? 'up' : (c.peers[n] ?? 'unknown');
@@ -212,7 +230,7 @@ export function decideService(c: ClusterFacts, s: ServiceFacts, now: number): In
   if (local === undefined || local.frozen) return ignore('instance frozen');
   if (local.monitorState === 'starting' || local.monitorState === 'stopping') return ignore(`${local.monitorState} in progress`);
   if (local.monitorState === 'stop failed') return ignore('stop failed: waiting for an operator (clear)');
-  if (halfStarted(local)) return { kind: 'RunAction', svc: s.name, action: 'stop', relocation: false, reason: ROLL_BACK };
+  if (halfStarted(local)) return { kind: 'RunAction', svc: s.name, action: 'stop', relocation: false, rids: local.interruptedLeftUp, reason: rollBackReason(local) };
 
   const duplicate = stopDuplicate(c, s, local);
   if (duplicate !== undefined) return duplicate;
@@ -249,7 +267,7 @@ export function decideService(c: ClusterFacts, s: ServiceFacts, now: number): In
     if (unchecked.length === elsewhere.length) return ignore(`running on ${elsewhere.join(', ')} as recorded before its daemon started: waiting for its first status check`);
     return ignore(`running on ${elsewhere.filter((n) => !unchecked.includes(n)).join(', ')}`);
   }
-  const r = placeStart(c, s, now, { why: 'not running on any live node', candidate: (n, i) => !i.frozen && i.monitorState !== 'stop failed' });
+  const r = placeStart(c, s, now, { why: 'not running on any live node', candidate: (n, i) => !i.frozen && i.monitorState !== 'stop failed', rejoin: true });
   return r.kind === 'none' ? ignore('no node can start it') : r.intent;
 }
 
@@ -271,7 +289,7 @@ const frozenNode = (c: ClusterFacts, n: string) => (n === c.node ? c.nodeFrozen 
  * why. `candidate` says which instances may start it besides liveness and
  * node freezes; none: no node can.
  */
-function placeStart(c: ClusterFacts, s: ServiceFacts, now: number, o: { readonly why: string; readonly candidate: (n: string, i: InstanceFacts) => boolean }): { kind: 'intent'; intent: Intent } | { kind: 'none' } {
+function placeStart(c: ClusterFacts, s: ServiceFacts, now: number, o: { readonly why: string; readonly candidate: (n: string, i: InstanceFacts) => boolean; readonly rejoin?: boolean }): { kind: 'intent'; intent: Intent } | { kind: 'none' } {
   const ignore = (reason: string) => ({ kind: 'intent' as const, intent: { kind: 'Ignore' as const, svc: s.name, reason } });
   const why = (n: string) => c.peerWhy?.[n] ?? peerState(c, n);
   // a peer that may still run it as last heard: never started here without proof it is gone
@@ -283,6 +301,12 @@ function placeStart(c: ClusterFacts, s: ServiceFacts, now: number, o: { readonly
   }
   const unknown = s.nodes.filter((n) => peerState(c, n) === 'unknown');
   if (unknown.length > 0) return ignore(`waiting for heartbeats from ${unknown.join(', ')}`);
+  // rule 12: a peer not heard since this daemon started may be booting: its place is kept for the grace period
+  const r = c.rejoin;
+  const absent = o.rejoin !== true || r === undefined || now >= r.until ? [] : s.nodes.filter((n) => n !== c.node && !r.joined.includes(n) && peerState(c, n) !== 'up' && peerState(c, n) !== 'alive');
+  if (absent.length > 0 && r !== undefined) {
+    return { kind: 'intent', intent: { kind: 'Ignore', svc: s.name, reason: `waiting for ${absent.join(', ')} to rejoin since this daemon started (${absent.map((n) => `${n}: ${why(n)}`).join(', ')}): rejoin_grace_period, ${secs(r.until - now)}s left`, pending: { since: c.pending[s.name] ?? now, until: r.until } } };
+  }
 
   // a peer lost or cut off keeps its place: it may start the service on its side
   const canStart = (n: string) => {
@@ -361,7 +385,7 @@ function decideTarget(c: ClusterFacts, s: ServiceFacts, t: ServiceTarget, local:
   const asked = `${label} (${t.action} by ${t.by} on ${t.origin})`;
   const ignore = (reason: string): Intent => ({ kind: 'Ignore', svc: s.name, reason: `target ${label}: ${reason}` });
   const publish = (event: PublishedEvent, reason: string): Intent => ({ kind: 'Publish', svc: s.name, reason: `target ${asked}: ${reason}`, event });
-  const act = (action: 'start' | 'stop', reason: string, takeover?: string): Intent => ({ kind: 'RunAction', svc: s.name, action, relocation: false, reason: `target ${asked}: ${reason}`, ...(takeover !== undefined ? { takeover } : {}) });
+  const act = (action: 'start' | 'stop', reason: string, takeover?: string, rids?: readonly string[]): Intent => ({ kind: 'RunAction', svc: s.name, action, relocation: false, reason: `target ${asked}: ${reason}`, ...(takeover !== undefined ? { takeover } : {}), ...(rids !== undefined ? { rids } : {}) });
   const up = (n: string) => peerState(c, n) === 'up';
   const live = s.nodes.filter((n) => up(n) && s.instances[n] !== undefined);
   const inst = (n: string) => s.instances[n]!;
@@ -385,7 +409,7 @@ function decideTarget(c: ClusterFacts, s: ServiceFacts, t: ServiceTarget, local:
   const stuck = live.filter((n) => inst(n).monitorState === 'stop failed');
   if (stuck.length > 0) return end(`stop failed on ${list(stuck)}: svcmgr clear there once it is looked at`);
   // rule 11: what an interrupted start left up is stopped before anything else; a half-started instance is not running it
-  if (halfStarted(local)) return act('stop', ROLL_BACK);
+  if (halfStarted(local)) return act('stop', rollBackReason(local), undefined, local.interruptedLeftUp);
   const halves = live.filter((n) => halfStarted(inst(n)));
   if (halves.length > 0) return ignore(`waiting for ${list(halves)} to stop what an interrupted start left up`);
   const misfrozen = live.filter((n) => inst(n).frozen !== wantFrozen);

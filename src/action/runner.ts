@@ -1,5 +1,7 @@
 import path from 'node:path';
+import { reportingSpawns } from '../../adapters/exec.js';
 import { FileLock } from '../../adapters/fs/lock.js';
+import { ActionChildren } from '../../adapters/system/actionChildren.js';
 import type { DriverContext, LogLevel, ResourceDriver } from '../../adapters/resources/driver.js';
 import { planAction, rollbackSteps } from '../../domain/action/plan.js';
 import type { Selection } from '../../domain/action/plan.js';
@@ -66,14 +68,23 @@ export async function runAction(req: ActionRequest, deps: ActionDeps): Promise<A
   const svcName = req.svc.name;
   const lock = new FileLock(path.join(deps.paths.lockDir, `${svcName}.action.lock`));
   await lock.acquire(deps.lockTimeoutMs ?? 60_000, `${svcName}: another action is running on this service`);
+  // the commands it runs, for the daemon after this one if this process dies (recovery.ts)
+  const children = new ActionChildren(path.join(deps.paths.lockDir, `${svcName}.action.children`));
   try {
-    if (req.action === 'restart') {
-      const stopped = await runOne({ ...req, action: 'stop' }, deps);
-      if (!stopped.ok) return stopped;
-      return await runOne({ ...req, action: 'start' }, deps);
-    }
-    return await runOne(req as ActionRequest & { action: 'start' | 'stop' }, deps);
+    children.reset();
+    return await reportingSpawns(
+      (pid) => children.add(pid),
+      async () => {
+        if (req.action === 'restart') {
+          const stopped = await runOne({ ...req, action: 'stop' }, deps);
+          if (!stopped.ok) return stopped;
+          return await runOne({ ...req, action: 'start' }, deps);
+        }
+        return await runOne(req as ActionRequest & { action: 'start' | 'stop' }, deps);
+      },
+    );
   } finally {
+    children.clear();
     lock.release();
   }
 }

@@ -146,7 +146,7 @@ export class Daemon {
     await this.drainSpool(this.store);
     this.sink = serialSink(await openEventSink(paths, env, { onWarning: (m) => log.warn(m) }));
     for (const e of this.pending.splice(0)) this.emit(e);
-    await this.sink.append({ type: 'DaemonStarted', data: { pid: process.pid, version: agentVersion() } });
+    const started = await this.sink.append({ type: 'DaemonStarted', data: { pid: process.pid, version: agentVersion() } });
 
     this.monitor = new Monitor({
       store: this.store,
@@ -167,7 +167,9 @@ export class Daemon {
     // after the monitor's start: what it applies meanwhile comes again here, harmlessly
     for (const type of LoggedConfigs.types) await this.store.replay({ subject: `osvc.${this.cluster}.evt.*.svc.*.${type}` }, (e) => this.configs.apply(e.event));
     this.catalog.refresh();
-    await this.recover();
+    // not awaited: an interrupted action's commands still running are waited for (recovery.ts), the daemon's start is not;
+    // meanwhile its instance shows `starting` or `stopping`, on which nothing is decided
+    void this.recover();
 
     this.scheduler = new Scheduler({ paths, node: this.node, catalog: this.catalog, sink: this.sink, threads: this.threads, log, driverFor: this.o.driverFor ?? defaultDriverFor, signal: this.ac.signal });
     this.scheduler.start();
@@ -182,6 +184,8 @@ export class Daemon {
       signal: this.ac.signal,
       peers: () => this.peerStates(),
       readyPeriod: () => this.nodeConf?.node.readyPeriod ?? 5,
+      startedAt: Date.parse(started.time),
+      rejoinGracePeriod: () => this.nodeConf?.node.rejoinGracePeriod ?? 90,
       caughtUp: () => this.projectionsCaughtUp(2000),
       ...(this.o.orchestrateEveryMs !== undefined ? { intervalMs: this.o.orchestrateEveryMs } : {}),
     });

@@ -26,6 +26,10 @@ export interface OrchestratorOptions {
   readonly peers: () => Readonly<Record<string, { readonly state: PeerState; readonly why: string; readonly behind?: boolean }>>;
   /** node.ready_period in seconds, as node.conf says now */
   readonly readyPeriod: () => number;
+  /** the daemon's start (ms, its DaemonStarted): rule 12's rejoin grace counts from it; none: no grace */
+  readonly startedAt?: number;
+  /** node.rejoin_grace_period in seconds, as node.conf says now */
+  readonly rejoinGracePeriod?: () => number;
   /** how often it looks, besides on every new event (ms) */
   readonly intervalMs?: number;
   /** the wall clock (ms), handed to every decision */
@@ -59,6 +63,8 @@ export class Orchestrator {
   private pending: Readonly<Record<string, number>> = {};
   /** events published for a target, and when: not published again while the projection has not applied them yet */
   private readonly published = new Map<string, number>();
+  /** the peers heard (up, or alive on a disk heartbeat) since the daemon started: rule 12 waits for the others */
+  private readonly joined = new Set<string>();
 
   constructor(private readonly o: OrchestratorOptions) {}
 
@@ -112,6 +118,8 @@ export class Orchestrator {
 
   private clusterFacts(services: readonly ServiceFacts[]): ClusterFacts {
     const peers = this.o.peers();
+    for (const [n, p] of Object.entries(peers)) if (p.state === 'up' || p.state === 'alive') this.joined.add(n);
+    const startedAt = this.o.startedAt;
     return {
       node: this.o.node,
       nodeFrozen: this.o.monitor.nodeFrozen(this.o.node),
@@ -122,6 +130,7 @@ export class Orchestrator {
       services,
       readyPeriodMs: this.o.readyPeriod() * 1000,
       pending: this.pending,
+      ...(startedAt !== undefined ? { rejoin: { until: startedAt + (this.o.rejoinGracePeriod?.() ?? 90) * 1000, joined: [...this.joined] } } : {}),
     };
   }
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { EventStore } from '../../adapters/nats/eventStore.js';
 import { FileLock } from '../../adapters/fs/lock.js';
+import { ActionChildren } from '../../adapters/system/actionChildren.js';
 import type { ResourceDriver } from '../../adapters/resources/driver.js';
 import type { ResourceConfig } from '../../domain/config/types.js';
 import { recordStatus } from '../action/statusCache.js';
@@ -24,6 +25,9 @@ export interface RecoveryDeps {
 }
 
 const IN_PROGRESS: Readonly<Record<string, 'start' | 'stop'>> = { starting: 'start', stopping: 'stop' };
+
+/** how long the commands an interrupted action left running are waited for before they are ended */
+const CHILD_GRACE_MS = 10_000;
 
 /**
  * Actions the log shows in progress on this node while no process holds the
@@ -51,6 +55,9 @@ export async function recoverInterruptedActions(d: RecoveryDeps): Promise<string
     const now = d.monitor.projection.get(svc, d.node);
     const action = now ? IN_PROGRESS[now.monitorState] : undefined;
     if (now?.actionId !== inst.actionId || action === undefined || lock.holder() !== undefined) continue;
+    // the command the dead process was running (a check, a mount, a launcher) ends first: nothing decided next races with it
+    const left = await new ActionChildren(path.join(d.paths.lockDir, `${svc}.action.children`)).settle(CHILD_GRACE_MS);
+    if (left.found.length > 0) d.log.warn({ svc, action, pids: left.found, ended: left.ended }, left.ended.length > 0 ? 'interrupted action: its commands still running were ended' : 'interrupted action: waited for its commands still running');
     const ev = await d.sink.append({ type: 'ActionInterrupted', svc, causation: inst.actionId, data: { action, startedEvent: inst.actionId } });
     d.log.warn({ svc, action, startedEvent: inst.actionId }, 'action interrupted: the process running it is gone');
     recovered.push(svc);

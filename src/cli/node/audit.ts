@@ -39,12 +39,14 @@ export async function run(ctx: CliContext): Promise<number> {
   if (ctx.args.words.length > 0) throw new UsageError(`audit: unexpected ${ctx.args.words.join(' ')}`);
   const since = opt(ctx.args, 'since');
   const node = nodename(ctx.env);
-  const readyPeriodMs = loadNodeConfig(ctx.paths, ctx.env).node.readyPeriod * 1000;
+  const conf = loadNodeConfig(ctx.paths, ctx.env).node;
+  const readyPeriodMs = conf.readyPeriod * 1000;
   // every record decoded: an instance the daemon knew from any of its events is known here too
   const events = await readLog(ctx, {});
   const report = audit(events, {
     node,
     readyPeriodMs,
+    rejoinGraceMs: conf.rejoinGracePeriod * 1000,
     ...(since !== undefined ? { since: parseTime('audit: --since', since, new Date()).getTime() } : {}),
     configAt: (svc, checksum, decider) => {
       let text: { file: string; text: string };

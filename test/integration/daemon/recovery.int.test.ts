@@ -7,7 +7,7 @@ import { useTestScope } from '../../support/jest.js';
 import { pidAlive } from '../../support/proc.js';
 import { trackPid } from '../../support/process.js';
 import { waitFor } from '../../support/wait.js';
-import { daemonNode, ensureBuilt, eventsOf, pgidOf, spawnNodeCommand, waitForEvents, type DaemonNode } from './support.js';
+import { agentLog, daemonNode, ensureBuilt, eventsOf, pgidOf, spawnNodeCommand, waitForEvents, type DaemonNode } from './support.js';
 
 /** A launcher whose start takes `startSeconds`, counting its starts; status is a state file. */
 function slowStartService(n: DaemonNode, startSeconds: number): { starts: string; launcherPid: string } {
@@ -90,6 +90,28 @@ describe('recovery: the daemon rebuilds its state from the log', () => {
     expect(fs.readFileSync(f.starts, 'utf8')).toBe('start\n');
     await n.stop();
   });
+
+  test('kill -9 of the daemon alone mid-start: the command it was running is waited for, then ended, before the start is recorded interrupted', async () => {
+    const n = await daemonNode(scope());
+    const daemon = await n.start();
+    const f = slowStartService(n, 120);
+    await spawnNodeCommand(scope(), n, 'svcmgr', ['-s', 'svc1', 'start']);
+    await waitFor('the launcher sleeping in start', () => fs.existsSync(f.launcherPid), 20_000);
+    const launcher = Number(fs.readFileSync(f.launcherPid, 'utf8'));
+    trackPid(scope(), pgidOf(launcher)!, true);
+    expect(fs.readFileSync(path.join(n.paths.lockDir, 'svc1.action.children'), 'utf8')).toMatch(new RegExp(`^${launcher} \\d+$`, 'm'));
+
+    kill9(daemon);
+    await waitFor('the daemon gone', () => !pidAlive(daemon), 5000);
+    // its launcher's start runs on: the kernel does not end a killed process's children
+    expect(pidAlive(launcher)).toBe(true);
+    await n.start();
+    const all = await waitForEvents(n, 'ActionInterrupted', (a) => eventsOf(a, 'ActionInterrupted', 'svc1').length > 0, 40_000);
+    expect(pidAlive(launcher)).toBe(false);
+    expect(eventsOf(all, 'ActionInterrupted', 'svc1')).toHaveLength(1);
+    expect(agentLog(n).filter((l) => l.msg === 'interrupted action: its commands still running were ended')).toEqual([expect.objectContaining({ svc: 'svc1', pids: [launcher], ended: [launcher] })]);
+    await n.stop();
+  }, 120_000);
 
   test('kill -9 of the daemon alone: a start --local run by the CLI still holds its lock, it is not interrupted and finishes', async () => {
     const n = await daemonNode(scope());

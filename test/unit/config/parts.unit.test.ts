@@ -111,7 +111,7 @@ describe('node config', () => {
     expect(c.config.arbitrators).toEqual([]);
     expect(c.config.hbs).toEqual([{ rid: 'hb#1', type: 'unicast', port: 10001, addr: undefined, intf: undefined, dev: undefined, timeout: 15, interval: 2 }]);
     expect(c.config.nats).toEqual({ url: 'nats://x:4222', port: 4222 });
-    expect(c.config.node).toEqual({ env: 'TST', ruser: undefined, readyPeriod: 5, splitAction: 'crash' });
+    expect(c.config.node).toEqual({ env: 'TST', ruser: undefined, readyPeriod: 5, rejoinGracePeriod: 90, splitAction: 'crash' });
   });
 
   test('problems name the file; a bad secret is never shown', () => {

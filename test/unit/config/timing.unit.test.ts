@@ -70,4 +70,17 @@ describe('heartbeat timing and ready_period', () => {
       problems: ['/etc/opensvc/node.conf: [node] keyword "ready_period" has an invalid value: expected a duration in seconds, like 30, 90s, 5m, 1h30m, 200ms'],
     });
   });
+
+  test('rejoin_grace_period: 90s by default as OpenSVC, 0 to not wait, an unreadable value refused', () => {
+    const d = node(CLUSTER);
+    expect(d.ok && d.config.node.rejoinGracePeriod).toBe(90);
+    const c = node(CLUSTER, '[node]\nrejoin_grace_period = 2m\n');
+    expect(c.ok && c.config.node.rejoinGracePeriod).toBe(120);
+    const z = node(CLUSTER, '[node]\nrejoin_grace_period = 0\n');
+    expect(z.ok && z.config.node.rejoinGracePeriod).toBe(0);
+    expect(node(CLUSTER, '[node]\nrejoin_grace_period = soon\n')).toEqual({
+      ok: false,
+      problems: ['/etc/opensvc/node.conf: [node] keyword "rejoin_grace_period" has an invalid value: expected a duration in seconds, like 30, 90s, 5m, 1h30m, 200ms'],
+    });
+  });
 });

@@ -356,15 +356,16 @@ describe('a monitored failure with nowhere to relocate to', () => {
 
 describe('rule 11: a start whose process died mid-way is rolled back, then placed elsewhere', () => {
   // node1's daemon killed after the address and the vg, before the filesystems and the app
-  const half: InstanceFacts = { ...down, avail: 'warn', monitorState: 'start failed', penalties: [startFailed(T0)], lastAction: { action: 'start', result: 'interrupted', at: T0 } };
+  const half: InstanceFacts = { ...down, avail: 'warn', monitorState: 'start failed', penalties: [startFailed(T0)], lastAction: { action: 'start', result: 'interrupted', at: T0 }, interruptedLeftUp: ['disk#0', 'ip#0'] };
 
-  it('the node that was starting it stops what the start left up', () => {
+  it('the node that was starting it stops what the start left up, and only that', () => {
     expect(on('node1', svc({ node1: half, node2: down }), { node2: 'up' }, { now: T0 + S })).toEqual({
       kind: 'RunAction',
       svc: 'svc1',
       action: 'stop',
       relocation: false,
-      reason: 'start interrupted (the process running it died), resources left half up: stopping them, as a failed start rolls back',
+      rids: ['disk#0', 'ip#0'],
+      reason: 'start interrupted (the process running it died), disk#0 ip#0 left up: stopping them, as a failed start rolls back',
     });
   });
 
@@ -375,13 +376,49 @@ describe('rule 11: a start whose process died mid-way is rolled back, then place
   });
 
   it('an interrupted start that brought everything up, or nothing, is left as it is', () => {
-    expect(on('node1', svc({ node1: { ...half, avail: 'up' }, node2: down }), { node2: 'up' }).reason).toBe('running here');
-    expect(on('node1', svc({ node1: { ...half, avail: 'down' }, node2: down }), { node2: 'up' }, { now: T0 + S })).toMatchObject({ kind: 'Ignore', reason: 'node2 comes first in placement (penalised: node1 start failed 1s ago)' });
+    const { interruptedLeftUp: _, ...none } = half;
+    expect(on('node1', svc({ node1: { ...none, avail: 'up' }, node2: down }), { node2: 'up' }).reason).toBe('running here');
+    expect(on('node1', svc({ node1: { ...none, avail: 'down' }, node2: down }), { node2: 'up' }, { now: T0 + S })).toMatchObject({ kind: 'Ignore', reason: 'node2 comes first in placement (penalised: node1 start failed 1s ago)' });
   });
 
-  it('a start that failed and rolled back itself, or a frozen instance, is not stopped again', () => {
-    const failed: InstanceFacts = { ...half, lastAction: { action: 'start', result: 'failed', at: T0 } };
-    expect(on('node1', svc({ node1: failed, node2: down }), { node2: 'up' }).reason).toBe('running here');
+  it('a frozen instance is left alone; one cleared (idle) is no interrupted start any more', () => {
     expect(on('node1', svc({ node1: { ...half, frozen: true }, node2: down }), { node2: 'up' }).reason).toBe('instance frozen');
+    expect(on('node1', svc({ node1: { ...half, monitorState: 'idle' }, node2: down }), { node2: 'up' }).reason).toBe('running here');
+  });
+});
+
+describe('rule 12: rejoin_grace_period after the daemon started', () => {
+  const idle = svc({ node1: down, node2: down });
+  const ran2 = svc({ node1: down, node2: up }, { nodes: ['node2', 'node1'] });
+  const grace = (joined: readonly string[] = []) => ({ until: T0 + 90 * S, joined });
+  const at = (node: string, s: ServiceFacts, peers: ClusterFacts['peers'], rejoin: ClusterFacts['rejoin'], now: number) =>
+    decideService({ node, nodeFrozen: false, peers, services: [s], readyPeriodMs: 0, pending: {}, ...(rejoin ? { rejoin } : {}) }, s, now);
+
+  it('a peer not heard since the start keeps the service from starting here until the period is over', () => {
+    expect(at('node1', idle, { node2: 'down' }, grace(), T0 + 15 * S)).toMatchObject({
+      kind: 'Ignore',
+      reason: 'waiting for node2 to rejoin since this daemon started (node2: down): rejoin_grace_period, 75s left',
+      pending: { until: T0 + 90 * S },
+    });
+    expect(at('node1', idle, { node2: 'down' }, grace(), T0 + 90 * S)).toMatchObject({ kind: 'RunAction', action: 'start' });
+  });
+
+  it('nor taken over from a peer booting (its disk beat stale: proven down) before it rejoins', () => {
+    expect(at('node1', ran2, { node2: 'down' }, grace(), T0 + 15 * S)).toMatchObject({ kind: 'Ignore', reason: expect.stringMatching(/^waiting for node2 to rejoin/) });
+    expect(at('node1', ran2, { node2: 'down' }, grace(), T0 + 91 * S)).toMatchObject({ kind: 'RunAction', action: 'start', takeover: 'node2' });
+  });
+
+  it('once every node of the service was heard (up, or alive on the disk), the rules decide at once', () => {
+    expect(at('node1', idle, { node2: 'up' }, grace(['node2']), T0 + 5 * S)).toMatchObject({ kind: 'RunAction', action: 'start' });
+    // heard once, lost since: what the rules say about a lost node, not the grace
+    expect(at('node1', ran2, { node2: 'down' }, grace(['node2']), T0 + 5 * S)).toMatchObject({ kind: 'RunAction', takeover: 'node2' });
+  });
+
+  it('a single-node service, a local restart, a relocation and an operator\'s target do not wait', () => {
+    expect(at('node1', svc({ node1: down }, { nodes: ['node1'] }), { node2: 'down' }, grace(), T0 + S)).toMatchObject({ kind: 'RunAction', action: 'start' });
+    const failing: InstanceFacts = { ...up, avail: 'warn', monitoredDown: ['app#web'] };
+    expect(at('node1', svc({ node1: failing, node2: down }), { node2: 'lost' }, grace(), T0 + S)).toMatchObject({ kind: 'RunAction', action: 'start', reason: expect.stringMatching(/no live node to relocate to/) });
+    const target = { id: 'node1:9', target: 'started' as const, node: undefined, action: 'start', by: 'root', origin: 'node1', at: T0 };
+    expect(at('node1', svc({ node1: down, node2: down }, { target }), { node2: 'down' }, grace(), T0 + S)).toMatchObject({ kind: 'RunAction', action: 'start' });
   });
 });

@@ -105,9 +105,9 @@ describe('target started (svcmgr start): thawed everywhere, started where placem
   });
 
   it('a start interrupted half-way (its daemon killed) is rolled back before the target is reached, then placed elsewhere', () => {
-    const half = acted({ ...down, avail: 'warn', monitorState: 'start failed', penalties: [{ at: T0 + S, why: 'start failed' }] }, 'start', 'interrupted', T0 + S);
+    const half = { ...acted({ ...down, avail: 'warn', monitorState: 'start failed', penalties: [{ at: T0 + S, why: 'start failed' }] }, 'start', 'interrupted', T0 + S), interruptedLeftUp: ['ip#0'] };
     const s = svc({ node1: half, node2: down }, started);
-    expect(on('node1', s, { node2: 'up' })).toMatchObject({ kind: 'RunAction', action: 'stop', reason: 'target started (start by root on node2): start interrupted (the process running it died), resources left half up: stopping them, as a failed start rolls back' });
+    expect(on('node1', s, { node2: 'up' })).toMatchObject({ kind: 'RunAction', action: 'stop', rids: ['ip#0'], reason: 'target started (start by root on node2): start interrupted (the process running it died), ip#0 left up: stopping them, as a failed start rolls back' });
     expect(on('node2', s, { node1: 'up' }).reason).toBe('target started: waiting for node1 to stop what an interrupted start left up');
     const rolledBack = svc({ node1: acted({ ...down, penalties: [{ at: T0 + S, why: 'start failed' }] }, 'stop', 'ok', T0 + 2 * S), node2: down }, started);
     expect(on('node2', rolledBack, { node1: 'up' })).toMatchObject({ kind: 'RunAction', action: 'start', reason: expect.stringContaining('node2 is first of node2, node1') });

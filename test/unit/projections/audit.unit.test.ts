@@ -140,6 +140,18 @@ describe('nodemgr audit: recorded decisions replayed through today\'s decide', (
     expect(audit(b.log, inputs(TWO)).decisions.map((d) => [d.verdict, d.now])).toEqual([['different', 'not acting: waiting for heartbeats from node2']]);
   });
 
+  it('rule 12: a start while a peer had not been heard since the daemon started, within rejoin_grace_period, is different now; without the grace, the same', () => {
+    const b = new LogBuilder();
+    b.add('node1', { type: 'DaemonStarted', data: { pid: 10, version: '0.1.0' } });
+    created(b, 'node1', TWO);
+    b.add('node1', { type: 'InstanceThawed', svc: 'svc1', data: {} });
+    b.add('node1', { type: 'PeerStateChanged', data: { node: 'node2', from: 'unknown', to: 'down', why: 'no beat on hb#2 (disk) nor hb#1: proven down' } });
+    b.add('node1', { type: 'InstanceStatusChanged', svc: 'svc1', data: { avail: 'down', overall: 'down' } });
+    action(b, 'node1', 'start', { reason: 'not running on any live node: node1 is first of node1' });
+    expect(audit(b.log, inputs(TWO, { rejoinGraceMs: 90_000 })).decisions.map((d) => [d.verdict, d.now])).toEqual([['different', expect.stringMatching(/^not acting: waiting for node2 to rejoin since this daemon started \(node2: no beat on hb#2 \(disk\) nor hb#1: proven down\): rejoin_grace_period, \d+s left$/)]]);
+    expect(audit(b.log, inputs(TWO, { rejoinGraceMs: 0 })).decisions.map((d) => d.verdict)).toEqual(['same']);
+  });
+
   it('a start decided before the daemon\'s first status check since it started is different now (rule 10 waits for it)', () => {
     const b = new LogBuilder();
     b.add('node1', { type: 'DaemonStarted', data: { pid: 10, version: '0.1.0' } });

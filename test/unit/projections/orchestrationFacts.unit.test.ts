@@ -154,3 +154,35 @@ describe('the placement order the orchestrator follows', () => {
     expect([...a].sort()).toEqual(['node1', 'node2', 'node3']);
   });
 });
+
+describe('an interrupted start (rule 11): what it left up', () => {
+  const cfg = () =>
+    parseServiceConfig({ text: `[DEFAULT]\nid = ${ID}\nnodes = node1 node2\norchestrate = ha\n\n[ip#0]\nipname = 10.0.0.9\nipdev = eth0\n\n[fs#data]\ntype = ext4\ndev = /dev/loop9\nmnt = /data\n\n[app#web]\nscript = w\nmonitor = true\n`, file: '/etc/opensvc/svc1.conf', svcname: 'svc1', nodename: 'node1' });
+  const status = (b: LogBuilder, rid: string, s: string) => b.add('node1', { type: 'ResourceStatusChanged', svc: 'svc1', rid, data: { status: s, label: rid, log: [] } });
+
+  function interrupted(rids: readonly string[]): LogBuilder {
+    const b = new LogBuilder();
+    const started = b.add('node1', { type: 'ActionStarted', svc: 'svc1', data: { action: 'start', rids: [...rids], argv: ['orchestrator', 'start'], user: 'orchestrator' } });
+    b.add('node1', { type: 'DaemonStarted', data: { pid: 3, version: 'x' } });
+    b.add('node1', { type: 'ActionInterrupted', svc: 'svc1', causation: started.id, data: { action: 'start', startedEvent: started.id } });
+    return b;
+  }
+
+  it('those of its resources up while others of it are down: the address up, the filesystem and the app not yet', () => {
+    const b = interrupted(['ip#0', 'fs#data', 'app#web']);
+    status(b, 'ip#0', 'up');
+    status(b, 'fs#data', 'down');
+    status(b, 'app#web', 'down');
+    expect(factsOf(b, cfg()).instances.node1).toMatchObject({ monitorState: 'start failed', interruptedLeftUp: ['ip#0'], lastAction: { action: 'start', result: 'interrupted' } });
+  });
+
+  it('none when it brought all of its resources up, or when it acted on some only and those are up (a restart in place)', () => {
+    const all = interrupted(['ip#0', 'fs#data', 'app#web']);
+    for (const r of ['ip#0', 'fs#data', 'app#web']) status(all, r, 'up');
+    expect(factsOf(all, cfg()).instances.node1?.interruptedLeftUp).toBeUndefined();
+    const one = interrupted(['app#web']);
+    status(one, 'ip#0', 'down');
+    status(one, 'app#web', 'up');
+    expect(factsOf(one, cfg()).instances.node1?.interruptedLeftUp).toBeUndefined();
+  });
+});
