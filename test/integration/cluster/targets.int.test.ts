@@ -24,6 +24,14 @@ const lastRequest = (all: readonly StoredEvent[]) => eventsOf(all, 'ServiceTarge
 const decisionOf = async (n: DaemonNode) => (await n.status()).services.find((s) => s.name === 'svc1')?.decision;
 const svcmonLine = async (n: DaemonNode) => (await n.svcmon()).stdout.split('\n').find((l) => l.startsWith(' svc1'));
 
+/** svc1 frozen and stopped on both nodes, then both daemons stopped. */
+async function tearDown(n1: DaemonNode, n2: DaemonNode): Promise<void> {
+  for (const n of [n1, n2]) await n.svcmgr(['-s', 'svc1', 'freeze']);
+  for (const n of [n1, n2]) await n.svcmgr(['-s', 'svc1', 'stop', '--local']);
+  await n1.stop();
+  await n2.stop();
+}
+
 describe('targets: svcmgr start, stop, switch, takeover, giveback, abort through the daemons', () => {
   const scope = useTestScope();
   beforeAll(() => ensureBuilt(), 240_000);
@@ -131,12 +139,7 @@ describe('targets: svcmgr start, stop, switch, takeover, giveback, abort through
     await waitFor('svc1 running again', () => running(n1) || running(n2), 20_000);
     track(scope(), running(n1) ? n1 : n2);
 
-    await n1.svcmgr(['-s', 'svc1', 'freeze']);
-    await n2.svcmgr(['-s', 'svc1', 'freeze']);
-    await n1.svcmgr(['-s', 'svc1', 'stop', '--local']);
-    await n2.svcmgr(['-s', 'svc1', 'stop', '--local']);
-    await n1.stop();
-    await n2.stop();
+    await tearDown(n1, n2);
   }, 240_000);
 
   test('two operators at once, one per node (Flip): the newer request is carried out and its --wait exits 0, the older one\'s exits 1, replaced', async () => {
@@ -168,11 +171,6 @@ describe('targets: svcmgr start, stop, switch, takeover, giveback, abort through
       for (const n of Object.values(nodes)) if (running(n)) track(scope(), n);
     }
 
-    await n1.svcmgr(['-s', 'svc1', 'freeze']);
-    await n2.svcmgr(['-s', 'svc1', 'freeze']);
-    await n1.svcmgr(['-s', 'svc1', 'stop', '--local']);
-    await n2.svcmgr(['-s', 'svc1', 'stop', '--local']);
-    await n1.stop();
-    await n2.stop();
+    await tearDown(n1, n2);
   }, 240_000);
 });
