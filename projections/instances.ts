@@ -81,7 +81,12 @@ export class InstancesProjection {
     const e = a.event;
     if (e.type === 'DaemonStarted') {
       // what each instance of that node was last recorded as is from before the start: unchecked until its next status
-      for (const i of this.instances.values()) if (i.actor.getSnapshot().context.node === e.origin) i.avail = evolveAvail(i.avail, e);
+      // and an action in progress there was the dead daemon's (its next daemon records it interrupted)
+      for (const i of this.instances.values()) {
+        if (i.actor.getSnapshot().context.node !== e.origin) continue;
+        i.avail = evolveAvail(i.avail, e);
+        i.actor.send(e);
+      }
       return;
     }
     if (e.svc === undefined) return;

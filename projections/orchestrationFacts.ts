@@ -47,6 +47,7 @@ export function instanceFacts(s: InstanceState, monitored: ReadonlySet<string>, 
     restarts: s.restarts ?? {},
     ...(s.lastAction !== undefined && ms(s.lastAction.at) !== undefined ? { lastAction: { action: s.lastAction.action, result: s.lastAction.result, at: ms(s.lastAction.at)! } } : {}),
     ...(leftUp.length > 0 ? { interruptedLeftUp: leftUp } : {}),
+    ...(s.actionOrphaned === true ? { actionOrphaned: true } : {}),
   };
 }
 

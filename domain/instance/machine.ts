@@ -11,6 +11,12 @@ export interface InstanceContext {
   readonly lastAction: { readonly action: string; readonly result: string; readonly at: string; readonly relocation: boolean; readonly by: string | undefined; readonly rids?: readonly string[] } | undefined;
   /** the resources the action in progress acts on (its ActionStarted's rids) */
   readonly actionRids?: readonly string[];
+  /**
+   * the node's daemon started again while the action was in progress: the
+   * process running it is gone (its next daemon records it interrupted), so
+   * its `starting` says nothing of what runs there
+   */
+  readonly actionOrphaned?: boolean;
   /** the orchestrator ran the action in progress to relocate the service */
   readonly relocating: boolean;
   /** who runs the action in progress (ActionStarted's user: `orchestrator` for the daemon's own) */
@@ -104,6 +110,7 @@ export const instanceMachine = setup({
   actions: {
     beginAction: assign(({ event, context }) => ({
       actionId: event.id,
+      actionOrphaned: false,
       actionRids: event.type === 'ActionStarted' ? event.data.rids : undefined,
       relocating: event.type === 'ActionStarted' && event.data.relocation === true,
       actionBy: event.type === 'ActionStarted' ? event.data.user : undefined,
@@ -117,6 +124,7 @@ export const instanceMachine = setup({
       return {
         actionId: undefined,
         actionRids: undefined,
+        actionOrphaned: false,
         relocating: false,
         actionBy: undefined,
         expect,
@@ -130,10 +138,13 @@ export const instanceMachine = setup({
       relocating: false,
       actionBy: undefined,
       actionRids: undefined,
+      actionOrphaned: false,
       ...(event.type === 'ActionInterrupted' ? { lastAction: { action: event.data.action, result: 'interrupted', at: event.time, relocation: context.relocating, by: context.actionBy, ...(context.actionRids !== undefined ? { rids: context.actionRids } : {}) } } : {}),
       ...(event.type === 'ActionInterrupted' && event.data.action === 'start' ? { penalties: withPenalty(context.penalties, { at: event.time, why: 'start failed' }) } : {}),
     })),
     clear: assign(({ event }) => ({ penalties: [], conflict: undefined, clearedAt: event.time })),
+    // the projection sends a node's DaemonStarted to each of its instances
+    orphanAction: assign(({ context }) => ({ actionOrphaned: context.actionId !== undefined })),
     markDeleted: assign(({ event }) => (event.type === 'ServiceDeleted' && event.data.rids.length === 0 ? { deleted: true } : {})),
     revive: assign({ deleted: () => false }),
     // a target of a kind this version does not know is no target here
@@ -167,6 +178,7 @@ export const instanceMachine = setup({
     restarts: {},
   }),
   on: {
+    DaemonStarted: { actions: 'orphanAction' },
     ServiceDeleted: { actions: 'markDeleted' },
     ServiceCreated: { actions: 'revive' },
     InstanceFrozen: { actions: 'freeze' },

@@ -50,7 +50,10 @@
  *     says so before its events follow); it still counts as running where
  *     a start would duplicate it.
  *     An instance found down by that first check expects nothing (what it
- *     was started for went with the node): it is not stopped to relocate;
+ *     was started for went with the node): it is not stopped to relocate.
+ *     Nor does a start it had in progress count as running once its daemon
+ *     started again (the process running it is gone): a peer that took the
+ *     service over does not stop its copy for it by rule 7;
  * 11. a start whose process died (its daemon killed mid-start: the log says
  *     ActionInterrupted) and left some of its resources up, others down, has
  *     those it left up stopped here, as a failed start rolls back; the node
@@ -121,6 +124,8 @@ export interface InstanceFacts {
   readonly lastAction?: { readonly action: string; readonly result: string; readonly at: number };
   /** rule 11: the resources an interrupted start left up while others of it are down (what its rollback stops) */
   readonly interruptedLeftUp?: readonly string[];
+  /** its node's daemon started again during the action in progress: that action's process is gone, its `starting` runs nothing */
+  readonly actionOrphaned?: boolean;
 }
 
 /** A target requested by an operator (projections/targets.ts): the newest on any node, not ended. */
@@ -201,7 +206,8 @@ export type Intent =
 
 export type PublishedEvent = NewEvent<'InstanceFrozen'> | NewEvent<'InstanceThawed'> | NewEvent<'ServiceTargetReached'> | NewEvent<'ServiceTargetFailed'>;
 
-const running = (i: InstanceFacts | undefined) => i !== undefined && (i.avail === 'up' || i.avail === 'warn' || i.monitorState === 'starting');
+// a start in progress counts, unless its daemon died since (rule 10: what a restarted node ran before is not what runs)
+const running = (i: InstanceFacts | undefined) => i !== undefined && (i.avail === 'up' || i.avail === 'warn' || (i.monitorState === 'starting' && i.actionOrphaned !== true));
 
 /** Rule 11: an interrupted start left some of its resources up and others down. */
 const halfStarted = (i: InstanceFacts | undefined): i is InstanceFacts & { readonly interruptedLeftUp: readonly string[] } =>

@@ -422,3 +422,13 @@ describe('rule 12: rejoin_grace_period after the daemon started', () => {
     expect(at('node1', svc({ node1: down, node2: down }, { target }), { node2: 'down' }, grace(), T0 + S)).toMatchObject({ kind: 'RunAction', action: 'start' });
   });
 });
+
+describe('rule 10: a start in progress when its node\'s daemon started again runs nothing', () => {
+  it('the node that took the service over keeps it: the returning node\'s orphaned start is no duplicate (rule 7)', () => {
+    // node1 lost power mid-start; node2 took svc1 over; node1's daemon is back, its first check found nothing up
+    const orphaned: InstanceFacts = { ...down, monitorState: 'starting', actionOrphaned: true };
+    expect(on('node2', svc({ node1: orphaned, node2: up }), { node1: 'up' }).reason).toBe('running here');
+    // a start still running (its daemon alive) is one: placement's preferred node keeps it
+    expect(on('node2', svc({ node1: { ...down, monitorState: 'starting' }, node2: up }), { node1: 'up' })).toMatchObject({ kind: 'RunAction', action: 'stop', reason: 'also running on node1 (node1 preferred by placement): stopping here' });
+  });
+});

@@ -186,3 +186,17 @@ describe('an interrupted start (rule 11): what it left up', () => {
     expect(factsOf(one, cfg()).instances.node1?.interruptedLeftUp).toBeUndefined();
   });
 });
+
+describe('a start in progress when its node\'s daemon starts again', () => {
+  it('is orphaned until its next daemon records it interrupted', () => {
+    const b = new LogBuilder();
+    const started = b.add('node1', { type: 'ActionStarted', svc: 'svc1', data: { action: 'start', rids: ['app#web'], argv: ['orchestrator', 'start'], user: 'orchestrator' } });
+    expect(factsOf(b).instances.node1).toMatchObject({ monitorState: 'starting' });
+    expect(factsOf(b).instances.node1?.actionOrphaned).toBeUndefined();
+    b.add('node1', { type: 'DaemonStarted', data: { pid: 3, version: 'x' } });
+    expect(factsOf(b).instances.node1).toMatchObject({ monitorState: 'starting', actionOrphaned: true });
+    b.add('node1', { type: 'ActionInterrupted', svc: 'svc1', causation: started.id, data: { action: 'start', startedEvent: started.id } });
+    expect(factsOf(b).instances.node1?.actionOrphaned).toBeUndefined();
+    expect(factsOf(b).instances.node1?.monitorState).toBe('start failed');
+  });
+});
