@@ -307,6 +307,9 @@ function placeStart(c: ClusterFacts, s: ServiceFacts, now: number, o: { readonly
   }
   const unknown = s.nodes.filter((n) => peerState(c, n) === 'unknown');
   if (unknown.length > 0) return ignore(`waiting for heartbeats from ${unknown.join(', ')}`);
+  // a peer whose daemon died during a start or stop and came back may hold part of it until it records it interrupted (rule 11 follows)
+  const orphaned = s.nodes.filter((n) => n !== c.node && peerState(c, n) === 'up' && s.instances[n]?.actionOrphaned === true);
+  if (orphaned.length > 0) return ignore(`waiting for ${orphaned.join(', ')} to record the ${orphaned.map((n) => (s.instances[n]!.monitorState === 'stopping' ? 'stop' : 'start')).join(', ')} its daemon died in`);
   // rule 12: a peer not heard since this daemon started may be booting: its place is kept for the grace period
   const r = c.rejoin;
   const absent = o.rejoin !== true || r === undefined || now >= r.until ? [] : s.nodes.filter((n) => n !== c.node && !r.joined.includes(n) && peerState(c, n) !== 'up' && peerState(c, n) !== 'alive');

@@ -432,3 +432,12 @@ describe('rule 10: a start in progress when its node\'s daemon started again run
     expect(on('node2', svc({ node1: { ...down, monitorState: 'starting' }, node2: up }), { node1: 'up' })).toMatchObject({ kind: 'RunAction', action: 'stop', reason: 'also running on node1 (node1 preferred by placement): stopping here' });
   });
 });
+
+describe('a peer whose daemon died during an action and came back', () => {
+  it('is waited for until it records the action interrupted: it may hold part of the service', () => {
+    const orphaned: InstanceFacts = { ...down, monitorState: 'starting', actionOrphaned: true };
+    // node2 first in placement (node1 penalised): it still does not start over node1's half start
+    const s = svc({ node1: { ...orphaned, penalties: [startFailed(T0)] }, node2: down });
+    expect(on('node2', s, { node1: 'up' }, { now: T0 + S })).toEqual({ kind: 'Ignore', svc: 'svc1', reason: 'waiting for node1 to record the start its daemon died in' });
+  });
+});
