@@ -74,6 +74,8 @@ export interface RecordedEvent {
   readonly svc?: string;
   readonly rid?: string;
   readonly causation?: string;
+  /** when it happened (ISO 8601, the origin's clock) */
+  readonly time?: string;
   readonly data: Record<string, unknown>;
 }
 

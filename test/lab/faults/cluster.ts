@@ -180,6 +180,8 @@ export interface DaemonStatusView {
   readonly nodes: readonly PeerView[];
   readonly services: readonly { readonly name: string; readonly avail: string; readonly instances: readonly InstanceView[]; readonly decision?: string }[];
   readonly warnings?: readonly string[];
+  /** svcmon's Threads: hb#2.rx, hb#2.tx, ... with their state, why it failed, and each node's cell */
+  readonly threads?: readonly { readonly name: string; readonly state: string; readonly detail?: string; readonly peers?: Readonly<Record<string, string>> }[];
 }
 
 /** The node's daemon status, asked on its unix socket (reached from the host through the node's var dir); undefined when it does not answer. */

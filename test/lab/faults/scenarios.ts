@@ -1,9 +1,10 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { cmd } from '../host.js';
 import { FIXTURES_DIR, nodeEnv, runIn, type LabNode } from '../lab.js';
 import { daemonEvents, vgTags } from '../probes.js';
-import { agentLog, inNode, peerState, printStatus, svc1Of, svcmon, type ClusterOptions } from './cluster.js';
+import { agentLog, inNode, peerState, printStatus, svc1Of, svcmon, type ClusterOptions, type DaemonStatusView } from './cluster.js';
 import { daemonContinue, daemonKill, daemonPause, daemonStart, heal, natsKill, nodeReturn, packetLoss, clearPacketLoss, partition, powerLoss, simultaneousStart, type PartitionKind } from './faults.js';
 import type { Scenario, ScenarioContext } from './harness.js';
 
@@ -311,6 +312,86 @@ const launcherStatusFails: Scenario = {
   },
 };
 
+/** Run a command in both nodes at once; each one's exit code and output. */
+async function atOnce(cmds: Readonly<Record<LabNode, readonly string[]>>): Promise<Record<LabNode, { code: number; out: string }>> {
+  const env = { PATH: `${nodeEnv().PATH}:/etc/opensvc` };
+  const [a, b] = await Promise.all((['node1', 'node2'] as const).map((n) => runIn(n, cmds[n], { timeoutMs: 150_000, env })));
+  return { node1: { code: a!.exitCode, out: `${a!.stdout}${a!.stderr}`.trim() }, node2: { code: b!.exitCode, out: `${b!.stdout}${b!.stderr}`.trim() } };
+}
+
+/**
+ * Flip (Pacemaker's CTS): two operators, one on each node, ask for
+ * opposite targets at the same moment, each with --wait: a stop on node1 and
+ * a start on node2, then a switch to node2 on node1 and a switch to node1 on
+ * node2. Every node carries out the newer request (event time, then id,
+ * projections/targets.ts): its --wait exits 0, the other's exits 1 saying it
+ * was replaced; svc1 ends as the newer one says, never on both nodes.
+ */
+const flip: Scenario = {
+  name: 'flip',
+  title: 'opposite targets asked on both nodes at once (stop/start, switch/switch), each with --wait: the newer one carried out, the other told it was replaced, never both nodes',
+  cluster: DISK,
+  async run(ctx) {
+    const wait = ['--wait', '--time', '120'];
+    const rounds: { readonly what: string; readonly cmds: Record<LabNode, readonly string[]> }[] = [
+      { what: 'stop on node1, start on node2', cmds: { node1: ['svcmgr', '-s', 'svc1', 'stop', ...wait], node2: ['svcmgr', '-s', 'svc1', 'start', ...wait] } },
+      { what: 'switch to node2 on node1, switch to node1 on node2', cmds: { node1: ['svcmgr', '-s', 'svc1', 'switch', '--node', 'node2', ...wait], node2: ['svcmgr', '-s', 'svc1', 'switch', '--node', 'node1', ...wait] } },
+    ];
+    for (const r of rounds) {
+      const t = ctx.obs.mark(`at once: ${r.what}`);
+      const res = await atOnce(r.cmds);
+      const requests = async () => (await daemonEvents(ctx.info, 'node1')).filter((e) => e.type === 'ServiceTargetRequested' && e.svc === 'svc1' && Date.parse(e.time ?? '') >= t);
+      let asked = await requests();
+      for (let i = 0; i < 50 && asked.length < 2; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        asked = await requests();
+      }
+      if (!ctx.check(asked.length === 2 && asked.some((e) => e.origin === 'node1') && asked.some((e) => e.origin === 'node2'), `${r.what}: both requests recorded`, `${asked.map((e) => `${e.origin} ${String(e.data.target)}`).join(', ')}; node1: ${res.node1.out}; node2: ${res.node2.out}`)) return;
+      const newer = asked.reduce((a, b) => ((b.time ?? '') > (a.time ?? '') || (b.time === a.time && b.id > a.id) ? b : a));
+      const older = asked.find((e) => e !== newer)!;
+      const label = `${String(newer.data.target)}${newer.data.node !== undefined ? `@${String(newer.data.node)}` : ''}`;
+      const gap = Date.parse(newer.time ?? '') - Date.parse(older.time ?? '');
+      ctx.note(`${r.what}: ${newer.origin}'s ${label} is the newer by ${gap} ms; node1 exit ${res.node1.code} (${res.node1.out.split('\n').at(-1) ?? ''}), node2 exit ${res.node2.code} (${res.node2.out.split('\n').at(-1) ?? ''})`);
+      const mine = res[newer.origin as LabNode];
+      const theirs = res[older.origin as LabNode];
+      ctx.check(mine.code === 0, `${newer.origin}'s ${label} (the newer) --wait exits 0: reached`, mine.out);
+      // unless it was reached before the newer one came (a start of a running service, a switch to where it runs)
+      const olderReached = (await daemonEvents(ctx.info, older.origin as LabNode)).some((e) => e.type === 'ServiceTargetReached' && e.data.of === older.id);
+      if (olderReached) ctx.check(theirs.code === 0, `${older.origin}'s request (the older) was reached before the newer one came: --wait exits 0`, `exit ${theirs.code}: ${theirs.out}`);
+      else ctx.check(theirs.code === 1 && /replaced by/.test(theirs.out), `${older.origin}'s request (the older) --wait exits 1: "replaced by ${String(newer.data.action)}"`, `exit ${theirs.code}: ${theirs.out}`);
+      if (newer.data.target === 'stopped') {
+        await ctx.obs.until('svc1 stopped on both nodes', () => ctx.obs.holds('node1').length === 0 && ctx.obs.holds('node2').length === 0, 10_000);
+      } else {
+        const want = newer.data.target === 'placed' ? (newer.data.node as LabNode) : undefined;
+        await settled(ctx, `svc1 running on ${want ?? 'one node'} and answering`, 30_000, want);
+      }
+    }
+    const on = runningOn(ctx)!;
+    await ctx.obs.holdsFor(`svc1 stays on ${on} alone (2 × timeout)`, 2 * ctx.timeoutMs, () => runsOnly(ctx, on));
+    await ctx.converged();
+  },
+};
+
+/**
+ * svc1 stopped everywhere (`svcmgr -s svc1 stop --wait`), `prepare` done,
+ * then `svcmgr -s svc1 start` on node1, until a node plumbs the address:
+ * that node (placement's choice: node1, or node2 when a kept cluster left
+ * node1 a penalty) and when the start was asked; undefined when `prepare`
+ * could not.
+ */
+async function startUntilPlumbed(ctx: ScenarioContext, prepare: () => Promise<boolean> = async () => true): Promise<{ readonly t: number; readonly starter: LabNode } | undefined> {
+  ctx.obs.mark('svcmgr -s svc1 stop --wait');
+  await inNode('node1', ['svcmgr', '-s', 'svc1', 'stop', '--wait', '--time', '60'], 90_000);
+  await ctx.obs.until('svc1 stopped on both nodes', () => ctx.obs.holds('node1').length === 0 && ctx.obs.holds('node2').length === 0, 10_000);
+  if (!(await prepare())) return undefined;
+  const t = ctx.obs.mark('svcmgr -s svc1 start on node1');
+  await inNode('node1', ['svcmgr', '-s', 'svc1', 'start'], 60_000);
+  const addr = ctx.info.svcAddr;
+  const plumbed = () => ctx.info.nodeNames.find((n) => ctx.obs.latest(n)?.addrs.includes(addr) === true);
+  await ctx.obs.until('a node plumbed the service address', () => plumbed() !== undefined, 60_000);
+  return { t, starter: plumbed()! };
+}
+
 /**
  * Power loss of the node starting svc1, in the middle of its start: svc1
  * stopped (`svcmgr -s svc1 stop --wait`), then `svcmgr -s svc1 start` on
@@ -323,15 +404,7 @@ const powerLossStarting: Scenario = {
   title: 'power loss of the node starting svc1 (address plumbed, app not up yet), with a disk heartbeat: the other node starts it, never both',
   cluster: DISK,
   async run(ctx) {
-    ctx.obs.mark('svcmgr -s svc1 stop --wait');
-    await inNode('node1', ['svcmgr', '-s', 'svc1', 'stop', '--wait', '--time', '60'], 90_000);
-    await ctx.obs.until('svc1 stopped on both nodes', () => ctx.obs.holds('node1').length === 0 && ctx.obs.holds('node2').length === 0, 10_000);
-    const t = ctx.obs.mark('svcmgr -s svc1 start on node1');
-    await inNode('node1', ['svcmgr', '-s', 'svc1', 'start'], 60_000);
-    const addr = ctx.info.svcAddr;
-    const plumbed = () => ctx.info.nodeNames.find((n) => ctx.obs.latest(n)?.addrs.includes(addr) === true);
-    await ctx.obs.until('a node plumbed the service address', () => plumbed() !== undefined, 60_000);
-    const starter = plumbed()!;
+    const { t, starter } = (await startUntilPlumbed(ctx))!;
     const other = OTHER[starter];
     const held = ctx.obs.holds(starter);
     const cut = ctx.obs.mark(`power loss of ${starter} (it held: ${held.join(', ')})`);
@@ -350,6 +423,91 @@ const powerLossStarting: Scenario = {
     const what = `svc1 stays on ${other} alone, answering, once ${starter} is back (3 × timeout)`;
     const broke = await ctx.obs.watch(what, 3 * ctx.timeoutMs, () => runsOnly(ctx, other) && ctx.obs.answering() === other);
     ctx.check(broke === undefined, what, broke === undefined ? undefined : `not after ${((broke - back) / 1000).toFixed(1)}s:\n${ctx.obs.describe()}`);
+    await ctx.converged();
+  },
+};
+
+/**
+ * `e2fsck` made slow (it waits `seconds`, then runs) in the nodes' mount
+ * namespaces; undone at the scenario's end. Returns its path and the file
+ * each run of it appends its pid to as it begins, or undefined when it could not.
+ */
+async function slowFsck(ctx: ScenarioContext, nodes: readonly LabNode[], seconds: number): Promise<{ readonly real: string; readonly started: string } | undefined> {
+  const where = await runIn(nodes[0]!, ['sh', '-c', 'readlink -f "$(command -v e2fsck)"']);
+  const real = where.stdout.trim();
+  if (!ctx.check(where.exitCode === 0 && real !== '', 'e2fsck found in the node', where.stderr)) return undefined;
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'hasvc-fault-fsck-'));
+  ctx.onCleanup(() => fs.rm(dir, { recursive: true, force: true }));
+  await fs.copyFile(real, path.join(dir, 'e2fsck.real'));
+  await fs.chmod(path.join(dir, 'e2fsck.real'), 0o755);
+  const slow = path.join(dir, 'e2fsck');
+  const started = path.join(dir, 'started');
+  await fs.writeFile(slow, `#!/bin/sh\n# lab fault: a slow filesystem check\necho $$ >> '${started}'\nsleep ${seconds}\nexec '${dir}/e2fsck.real' "$@"\n`, { mode: 0o755 });
+  for (const n of nodes) {
+    const m = await runIn(n, ['mount', '--bind', slow, real]);
+    if (!ctx.check(m.exitCode === 0, `the slow e2fsck bind-mounted in ${n}'s mount namespace`, m.stderr)) return undefined;
+    // lazily: the script may still be read by a check its killed daemon left running
+    ctx.onCleanup(() => runIn(n, ['umount', '-l', real]));
+  }
+  return { real, started };
+}
+
+/**
+ * kill -9 of the daemon running a start, in the middle of it: svc1 stopped
+ * (`svcmgr -s svc1 stop --wait`), e2fsck made slow (60 s) on both nodes, then
+ * `svcmgr -s svc1 start` on node1; the daemon of the node that starts it
+ * (node1, or node2 when a kept cluster left node1 a penalty) killed once its
+ * address is plumbed and the vg tagged, while its filesystems' check runs
+ * (the check is made quick again on the other node). Restarted, it waits
+ * for the check its dead predecessor left running, ends it, records the
+ * start interrupted and stops what it left up (rule 11 of the
+ * orchestrator); the other node then starts svc1.
+ */
+const daemonKillStarting: Scenario = {
+  name: 'daemon-kill-starting',
+  title: 'kill -9 of the daemon starting svc1, after the address and the vg, before the filesystems, then its restart: the half start rolled back, svc1 started on the other node',
+  cluster: DISK,
+  async run(ctx) {
+    let fsck: { readonly real: string; readonly started: string } | undefined;
+    const started = await startUntilPlumbed(ctx, async () => (fsck = await slowFsck(ctx, ctx.info.nodeNames, 60)) !== undefined);
+    if (started === undefined || fsck === undefined) return;
+    const { t, starter } = started;
+    const other = OTHER[starter];
+    const checking = async () => (await fs.readFile(fsck!.started, 'utf8').catch(() => '')).trim() !== '';
+    let tags: string[] = [];
+    for (const end = Date.now() + 10_000; Date.now() < end && tags.join(',') !== starter; ) {
+      tags = await vgTags(ctx.info.vg);
+      if (tags.join(',') !== starter) await new Promise((r) => setTimeout(r, 50));
+    }
+    if (!ctx.check(tags.join(',') === starter, `${ctx.info.vg} tagged @${starter} by its start`, `tags: ${tags.join(',') || 'none'}`)) return;
+    for (const end = Date.now() + 20_000; Date.now() < end && !(await checking()); ) await new Promise((r) => setTimeout(r, 50));
+    if (!ctx.check(await checking(), `${starter}'s start runs its first filesystem's check`)) return;
+    const held = ctx.obs.holds(starter);
+    const killed = ctx.obs.mark(`kill -9 of ${starter}'s daemon (it held: ${held.join(', ')})`);
+    const pid = await daemonKill(ctx.info, starter);
+    ctx.note(`${starter}'s daemon (pid ${pid}) killed ${((killed - t) / 1000).toFixed(1)}s after the start was asked, holding ${held.join(', ')} and the vg`);
+    ctx.check(held.every((h) => h === 'ip'), `the daemon was killed before ${starter}'s filesystems and app`, held.join(', '));
+    const u = await runIn(other, ['umount', '-l', fsck.real]);
+    ctx.check(u.exitCode === 0, `e2fsck quick again on ${other}`, u.stderr);
+
+    await ctx.obs.holdsFor(`nothing of svc1 on ${other} while ${starter}'s daemon is dead (3 × timeout)`, 3 * ctx.timeoutMs, () => ctx.obs.holds(other).length === 0);
+    const s2 = await ctx.status(other, `${other} answers`, () => true, 5000);
+    ctx.note(`${other}: ${starter} ${peerState(s2, starter)?.state ?? '?'} (${peerState(s2, starter)?.why ?? ''}); svc1: ${svc1Of(s2)?.decision ?? '?'}`);
+    ctx.check(peerState(s2, starter)?.state === 'alive', `${other} says ${starter} alive (its host answers): its half start is not taken over`, peerState(s2, starter)?.why);
+
+    const restarted = ctx.obs.mark(`${starter}'s daemon restarted`);
+    await daemonStart(ctx.info, starter);
+    const on = await settled(ctx, `svc1 running on ${other} and answering the client from it`, 90_000, other);
+    const answered = ctx.obs.firstAnswerAfter(restarted);
+    ctx.recovery(answered === undefined ? undefined : answered - restarted, `daemon restart to the page answering from ${on}`);
+    const events = await daemonEvents(ctx.info, starter);
+    ctx.check(events.some((e) => e.origin === starter && e.type === 'ActionInterrupted' && e.data.action === 'start'), `${starter} recorded the start interrupted (ActionInterrupted)`);
+    const ended = agentLog(ctx.info, starter).find((l) => l.msg === 'interrupted action: its commands still running were ended' && Number(l.time ?? 0) >= restarted);
+    ctx.check(ended !== undefined, `${starter}'s restarted daemon ended the check its predecessor left running before recording the start interrupted`);
+    const rolled = agentLog(ctx.info, starter).find((l) => l.msg === 'orchestrator: acting' && l.action === 'stop' && /start interrupted/.test(String(l.reason ?? '')) && Number(l.time ?? 0) >= restarted);
+    ctx.check(rolled !== undefined, `${starter}'s agent.log: orchestrator: acting stop, "start interrupted ... stopping them, as a failed start rolls back"`);
+    await checkTags(ctx, [other]);
+    await ctx.obs.holdsFor(`svc1 stays on ${other} alone (2 × timeout)`, 2 * ctx.timeoutMs, () => runsOnly(ctx, other));
     await ctx.converged();
   },
 };
@@ -445,6 +603,58 @@ const hbPacketLoss: Scenario = {
   },
 };
 
+/** The node's disk heartbeat threads (hb#2.rx, hb#2.tx) as its daemon shows them. */
+function diskThreads(s: DaemonStatusView): NonNullable<DaemonStatusView['threads']> {
+  return (s.threads ?? []).filter((t) => t.name.startsWith('hb#2.'));
+}
+
+/**
+ * The disk heartbeat's device refuses every write (`blockdev --setro` on the
+ * shared LUN: a SAN path gone read-only), on both nodes at once, for
+ * 3 × timeout, then writable again. An unusable disk is no proof that a peer
+ * is dead: both nodes keep each other up on hb#1, nothing moves.
+ */
+const diskHbFails: Scenario = {
+  name: 'disk-hb-fails',
+  title: 'the disk heartbeat\'s device refuses writes (read-only LUN) on both nodes, then comes back: hb#2 failed and said so, nothing moves, hb#2 running again',
+  cluster: DISK,
+  async run(ctx) {
+    const dev = ctx.info.hbDev;
+    const t = ctx.obs.mark(`blockdev --setro ${dev}`);
+    const ro = await cmd(['blockdev', '--setro', dev]);
+    if (!ctx.check(ro.exitCode === 0, `${dev} made read-only`, ro.stderr)) return;
+    ctx.onCleanup(() => cmd(['blockdev', '--setrw', dev]));
+    const failed = (s: DaemonStatusView) => diskThreads(s).some((th) => th.state === 'failed');
+    for (const n of ctx.info.nodeNames) {
+      const s = await ctx.status(n, `${n} says its disk heartbeat failed`, failed, 10 * ctx.timeoutMs);
+      const th = diskThreads(s).find((x) => x.state === 'failed');
+      ctx.note(`${n}: ${th?.name ?? '?'} failed: ${th?.detail ?? ''}`);
+      ctx.check(/\S/.test(th?.detail ?? ''), `${n} says why in one line (${th?.name ?? 'hb#2'} detail)`, th?.detail);
+      ctx.check(peerState(s, OTHER[n])?.state === 'up', `${n} still sees ${OTHER[n]} up (hb#1)`, `${peerState(s, OTHER[n])?.state ?? '?'}: ${peerState(s, OTHER[n])?.why ?? ''}`);
+    }
+    await ctx.obs.holdsFor('svc1 stays on node1 alone while the disk heartbeat fails (3 × timeout)', 3 * ctx.timeoutMs, () => runsOnly(ctx, 'node1'));
+    for (const n of ctx.info.nodeNames) {
+      const tried = agentLog(ctx.info, n).filter((l) => l.msg === 'orchestrator: acting' && Number(l.time ?? 0) >= t);
+      ctx.check(tried.length === 0, `${n}'s orchestrator did nothing`, tried.map((l) => `${String(l.action)}: ${String(l.reason ?? '')}`).join('; '));
+    }
+    ctx.obs.mark(`blockdev --setrw ${dev}`);
+    const rw = await cmd(['blockdev', '--setrw', dev]);
+    ctx.check(rw.exitCode === 0, `${dev} writable again`, rw.stderr);
+    for (const n of ctx.info.nodeNames) {
+      const other = OTHER[n];
+      await ctx.status(n, `${n}'s disk heartbeat running again, ${other} beating on it`, (s) => {
+        const ths = diskThreads(s);
+        return ths.length > 0 && ths.every((th) => th.state === 'running') && ths.some((th) => th.peers?.[other] === 'O');
+      }, 10 * ctx.timeoutMs);
+    }
+    const out = ctx.obs.outage(t);
+    ctx.check(!out.interrupted, 'the client was answered all along', `${out.failed} probe(s) failed`);
+    ctx.recovery(out.recoveryMs, 'service interruption');
+    await checkTags(ctx, ['node1']);
+    await ctx.converged();
+  },
+};
+
 /**
  * The fast-failover soak (issue: failover in seconds): heartbeats at 200 ms
  * with a 1 s timeout, 5 % of the heartbeat packets of both nodes dropped at
@@ -501,6 +711,7 @@ export const SCENARIOS: readonly Scenario[] = [
   partitionRunning('carrier lost'),
   hbPacketLoss,
   natsKilled,
+  diskHbFails,
   daemonPaused,
   healDoubleActive,
   daemonKilled,
@@ -508,8 +719,10 @@ export const SCENARIOS: readonly Scenario[] = [
   appKilled,
   appHung,
   launcherStatusFails,
+  flip,
   powerLossDisk,
   powerLossStarting,
+  daemonKillStarting,
   simultaneous(false),
   simultaneous(true),
   powerLossUnicast,
