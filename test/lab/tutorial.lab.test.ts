@@ -16,6 +16,7 @@ import {
   launcherDir,
   nodeEvents,
   nodeFailure,
+  operatorMoves,
   queryStatus,
   relocate,
   restartService,
@@ -177,6 +178,15 @@ const asRoot = process.getuid?.() === 0;
   test('High Availability: orchestrate = ha, monitor = True, thaw; the web server killed, the daemons move svc1', async () => {
     await step(highAvailability);
   }, 240_000);
+
+  test('the operator moves svc1: switch to the other node, then drain there sends it back', async () => {
+    const from = w.state.runningOn;
+    await step(operatorMoves);
+    expect(w.state.runningOn).toBe(from);
+    expect(await addressesOn(from!, 'eth0')).toContain(`${info.svcAddr}/24`);
+    expect(await vgTags(info.vg)).toEqual([from]);
+    expect(await webServerRunning(from!)).toBe(true);
+  }, 300_000);
 
   test('node failure: with hb#2 on the shared disk, the node running svc1 loses power and the other takes it over', async () => {
     await step(nodeFailure);

@@ -559,6 +559,45 @@ export const highAvailability: Step = {
   },
 };
 
+async function checkRunsOn(w: Walk, on: LabNode): Promise<void> {
+  const off = OTHER[on];
+  await checkAddress(w, on, true);
+  await checkMounts(w, on, true);
+  await checkWebServer(w, on, true);
+  await checkTags(w, [on]);
+  await checkAddress(w, off, false);
+  await checkMounts(w, off, false);
+  await checkWebServer(w, off, false);
+}
+
+export const operatorMoves: Step = {
+  section: 'Beyond the tutorial',
+  title: 'the operator moves svc1: svcmgr switch to the other node, then nodemgr drain there sends it back',
+  async run(w) {
+    const from = w.state.runningOn;
+    if (!w.state.joined || from === undefined) {
+      w.skip('svcmgr switch, nodemgr drain', 'needs the orchestrated cluster of the High Availability step with svc1 running');
+      return;
+    }
+    const to = OTHER[from];
+    w.note(`a switch is a target for the cluster (OpenSVC's global expect): ${from} stops svc1, then ${to} starts it; --wait until it is reached`);
+    await w.run(from, ['svcmgr', '-s', SVC, 'switch', '--node', to, '--wait', '--time', '120']);
+    w.state.runningOn = to;
+    const tree = await printStatus(w, to);
+    w.check(tree.instances[to]?.avail === 'up' && tree.instances[from]?.avail === 'down', `print status: svc1 up on ${to}, down on ${from}`, `${to} ${tree.instances[to]?.avail ?? '?'}, ${from} ${tree.instances[from]?.avail ?? '?'}`);
+    await checkRunsOn(w, to);
+
+    w.note(`before maintenance on ${to}: nodemgr drain freezes it and stops what runs there; ${from}'s orchestrator takes svc1 over; --wait until it runs there`);
+    const drain = await w.run(to, ['nodemgr', 'drain', '--wait', '--time', '120']);
+    w.expectLines(drain, [new RegExp(`svc1 taken over: running on ${from}$`)], `drain --wait says svc1 runs on ${from}`);
+    w.state.runningOn = from;
+    await checkRunsOn(w, from);
+    w.note(`maintenance over: ${to} thawed, so it can take svc1 over again`);
+    await w.run(to, ['nodemgr', 'thaw']);
+    await fetchPage(w, to);
+  },
+};
+
 /** The page as a client on the lab's bridge gets it (the host is one: 10.199.0.1), by address: the host's /etc/hosts has no svc1.opensvc.com. */
 function hostFetchArgv(addr: string): string[] {
   return [...FETCH_ARGV.slice(0, 3), `http://${addr}:8080/`];
@@ -691,6 +730,7 @@ export const TUTORIAL: readonly Step<unknown>[] = [
   relocate,
   conflict,
   highAvailability,
+  operatorMoves,
   nodeFailure,
   webView,
   stopAtEnd,
