@@ -99,7 +99,11 @@ describe('recovery: the daemon rebuilds its state from the log', () => {
     await waitFor('the launcher sleeping in start', () => fs.existsSync(f.launcherPid), 20_000);
     const launcher = Number(fs.readFileSync(f.launcherPid, 'utf8'));
     trackPid(scope(), pgidOf(launcher)!, true);
-    expect(fs.readFileSync(path.join(n.paths.lockDir, 'svc1.action.children'), 'utf8')).toMatch(new RegExp(`^${launcher} \\d+$`, 'm'));
+    // the command the app driver spawned: `timeout ... launcher start`, the launcher's parent
+    const stat = fs.readFileSync(`/proc/${launcher}/stat`, 'utf8');
+    const spawned = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    expect(fs.readFileSync(`/proc/${spawned}/cmdline`, 'utf8').split('\0')[0]).toBe('timeout');
+    expect(fs.readFileSync(path.join(n.paths.lockDir, 'svc1.action.children'), 'utf8')).toMatch(new RegExp(`^${spawned} \\d+$`, 'm'));
 
     kill9(daemon);
     await waitFor('the daemon gone', () => !pidAlive(daemon), 5000);
@@ -107,9 +111,10 @@ describe('recovery: the daemon rebuilds its state from the log', () => {
     expect(pidAlive(launcher)).toBe(true);
     await n.start();
     const all = await waitForEvents(n, 'ActionInterrupted', (a) => eventsOf(a, 'ActionInterrupted', 'svc1').length > 0, 40_000);
-    expect(pidAlive(launcher)).toBe(false);
+    // ended: timeout passes the TERM on to the launcher
+    expect([pidAlive(spawned), pidAlive(launcher)]).toEqual([false, false]);
     expect(eventsOf(all, 'ActionInterrupted', 'svc1')).toHaveLength(1);
-    expect(agentLog(n).filter((l) => l.msg === 'interrupted action: its commands still running were ended')).toEqual([expect.objectContaining({ svc: 'svc1', pids: [launcher], ended: [launcher] })]);
+    expect(agentLog(n).filter((l) => l.msg === 'interrupted action: its commands still running were ended')).toEqual([expect.objectContaining({ svc: 'svc1', pids: [spawned], ended: [spawned] })]);
     await n.stop();
   }, 120_000);
 
