@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { waitFor } from '../../support/wait.js';
 import { cmd } from '../host.js';
 import { FIXTURES_DIR, nodeEnv, runIn, type LabNode } from '../lab.js';
 import { daemonEvents, vgTags } from '../probes.js';
@@ -342,10 +343,8 @@ const flip: Scenario = {
       const res = await atOnce(r.cmds);
       const requests = async () => (await daemonEvents(ctx.info, 'node1')).filter((e) => e.type === 'ServiceTargetRequested' && e.svc === 'svc1' && Date.parse(e.time ?? '') >= t);
       let asked = await requests();
-      for (let i = 0; i < 50 && asked.length < 2; i++) {
-        await new Promise((r) => setTimeout(r, 200));
-        asked = await requests();
-      }
+      // checked below, with what was seen
+      await waitFor('both requests in node1\'s log', async () => (asked = await requests()).length >= 2, 10_000, 200).catch(() => undefined);
       if (!ctx.check(asked.length === 2 && asked.some((e) => e.origin === 'node1') && asked.some((e) => e.origin === 'node2'), `${r.what}: both requests recorded`, `${asked.map((e) => `${e.origin} ${String(e.data.target)}`).join(', ')}; node1: ${res.node1.out}; node2: ${res.node2.out}`)) return;
       const newer = asked.reduce((a, b) => ((b.time ?? '') > (a.time ?? '') || (b.time === a.time && b.id > a.id) ? b : a));
       const older = asked.find((e) => e !== newer)!;
@@ -475,12 +474,10 @@ const daemonKillStarting: Scenario = {
     const other = OTHER[starter];
     const checking = async () => (await fs.readFile(fsck!.started, 'utf8').catch(() => '')).trim() !== '';
     let tags: string[] = [];
-    for (const end = Date.now() + 10_000; Date.now() < end && tags.join(',') !== starter; ) {
-      tags = await vgTags(ctx.info.vg);
-      if (tags.join(',') !== starter) await new Promise((r) => setTimeout(r, 50));
-    }
+    // each checked below, with what was seen
+    await waitFor(`${ctx.info.vg} tagged @${starter}`, async () => (tags = await vgTags(ctx.info.vg)).join(',') === starter, 10_000).catch(() => undefined);
     if (!ctx.check(tags.join(',') === starter, `${ctx.info.vg} tagged @${starter} by its start`, `tags: ${tags.join(',') || 'none'}`)) return;
-    for (const end = Date.now() + 20_000; Date.now() < end && !(await checking()); ) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(`${starter}'s filesystem check`, checking, 20_000).catch(() => undefined);
     if (!ctx.check(await checking(), `${starter}'s start runs its first filesystem's check`)) return;
     const held = ctx.obs.holds(starter);
     const killed = ctx.obs.mark(`kill -9 of ${starter}'s daemon (it held: ${held.join(', ')})`);
