@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { exited, procStat } from '../system/procStat.js';
 import path from 'node:path';
 import { ConflictError } from '../../domain/errors.js';
 
@@ -9,13 +10,9 @@ import { ConflictError } from '../../domain/errors.js';
  * someone else).
  */
 export function pidAlive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.charAt(stat.lastIndexOf(')') + 2);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    // no /proc entry: gone, or no /proc here
-  }
+  const st = procStat(pid);
+  if (st !== undefined) return !exited(st.state);
+  // no /proc entry: gone, or no /proc here
   try {
     process.kill(pid, 0);
     return true;

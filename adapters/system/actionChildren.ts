@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { exited, procStat } from './procStat.js';
 
 /**
  * The commands an action runs (ip, vgchange, e2fsck, mount, a launcher's
@@ -72,15 +73,8 @@ export class ActionChildren {
   }
 }
 
-/** A process's start time (clock ticks since boot, /proc/<pid>/stat field 22); undefined when it is gone or a zombie. */
+/** A process's start time (clock ticks since boot); undefined when it is gone or a zombie. */
 function startTime(pid: number): number | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (rest[0] === 'Z' || rest[0] === 'X') return undefined;
-    const v = Number(rest[19]);
-    return Number.isFinite(v) ? v : undefined;
-  } catch {
-    return undefined;
-  }
+  const st = procStat(pid);
+  return st === undefined || exited(st.state) || !Number.isFinite(st.startTime) ? undefined : st.startTime;
 }

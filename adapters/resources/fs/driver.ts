@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kwBool, kwString, type ResourceConfig } from '../../../domain/config/types.js';
 import { ResourceError } from '../../../domain/errors.js';
 import { runCommand } from '../../exec.js';
+import { procStat } from '../../system/procStat.js';
 import type { DriverContext, ResourceDriver, ResourceStatus } from '../driver.js';
 import { findExecutable } from '../common/executable.js';
 import { hasControlChars, hasDotDotSegment, tail } from '../common/values.js';
@@ -216,10 +216,6 @@ const hasOption = (opts: string, word: string): boolean => opts.split(',').inclu
 
 /** a zombie no longer holds the file system: only its parent can reap it */
 function alive(pid: number): boolean {
-  try {
-    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return st.slice(st.lastIndexOf(')') + 2, st.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
+  const st = procStat(pid);
+  return st !== undefined && st.state !== 'Z';
 }
