@@ -103,7 +103,9 @@ describe('recovery: the daemon rebuilds its state from the log', () => {
     const stat = fs.readFileSync(`/proc/${launcher}/stat`, 'utf8');
     const spawned = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
     expect(fs.readFileSync(`/proc/${spawned}/cmdline`, 'utf8').split('\0')[0]).toBe('timeout');
-    expect(fs.readFileSync(path.join(n.paths.lockDir, 'svc1.action.children'), 'utf8')).toMatch(new RegExp(`^${spawned} \\d+$`, 'm'));
+    const children = path.join(n.paths.lockDir, 'svc1.action.children');
+    const recorded = () => new RegExp(`^${spawned} \\d+$`, 'm').test(fs.existsSync(children) ? fs.readFileSync(children, 'utf8') : '');
+    await waitFor(`pid ${spawned} recorded in ${children}`, recorded, 5000);
 
     kill9(daemon);
     await waitFor('the daemon gone', () => !pidAlive(daemon), 5000);
