@@ -36,7 +36,9 @@
  *     ran as last heard, and keeps its place in the placement order: this
  *     node says why it does not start the service, and an operator decides;
  *  7. a failover service up here and on a peer that is up (a partition that
- *     healed) is stopped at once on the node placement prefers less;
+ *     healed) is stopped at once on the node placement prefers less; a
+ *     start in progress on the peer is no such copy (it ends up, or aborts
+ *     on the address this node holds);
  *  8. a started instance's resource that is down and has a `restart` count
  *     is restarted in place that many times (since the instance was last
  *     started whole) before rule 2 relocates the service;
@@ -277,10 +279,18 @@ export function decideService(c: ClusterFacts, s: ServiceFacts, now: number): In
   return r.kind === 'none' ? ignore('no node can start it') : r.intent;
 }
 
-/** Rule 7: up here and on a peer that is up: stopped here when placement prefers the peer. */
+const isUp = (i: InstanceFacts | undefined) => i !== undefined && (i.avail === 'up' || i.avail === 'warn');
+
+/**
+ * Rule 7: up here and up on a peer that is up: stopped here when placement
+ * prefers the peer. A start in progress on the peer is no copy to stop ours
+ * for: it may be one its node lost power in (what the log says until its
+ * daemon's return reaches us), and one that runs ends up, or aborts on the
+ * address ours holds.
+ */
 function stopDuplicate(c: ClusterFacts, s: ServiceFacts, local: InstanceFacts): Intent | undefined {
-  const runsHere = local.avail === 'up' || local.avail === 'warn';
-  const alsoUp = s.nodes.filter((n) => n !== c.node && peerState(c, n) === 'up' && running(s.instances[n]) && s.instances[n]!.unchecked !== true && !(c.peersBehind ?? []).includes(n));
+  const runsHere = isUp(local);
+  const alsoUp = s.nodes.filter((n) => n !== c.node && peerState(c, n) === 'up' && isUp(s.instances[n]) && s.instances[n]!.unchecked !== true && !(c.peersBehind ?? []).includes(n));
   if (!runsHere || alsoUp.length === 0) return undefined;
   const preferred = s.nodes.find((n) => n === c.node || alsoUp.includes(n));
   if (preferred === c.node) return undefined;

@@ -428,8 +428,10 @@ describe('rule 10: a start in progress when its node\'s daemon started again run
     // node1 lost power mid-start; node2 took svc1 over; node1's daemon is back, its first check found nothing up
     const orphaned: InstanceFacts = { ...down, monitorState: 'starting', actionOrphaned: true };
     expect(on('node2', svc({ node1: orphaned, node2: up }), { node1: 'up' }).reason).toBe('running here');
-    // a start still running (its daemon alive) is one: placement's preferred node keeps it
-    expect(on('node2', svc({ node1: { ...down, monitorState: 'starting' }, node2: up }), { node1: 'up' })).toMatchObject({ kind: 'RunAction', action: 'stop', reason: 'also running on node1 (node1 preferred by placement): stopping here' });
+    // nor is a start whose daemon's return has not reached node2 yet (node1 heard up first): what runs here stays
+    expect(on('node2', svc({ node1: { ...down, monitorState: 'starting' }, node2: up }), { node1: 'up' }).reason).toBe('running here');
+    // once node1's start has brought it up, placement's preferred node keeps it
+    expect(on('node2', svc({ node1: up, node2: up }), { node1: 'up' })).toMatchObject({ kind: 'RunAction', action: 'stop', reason: 'also running on node1 (node1 preferred by placement): stopping here' });
   });
 });
 
