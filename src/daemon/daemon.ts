@@ -238,7 +238,7 @@ export class Daemon {
     await this.listener.start();
     this.emit({ type: 'ListenerStarted', data: { addr: conf.listener.addr, port: conf.listener.port, socket: paths.daemonSocket } });
 
-    this.hb = new Heartbeats({ paths, env, node: this.node, cluster: this.cluster, store: this.store, threads: this.threads, log, localStatus: () => this.localStatus(),
+    this.hb = new Heartbeats({ paths, env, node: this.node, cluster: this.cluster, store: this.store, threads: this.threads, log, localStatus: () => this.localStatus(), boot: started.seq,
       gate,
       key: nodeKey,
       onPeerChange: (node, from, to) => {

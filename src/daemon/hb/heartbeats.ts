@@ -10,6 +10,7 @@ import { loadNodeConfig } from '../../config/nodeConfig.js';
 import type { NodePaths } from '../../paths.js';
 import type { NodeKey } from '../auth.js';
 import { peerLiveness, quorum, withQuorum, type Liveness, type PathReading, type QuorumView } from '../../../domain/heartbeat/peers.js';
+import { judgeBeat, type BeatTrack } from '../../../domain/heartbeat/beatAge.js';
 import { Arbitrators } from './arbitrators.js';
 import { DiskPaths } from './diskPaths.js';
 import { admit, answer, GateError, type Admitted, type GateOptions } from '../gate.js';
@@ -46,6 +47,10 @@ export interface HeartbeatsOptions {
   /** how often hb#N sections are looked for in the config (added, changed, removed) */
   readonly reconcileMs?: number;
   readonly now?: () => number;
+  /** which daemon of this node beats (its DaemonStarted sequence): a peer tells a late beat of an earlier one from this one's */
+  readonly boot?: number;
+  /** a monotonic clock (ms): how late a beat arrived is measured on it, never on a wall clock */
+  readonly mono?: () => number;
 }
 
 /** A peer as the heartbeats see it: svcmon's Nodes section, the orchestrator's peers. */
@@ -134,12 +139,19 @@ export class Heartbeats {
   private quorumHeld: boolean | undefined;
   private readonly startedAt: number;
   private readonly now: () => number;
+  private readonly mono: () => number;
+  private readonly boot: number;
+  /** per peer and hb path, the last fresh beat and the stale ones since (domain/heartbeat/beatAge.ts) */
+  private readonly beatTracks = new Map<string, BeatTrack>();
   /** what the receivers read off the wire: beats and their bytes (headers and body as sent, TLS aside), per sender */
   private readonly received = new Map<string, { beats: number; bytes: number }>();
   private readonly readSoFar = new WeakMap<object, number>();
 
   constructor(private readonly o: HeartbeatsOptions) {
     this.now = o.now ?? Date.now;
+    this.mono = o.mono ?? (() => performance.now());
+    // no sequence given: the process's start, in ms, orders this daemon after the earlier ones of the node too
+    this.boot = o.boot ?? Math.floor(performance.timeOrigin);
     this.startedAt = this.now();
     this.disk = new DiskPaths({ node: o.node, cluster: o.cluster, threads: o.threads, log: o.log, onChange: () => this.evaluate() });
     this.arbitrators = new Arbitrators({ threads: o.threads, log: o.log, everyMs: 1000, onChange: () => this.evaluate() });
@@ -553,6 +565,7 @@ export class Heartbeats {
   }
 
   private async onRequest(hb: HeartbeatConfig, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const receivedMono = this.mono();
     if (req.method !== 'POST' || req.url !== '/hb') return answer(res, 404, { error: `no route ${req.method ?? ''} ${req.url ?? ''}` });
     let a: Admitted;
     try {
@@ -589,7 +602,7 @@ export class Heartbeats {
     // the peer holds events of its own this node lacks yet (its first beat after a restart carries none):
     // it is up, but what the log says of it is older than what it says of itself
     const behind = (beat.heads[beat.node] ?? 0) > (acks[beat.node] ?? 0);
-    this.markSeen(beat, hb, behind);
+    if (this.onTime(beat, hb, receivedMono)) this.markSeen(beat, hb, behind);
     reply(200, { node: this.o.node, acks });
   }
 
@@ -601,6 +614,20 @@ export class Heartbeats {
     this.readSoFar.set(sock, read);
     const r = this.received.get(from) ?? { beats: 0, bytes: 0 };
     this.received.set(from, { beats: r.beats + 1, bytes: r.bytes + bytes });
+  }
+
+  /**
+   * Whether the beat says its sender lives now: one TCP held up longer than
+   * the path's timeout (a dead daemon's, delivered when a cut link came
+   * back) is no sign of life. Its events are stored all the same.
+   */
+  private onTime(beat: Beat, hb: HeartbeatConfig, receivedMono: number): boolean {
+    if (beat.boot === undefined || beat.mono === undefined) return true;
+    const key = `${beat.node}\0${hb.rid}`;
+    const v = judgeBeat(this.beatTracks.get(key), { boot: beat.boot, sentMono: beat.mono, receivedMono }, hb.timeout * 1000);
+    this.beatTracks.set(key, v.track);
+    if (!v.fresh) this.o.log.info({ from: beat.node, hb: hb.rid, why: v.why }, 'heartbeat late: not a sign of life');
+    return v.fresh;
   }
 
   private markSeen(beat: Beat, hb: HeartbeatConfig, behind = false): void {
@@ -671,6 +698,8 @@ export class Heartbeats {
       status: { ...this.o.localStatus(), ...(o.stopping ? { stopping: true } : {}) },
       heads: Object.fromEntries(this.index.heads()),
       events,
+      boot: this.boot,
+      mono: Math.round(this.mono()),
     };
     const { host } = peerAddress(conf, peer);
     const wasOk = t.ok.get(peer);

@@ -6,7 +6,7 @@ import type { AnyEvent } from '../../../domain/events.js';
  *
  *   POST /hb  (on the peer's hb#N port, signed, sealed and used once like
  *             listener requests: src/daemon/auth.ts, hasvc auth v2)
- *   body:   Beat  { v, cluster, node, hb, status, heads, events }
+ *   body:   Beat  { v, cluster, node, hb, status, heads, events, boot, mono }
  *   answer: Ack   { node, acks }
  *
  * `heads` says, per origin, the last sequence the sender's stream holds;
@@ -51,6 +51,9 @@ export interface Beat {
   readonly status: PeerStatus;
   readonly heads: Readonly<Record<string, number>>;
   readonly events: readonly AnyEvent[];
+  /** which daemon of the sender sent it (its DaemonStarted sequence) and its monotonic clock then (ms): domain/heartbeat/beatAge.ts */
+  readonly boot?: number;
+  readonly mono?: number;
 }
 
 export interface Ack {
@@ -97,6 +100,15 @@ function parseStatus(x: unknown): PeerStatus {
   return { load15m: load, frozen: x.frozen === true, instances, ...(x.stopping === true ? { stopping: true } : {}) };
 }
 
+/** boot and mono, when both are there and sane (a sender of an earlier version sends neither: its beats are not judged late) */
+function clockOf(raw: Record<string, unknown>): { boot: number; mono: number } | Record<string, never> {
+  const { boot, mono } = raw;
+  if (boot === undefined && mono === undefined) return {};
+  if (typeof boot !== 'number' || !Number.isSafeInteger(boot) || boot < 0) throw new BeatError('boot must be a non-negative integer');
+  if (typeof mono !== 'number' || !Number.isFinite(mono) || mono < 0) throw new BeatError('mono must be a non-negative number of ms');
+  return { boot, mono };
+}
+
 export interface ParsedBeat {
   readonly beat: Beat;
   /** events refused at the boundary, with why: reported, never appended */
@@ -128,7 +140,7 @@ export function parseBeat(raw: unknown, receiver: string): ParsedBeat {
     else events.push(v.event);
   }
   return {
-    beat: { v: BEAT_VERSION, cluster, node, hb: raw.hb as string, status: parseStatus(raw.status), heads: seqMap(raw.heads, 'heads'), events },
+    beat: { v: BEAT_VERSION, cluster, node, hb: raw.hb as string, status: parseStatus(raw.status), heads: seqMap(raw.heads, 'heads'), events, ...clockOf(raw) },
     rejected,
   };
 }

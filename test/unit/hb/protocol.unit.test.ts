@@ -75,6 +75,13 @@ describe('parseBeat: validated at the boundary', () => {
     expect(() => parseBeat(beat(Array.from({ length: 501 }, (_, i) => ev('node2', i + 1))), 'node1')).toThrow(/501 events in one beat/);
   });
 
+  it('carries which daemon sent it and its monotonic clock; a beat of an earlier version has neither, a bad one is no beat', () => {
+    expect(parseBeat({ ...beat([]), boot: 9, mono: 1234.5 }, 'node1').beat).toMatchObject({ boot: 9, mono: 1234.5 });
+    expect(parseBeat(beat([]), 'node1').beat).not.toHaveProperty('boot');
+    expect(() => parseBeat({ ...beat([]), boot: 9 }, 'node1')).toThrow(/mono must be a non-negative number/);
+    expect(() => parseBeat({ ...beat([]), boot: -1, mono: 3 }, 'node1')).toThrow(/boot must be a non-negative integer/);
+  });
+
   it('a bad origin in heads or acks is left out, never fatal (one bad record must not stop heartbeats for good)', () => {
     expect(parseBeat({ ...beat([]), heads: { node2: 3, 'sa.x': 1, '*': 2, node3: -1 } }, 'node1').beat.heads).toEqual({ node2: 3 });
     expect(parseAck({ node: 'node1', acks: { 'bad name': 1, node2: 4 } })).toEqual({ node: 'node1', acks: { node2: 4 } });
