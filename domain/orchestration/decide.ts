@@ -86,7 +86,9 @@
  * A failed stop (anywhere live) or a failed start on the node that had to
  * start it fails the target; N down or frozen fails a placement. The node
  * that requested the target records its end (the first live node of the
- * service when that node is gone): ServiceTargetReached, ServiceTargetFailed.
+ * service when that node is gone; N for a placement, while N is up: it sees
+ * its own stop for an older target before it takes the service for placed):
+ * ServiceTargetReached, ServiceTargetFailed.
  */
 import type { NewEvent } from '../events.js';
 
@@ -408,8 +410,11 @@ function decideTarget(c: ClusterFacts, s: ServiceFacts, t: ServiceTarget, local:
   const up = (n: string) => peerState(c, n) === 'up';
   const live = s.nodes.filter((n) => up(n) && s.instances[n] !== undefined);
   const inst = (n: string) => s.instances[n]!;
-  // the node that asked records the end; the first live node of the service when it is gone
-  const recorder = s.nodes.includes(t.origin) && up(t.origin) ? t.origin : live[0];
+  // the node that asked records the end; the first live node of the service when it is gone. A placement's,
+  // the node it places the service on: the only one that cannot take it for placed while that node still
+  // stops it for an older target (a Flip: its stop not heard yet elsewhere)
+  const placedOn = t.target === 'placed' && t.node !== undefined && s.nodes.includes(t.node) && up(t.node) ? t.node : undefined;
+  const recorder = placedOn ?? (s.nodes.includes(t.origin) && up(t.origin) ? t.origin : live[0]);
   const end = (failure: string | undefined): Intent => {
     if (recorder !== c.node) return ignore(`${failure === undefined ? 'reached' : `failed (${failure})`}: ${recorder ?? 'a live node'} records it`);
     return failure === undefined

@@ -106,7 +106,7 @@ describe('targets: svcmgr start, stop, switch, takeover, giveback, abort through
     await waitFor('svc1 running on node2', () => running(n2), 30_000);
     track(scope(), n2);
     const switched = await waitForEvents(n1, 'the switch reached', (a) => eventsOf(a, 'ServiceTargetReached', 'svc1').length === 1, 20_000);
-    expect(eventsOf(switched, 'ServiceTargetReached', 'svc1')[0]).toMatchObject({ origin: 'node1', data: { target: 'placed@node2' } });
+    expect(eventsOf(switched, 'ServiceTargetReached', 'svc1')[0]).toMatchObject({ origin: 'node2', data: { target: 'placed@node2' } });
     expect(running(n1)).toBe(false);
 
     // giveback: back to the first node of its nodes

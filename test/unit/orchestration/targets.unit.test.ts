@@ -128,15 +128,25 @@ describe('target placed@node2 (switch, takeover, giveback): stopped elsewhere, t
     expect(on('node2', moved, { node1: 'up' })).toEqual({ kind: 'RunAction', svc: 'svc1', action: 'start', relocation: false, reason: 'target placed@node2 (switch by root on node1): starting node2' });
     expect(on('node1', moved, { node2: 'up' }).reason).toBe('target placed@node2: waiting for node2 to start it');
     const there = svc({ node1: down, node2: up }, toNode2);
-    expect(on('node1', there, { node2: 'up' })).toMatchObject({ kind: 'Publish', event: { type: 'ServiceTargetReached', data: { of: 'node1:41', target: 'placed@node2' } } });
-    expect(on('node2', there, { node1: 'up' }).reason).toBe('target placed@node2: reached: node1 records it');
+    // node2 records it, not node1 that asked: node2 alone knows it is not stopping it for an older target
+    expect(on('node2', there, { node1: 'up' })).toMatchObject({ kind: 'Publish', event: { type: 'ServiceTargetReached', data: { of: 'node1:41', target: 'placed@node2' } } });
+    expect(on('node1', there, { node2: 'up' }).reason).toBe('target placed@node2: reached: node2 records it');
+  });
+
+  it('Flip: a newer placement on the node still stopping it for an older one is not reached until it runs there again', () => {
+    // node1 asked placed@node2 and began its stop; node2 then asked placed@node1, before node1's stop reached it
+    const toNode1 = target({ target: 'placed', node: 'node1', action: 'switch', origin: 'node2', id: 'node2:30' });
+    expect(on('node2', svc({ node1: up, node2: down }, toNode1), { node1: 'up' }).reason).toBe('target placed@node1: reached: node1 records it');
+    expect(on('node1', svc({ node1: { ...up, monitorState: 'stopping' }, node2: down }, toNode1), { node2: 'up' }).reason).toBe('target placed@node1: node1 stopping in progress');
+    expect(on('node1', svc({ node1: down, node2: down }, toNode1), { node2: 'up' })).toMatchObject({ kind: 'RunAction', action: 'start', reason: 'target placed@node1 (switch by root on node2): starting node1' });
   });
 
   it('a failed start on node2 fails it; node2 down or frozen fails it; node2 silent makes it wait', () => {
     const failed = svc({ node1: down, node2: acted({ ...down, monitorState: 'start failed' }, 'start', 'failed', T0 + S) }, toNode2);
-    expect(on('node1', failed, { node2: 'up' })).toMatchObject({ kind: 'Publish', event: { type: 'ServiceTargetFailed', data: { reason: 'start failed on node2' } } });
+    expect(on('node2', failed, { node1: 'up' })).toMatchObject({ kind: 'Publish', event: { type: 'ServiceTargetFailed', data: { reason: 'start failed on node2' } } });
     expect(on('node1', svc({ node1: up, node2: down }, toNode2), { node2: 'down' })).toMatchObject({ kind: 'Publish', event: { type: 'ServiceTargetFailed', data: { reason: 'node2 is down' } } });
-    expect(on('node1', svc({ node1: up, node2: down }, toNode2), { node2: 'up' }, { frozenNodes: ['node2'] })).toMatchObject({ event: { data: { reason: 'node node2 is frozen' } } });
+    expect(on('node2', svc({ node1: up, node2: down }, toNode2), { node1: 'up' }, { nodeFrozen: true })).toMatchObject({ event: { data: { reason: 'node node2 is frozen' } } });
+    expect(on('node1', svc({ node1: up, node2: down }, toNode2), { node2: 'up' }, { frozenNodes: ['node2'] }).reason).toBe('target placed@node2: failed (node node2 is frozen): node2 records it');
     expect(on('node1', svc({ node1: up, node2: down }, toNode2), { node2: 'lost' }, { peerWhy: { node2: 'hb#1 silent 12s' } }).reason).toBe('target placed@node2: waiting for node2 (hb#1 silent 12s)');
   });
 
