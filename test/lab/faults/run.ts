@@ -123,6 +123,8 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const plan = draw(a).map((s) => withHb(s, a.hb));
   const report = a.report ?? path.join(os.tmpdir(), `hasvc-faults-${a.seed}.json`);
+  // a failed run's logs go beside the report: FILE.json's in FILE/, any other name's in FILE.d/ (never FILE itself)
+  const artifactsRoot = report.endsWith('.json') ? report.slice(0, -'.json'.length) : `${report}.d`;
   const log = (line: string) => process.stdout.write(`${new Date().toISOString().slice(11, 23)} ${line}\n`);
   log(`seed ${a.seed}, heartbeats ${a.hb}: ${plan.map((s) => s.name).join(', ')}`);
 
@@ -139,7 +141,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const bench = new Bench(log);
   try {
     for (const [i, s] of plan.entries()) {
-      results.push(await runScenario(s, { log, bench, artifactsDir: path.join(report.replace(/\.json$/, ''), `${i + 1}`) }));
+      results.push(await runScenario(s, { log, bench, artifactsDir: path.join(artifactsRoot, `${i + 1}`) }));
       const r = results.at(-1)!;
       for (const f of r.failures) log(`${r.name}: FAILED ${f.split('\n').join('\n    ')}`);
     }
