@@ -79,7 +79,9 @@
  *    then stopped where it runs; reached once stopped and frozen everywhere
  *    live: it stays stopped;
  *  - started: every live instance thawed, then started as rules 3 to 6
- *    place it (ready_period, penalties, proof); reached once it runs;
+ *    place it (ready_period, penalties, proof); reached once it runs; where
+ *    it runs degraded (warn: a resource down that nothing restarts), started
+ *    there once more first (what is up stays up, what is down starts);
  *  - placed@N (switch, takeover, giveback): thawed, stopped on every other
  *    node, then started on N once it runs nowhere else (a node proven down
  *    is taken over from); reached once it runs on N only.
@@ -450,6 +452,13 @@ function decideTarget(c: ClusterFacts, s: ServiceFacts, t: ServiceTarget, local:
       const duplicate = stopDuplicate(c, s, local);
       if (duplicate !== undefined) return duplicate;
       if (misfrozen.length > 0) return ignore(`waiting for ${list(misfrozen)} to thaw`);
+      // running degraded (a resource down that nothing restarts: not monitored, no restart count): started once
+      // more where it runs, as an operator's start of a running instance starts what is down; reached after that
+      const degraded = runs.filter((n) => inst(n).avail === 'warn' && actedSince(inst(n), t, 'start') === undefined);
+      if (degraded.includes(c.node)) return act('start', `${c.node} runs it degraded (warn): starting what is down here`);
+      if (degraded.length > 0) return ignore(`waiting for ${list(degraded)} to start what is down there`);
+      const failedAgain = runs.filter((n) => actedSince(inst(n), t, 'start')?.ok === false);
+      if (failedAgain.length > 0) return end(`start failed on ${list(failedAgain)}`);
       if (runs.length > 0) return end(undefined);
       const failedAt = (n: string) => actedSince(s.instances[n], t, 'start')?.ok === false;
       const r = placeStart(c, s, now, { why: `target ${asked}`, candidate: (n) => !failedAt(n) });

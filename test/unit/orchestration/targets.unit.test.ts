@@ -113,6 +113,20 @@ describe('target started (svcmgr start): thawed everywhere, started where placem
     expect(on('node2', rolledBack, { node1: 'up' })).toMatchObject({ kind: 'RunAction', action: 'start', reason: expect.stringContaining('node2 is first of node2, node1') });
   });
 
+  it('running degraded (a resource down, not monitored): started once more where it runs, then reached', () => {
+    const warn: InstanceFacts = { ...up, avail: 'warn' };
+    const s = svc({ node1: warn, node2: down }, started);
+    expect(on('node1', s, { node2: 'up' })).toEqual({ kind: 'RunAction', svc: 'svc1', action: 'start', relocation: false, reason: 'target started (start by root on node2): node1 runs it degraded (warn): starting what is down here' });
+    expect(on('node2', s, { node1: 'up' }).reason).toBe('target started: waiting for node1 to start what is down there');
+    // started since the request: reached, even if something stays warn (a start cannot mend everything)
+    const again = svc({ node1: acted(warn, 'start', 'ok', T0 + S), node2: down }, started);
+    expect(on('node2', again, { node1: 'up' })).toMatchObject({ kind: 'Publish', event: { type: 'ServiceTargetReached' } });
+    // a start before the request does not count; a failed one fails the target
+    expect(on('node1', svc({ node1: acted(warn, 'start', 'ok', T0 - S), node2: down }, started), { node2: 'up' })).toMatchObject({ kind: 'RunAction', action: 'start' });
+    const failed = svc({ node1: acted({ ...warn, monitorState: 'start failed' }, 'start', 'failed', T0 + S), node2: down }, started);
+    expect(on('node2', failed, { node1: 'up' })).toMatchObject({ kind: 'Publish', event: { type: 'ServiceTargetFailed', data: { reason: 'start failed on node1' } } });
+  });
+
   it('running on both after a partition: the node placement prefers less stops, as without a target', () => {
     expect(on('node2', svc({ node1: up, node2: up }, started), { node1: 'up' })).toMatchObject({ kind: 'RunAction', action: 'stop', reason: 'also running on node1 (node1 preferred by placement): stopping here' });
   });
