@@ -244,6 +244,56 @@ const appKilled: Scenario = {
   },
 };
 
+/** app#web.monitor set on both nodes (each node's own svc1.conf); false when a node refused it. */
+async function setAppMonitor(on: boolean): Promise<boolean> {
+  let ok = true;
+  for (const n of ['node1', 'node2'] as const) {
+    const r = await runIn(n, ['svcmgr', '-s', 'svc1', 'set', '--kw', `app#web.monitor=${on ? 'true' : 'false'}`], { timeoutMs: 60_000 });
+    ok &&= r.exitCode === 0;
+  }
+  return ok;
+}
+
+/**
+ * A resource that is not monitored going down is no reason to move: the
+ * service stays where it is, degraded (warn), until an operator starts what
+ * is down. OpenSVC's rule: only `monitor = true` resources trigger the
+ * orchestrator (and `restart`, which the tutorial's app has not).
+ */
+const appKilledNotMonitored: Scenario = {
+  name: 'app-killed-not-monitored',
+  title: 'the web server killed on node1 with app#web.monitor = false: nothing moves, svc1 shows warn until the operator starts it again',
+  cluster: DISK,
+  async run(ctx) {
+    ctx.onCleanup(() => setAppMonitor(true));
+    if (!ctx.check(await setAppMonitor(false), 'app#web.monitor = false set on both nodes')) return;
+    const whole = ctx.obs.holds('node1');
+    const t = ctx.obs.mark('the web server killed on node1 (not monitored)');
+    const r = await runIn('node1', ['sh', '-c', 'pkill -KILL --ns $$ --nslist net -f "http\\.server 8080 "']);
+    ctx.check(r.exitCode === 0, 'pkill found the web server in node1');
+    await ctx.obs.until('the sampler sees the web server gone', () => ctx.obs.latest('node1')?.app.length === 0, 5000);
+    for (const n of ctx.info.nodeNames) {
+      await ctx.status(n, `${n} sees svc1 warn on node1 (its app down)`, (st) => svc1Of(st)?.instances.find((i) => i.node === 'node1')?.avail === 'warn', 10 * ctx.timeoutMs);
+    }
+    const stays = () => ctx.obs.holds('node2').length === 0 && ctx.obs.holds('node1').join(',') === whole.filter((h) => h !== 'app').join(',');
+    await ctx.obs.holdsFor('svc1 stays on node1 without its app, nothing of it on node2 (3 × timeout)', 3 * ctx.timeoutMs, stays);
+    for (const n of ctx.info.nodeNames) {
+      const tried = agentLog(ctx.info, n).filter((l) => l.msg === 'orchestrator: acting' && Number(l.time ?? 0) >= t);
+      ctx.check(tried.length === 0, `${n}'s orchestrator did nothing`, tried.map((l) => `${String(l.action)}: ${String(l.reason ?? '')}`).join('; '));
+    }
+    // the target `started` is met by a service that runs, but not by one running degraded: started once more there
+    const ts = ctx.obs.mark('svcmgr -s svc1 start --wait on node1 (the operator)');
+    await inNode('node1', ['svcmgr', '-s', 'svc1', 'start', '--wait']);
+    await settled(ctx, 'svc1 whole on node1 again, answering', 30_000, 'node1');
+    const acted = agentLog(ctx.info, 'node1').filter((l) => l.msg === 'orchestrator: acting' && Number(l.time ?? 0) >= ts);
+    ctx.check(acted.some((l) => l.action === 'start' && /runs it degraded \(warn\): starting what is down here/.test(String(l.reason ?? ''))), 'node1 started svc1 again where it ran degraded', acted.map((l) => `${String(l.action)}: ${String(l.reason ?? '')}`).join('; '));
+    const answered = ctx.obs.firstAnswerAfter(ts);
+    ctx.recovery(answered === undefined ? undefined : answered - ts, 'the operator\'s start of svc1 running degraded to the page answering again');
+    await checkTags(ctx, ['node1']);
+    await ctx.converged();
+  },
+};
+
 /** Put `src` of the lab's fixtures in place of the weblauncher in node (its /svc1/app mounted there). */
 async function installLauncher(node: LabNode, src: string): Promise<boolean> {
   return (await runIn(node, ['install', '-m', '0755', path.join(FIXTURES_DIR, src), '/svc1/app/init.d/weblauncher'])).exitCode === 0;
@@ -713,6 +763,7 @@ export const SCENARIOS: readonly Scenario[] = [
   daemonPaused,
   healDoubleActive,
   daemonKilled,
+  appKilledNotMonitored,
   // these move svc1 or restart the nodes
   appKilled,
   appHung,
