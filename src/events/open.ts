@@ -140,8 +140,14 @@ export async function openEventSink(paths: NodePaths, env: NodeJS.ProcessEnv, o:
     try {
       const store = await connect();
       if (store && !reconciled) {
-        // a sequence file lost or stale must never make us reuse a stored sequence
-        writeSeq(paths.sequence, Math.max(readSeq(paths.sequence), await store.lastSeqOf(origin)));
+        // a sequence file lost or stale must never make us reuse a stored (or spooled) sequence; one ahead of
+        // both says a process died between stamping an event and storing it: that sequence was never used,
+        // and skipping it would leave a hole in the node's log that every peer refuses to replicate past
+        const spooled = spool.isEmpty() ? 0 : Math.max(0, ...spool.read().filter((x) => x.origin === origin).map((x) => x.seq));
+        const stored = Math.max(await store.lastSeqOf(origin), spooled);
+        const file = readSeq(paths.sequence);
+        if (file > stored) o.onWarning?.(`sequence ${stored + 1}${file > stored + 1 ? `..${file}` : ''} of ${origin} stamped but never stored (its process died first): used again`);
+        if (file !== stored) writeSeq(paths.sequence, stored);
         reconciled = true;
       }
       const stamp = <U extends EventType>(x: NewEvent<U>): Envelope<U> => {

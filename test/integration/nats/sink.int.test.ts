@@ -70,6 +70,21 @@ describe('event sink: stream when NATS is up, fsync-ed spool when not', () => {
     expect(after.map((e) => e.id)).toEqual([...before.map((e) => e.id), 'node1:8']);
   });
 
+  it('a sequence stamped by a process that died before storing it is used again: the log keeps no hole its peers would refuse', async () => {
+    const p = nodePaths(env());
+    const before = await streamEvents();
+    const last = before.at(-1)!.seq;
+    // the sequence file says two more were stamped; neither reached the stream nor the spool
+    fs.writeFileSync(p.sequence, `${last + 2}\n`);
+    const warnings: string[] = [];
+    const sink = await openEventSink(p, env(), { onWarning: (m) => warnings.push(m) });
+    const ev = await sink.append({ type: 'InstanceFrozen', svc: 'svc1', data: {} });
+    await sink.close();
+    expect(ev.seq).toBe(last + 1);
+    expect(warnings).toEqual([`sequence ${last + 1}..${last + 2} of node1 stamped but never stored (its process died first): used again`]);
+    expect((await streamEvents()).map((e) => e.seq)).toEqual([...before.map((e) => e.seq), last + 1]);
+  });
+
   it('falls back to the spool when the server dies, and loses nothing', async () => {
     const p = nodePaths(env());
     const warnings: string[] = [];
