@@ -30,6 +30,15 @@ export class ActionChildren {
     fs.rmSync(this.file, { force: true });
   }
 
+  /** Every command recorded (pid and start time), running or not; undefined when there is no record at all. */
+  recorded(): string[] | undefined {
+    try {
+      return fs.readFileSync(this.file, 'utf8').split('\n').filter((l) => l.trim() !== '');
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The recorded commands still running (the same pid and start time: not a pid reused since). */
   alive(): number[] {
     let text: string;

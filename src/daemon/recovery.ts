@@ -56,7 +56,11 @@ export async function recoverInterruptedActions(d: RecoveryDeps): Promise<string
     const action = now ? IN_PROGRESS[now.monitorState] : undefined;
     if (now?.actionId !== inst.actionId || action === undefined || lock.holder() !== undefined) continue;
     // the command the dead process was running (a check, a mount, a launcher) ends first: nothing decided next races with it
-    const left = await new ActionChildren(path.join(d.paths.lockDir, `${svc}.action.children`)).settle(CHILD_GRACE_MS);
+    const children = new ActionChildren(path.join(d.paths.lockDir, `${svc}.action.children`));
+    const record = children.recorded();
+    const left = await children.settle(CHILD_GRACE_MS);
+    // what the record held when nothing of it runs any more: how a command that should have been waited for was missed
+    if (left.found.length === 0) d.log.info({ svc, action, record: record ?? 'none' }, 'interrupted action: no command of it left running');
     if (left.found.length > 0) d.log.warn({ svc, action, pids: left.found, ended: left.ended }, left.ended.length > 0 ? 'interrupted action: its commands still running were ended' : 'interrupted action: waited for its commands still running');
     const ev = await d.sink.append({ type: 'ActionInterrupted', svc, causation: inst.actionId, data: { action, startedEvent: inst.actionId } });
     d.log.warn({ svc, action, startedEvent: inst.actionId }, 'action interrupted: the process running it is gone');

@@ -551,7 +551,8 @@ const daemonKillStarting: Scenario = {
     const events = await daemonEvents(ctx.info, starter);
     ctx.check(events.some((e) => e.origin === starter && e.type === 'ActionInterrupted' && e.data.action === 'start'), `${starter} recorded the start interrupted (ActionInterrupted)`);
     const ended = agentLog(ctx.info, starter).find((l) => l.msg === 'interrupted action: its commands still running were ended' && Number(l.time ?? 0) >= restarted);
-    ctx.check(ended !== undefined, `${starter}'s restarted daemon ended the check its predecessor left running before recording the start interrupted`);
+    const none = agentLog(ctx.info, starter).find((l) => l.msg === 'interrupted action: no command of it left running' && Number(l.time ?? 0) >= restarted);
+    ctx.check(ended !== undefined, `${starter}'s restarted daemon ended the check its predecessor left running before recording the start interrupted`, none === undefined ? undefined : `it found none running; its record: ${JSON.stringify(none.record)}`);
     const rolled = agentLog(ctx.info, starter).find((l) => l.msg === 'orchestrator: acting' && l.action === 'stop' && /start interrupted/.test(String(l.reason ?? '')) && Number(l.time ?? 0) >= restarted);
     ctx.check(rolled !== undefined, `${starter}'s agent.log: orchestrator: acting stop, "start interrupted ... stopping them, as a failed start rolls back"`);
     await checkTags(ctx, [other]);
